@@ -1,0 +1,173 @@
+"""Error codes of the public contract (API.md §1.2) and the exceptions that carry them.
+
+Business code raises these; ``core.exceptions.exception_handler`` turns them, and DRF's own
+exceptions, into the error envelope. No view builds an error body by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+class ErrorCode:
+    VALIDATION_ERROR = "validation_error"
+    PARSE_ERROR = "parse_error"
+    CART_EMPTY = "cart_empty"
+    INVALID_TOKEN = "invalid_token"
+    NOT_AUTHENTICATED = "not_authenticated"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    PERMISSION_DENIED = "permission_denied"
+    EMAIL_NOT_VERIFIED = "email_not_verified"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_ACCEPTABLE = "not_acceptable"
+    INSUFFICIENT_STOCK = "insufficient_stock"
+    PRODUCT_UNAVAILABLE = "product_unavailable"
+    INVALID_TRANSITION = "invalid_transition"
+    ALREADY_PAID = "already_paid"
+    ORDER_NOT_PAYABLE = "order_not_payable"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    REQUEST_IN_PROGRESS = "request_in_progress"
+    CONFLICT = "conflict"
+    FILE_TOO_LARGE = "file_too_large"
+    REQUEST_TOO_LARGE = "request_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    THROTTLED = "throttled"
+    INVALID_SIGNATURE = "invalid_signature"
+    PAYMENT_PROVIDER_ERROR = "payment_provider_error"
+    PAYMENT_PROVIDER_TIMEOUT = "payment_provider_timeout"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    SERVER_ERROR = "server_error"
+
+
+class ApiError(APIException):
+    """Base of every business error: an HTTP status, a stable code, a message, details."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = ErrorCode.VALIDATION_ERROR
+    message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, *, errors: Any = None) -> None:
+        self.message = message or self.message
+        self.errors = errors
+        super().__init__(detail=self.message, code=self.code)
+
+
+class CartEmpty(ApiError):
+    code = ErrorCode.CART_EMPTY
+    message = "The cart is empty."
+
+
+class InvalidToken(ApiError):
+    code = ErrorCode.INVALID_TOKEN
+    message = "The token is invalid or has expired."
+
+
+class InvalidCredentials(ApiError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = ErrorCode.INVALID_CREDENTIALS
+    message = "Invalid credentials."
+
+
+class EmailNotVerified(ApiError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = ErrorCode.EMAIL_NOT_VERIFIED
+    message = "Verify your e-mail address first."
+
+
+class NotFound(ApiError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = ErrorCode.NOT_FOUND
+    message = "Not found."
+
+
+class PermissionDenied(ApiError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = ErrorCode.PERMISSION_DENIED
+    message = "You do not have permission to perform this action."
+
+
+class Conflict(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    code = ErrorCode.CONFLICT
+    message = "The request conflicts with the current state."
+
+
+class InsufficientStock(Conflict):
+    code = ErrorCode.INSUFFICIENT_STOCK
+
+    def __init__(self, items: list[dict[str, Any]], message: str | None = None) -> None:
+        count = len(items)
+        default = f"Not enough stock for {count} item{'s' if count != 1 else ''}."
+        super().__init__(message or default, errors={"items": items})
+
+
+class ProductUnavailable(Conflict):
+    code = ErrorCode.PRODUCT_UNAVAILABLE
+
+    def __init__(self, items: list[dict[str, Any]], message: str | None = None) -> None:
+        count = len(items)
+        default = f"{count} product{'s are' if count != 1 else ' is'} not available."
+        super().__init__(message or default, errors={"items": items})
+
+
+class InvalidTransition(Conflict):
+    code = ErrorCode.INVALID_TRANSITION
+
+    def __init__(self, *, from_status: str, to_status: str, allowed: list[str]) -> None:
+        super().__init__(
+            f"Cannot move from '{from_status}' to '{to_status}'.",
+            errors={"from": from_status, "to": to_status, "allowed": allowed},
+        )
+
+
+class AlreadyPaid(Conflict):
+    code = ErrorCode.ALREADY_PAID
+    message = "This order has already been paid."
+
+
+class OrderNotPayable(Conflict):
+    code = ErrorCode.ORDER_NOT_PAYABLE
+    message = "This order cannot be paid."
+
+
+class IdempotencyKeyReused(Conflict):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+    message = "This Idempotency-Key was used with a different request."
+
+
+class RequestInProgress(Conflict):
+    code = ErrorCode.REQUEST_IN_PROGRESS
+    message = "A request with this Idempotency-Key is still in progress."
+
+
+class FileTooLarge(ApiError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    code = ErrorCode.FILE_TOO_LARGE
+    message = "The file is too large."
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
+    message = "Unsupported media type."
+
+
+class InvalidSignature(ApiError):
+    code = ErrorCode.INVALID_SIGNATURE
+    message = "Invalid signature."
+
+
+class PaymentProviderError(ApiError):
+    status_code = status.HTTP_502_BAD_GATEWAY
+    code = ErrorCode.PAYMENT_PROVIDER_ERROR
+    message = "The payment provider could not process the request."
+
+
+class PaymentProviderTimeout(ApiError):
+    status_code = status.HTTP_504_GATEWAY_TIMEOUT
+    code = ErrorCode.PAYMENT_PROVIDER_TIMEOUT
+    message = "The payment provider did not answer in time."

@@ -1,0 +1,109 @@
+"""Health checks and the JSON answers Django gives outside DRF views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import ErrorCode
+from core.exceptions import error_response
+from core.middleware import json_error
+
+
+class HealthView(APIView):
+    """Liveness: answers without touching the database, the cache or the broker."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    envelope = False
+    throttle_classes: list[Any] = []
+
+    @extend_schema(
+        tags=["operations"],
+        responses=inline_serializer("Health", {"status": serializers.CharField()}),
+    )
+    def get(self, request: Request) -> Response:
+        response = Response({"status": "ok"})
+        response.enveloped = True
+        return response
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_cache() -> None:
+    cache.set("health:ready", "1", 5)
+    if cache.get("health:ready") != "1":
+        raise RuntimeError("cache did not return the value written")
+
+
+def _check_broker() -> None:
+    if not settings.CELERY_BROKER_URL:
+        return
+    from core.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+class ReadinessView(APIView):
+    """Readiness: the database, the cache and (when configured) the Celery broker answer."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    envelope = False
+    throttle_classes: list[Any] = []
+
+    @extend_schema(
+        tags=["operations"],
+        responses={
+            200: inline_serializer(
+                "Readiness", {"status": serializers.CharField(), "checks": serializers.DictField()}
+            )
+        },
+    )
+    def get(self, request: Request) -> Response:
+        checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                check()
+                results[name] = "ok"
+            except Exception as exc:  # noqa: BLE001 - any failure means "down"
+                results[name] = f"down: {exc.__class__.__name__}"
+        down = [name for name, result in results.items() if result != "ok"]
+        if down:
+            return error_response(
+                503, ErrorCode.SERVICE_UNAVAILABLE, f"Unavailable: {', '.join(down)}.", results
+            )
+        response = Response({"status": "ok", "checks": results})
+        response.enveloped = True
+        return response
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    return json_error(404, ErrorCode.NOT_FOUND, "Not found.")
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return json_error(400, ErrorCode.VALIDATION_ERROR, "Bad request.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return json_error(403, ErrorCode.PERMISSION_DENIED, "Permission denied.")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return json_error(500, ErrorCode.SERVER_ERROR, "Something went wrong on our side.")

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0.00")}
+
+
+class FulfillmentMethod(models.TextChoices):
+    DELIVERY = "delivery"
+    PICKUP = "pickup"
+
+
+class PaymentMethod(models.TextChoices):
+    PAYSTACK = "paystack"
+    CASH = "cash"
+
+
+class OrderGroup(models.Model):
+    """One checkout: the customer's view, split into one `Order` per shop."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PROCESSING = "processing"
+        PARTIALLY_FULFILLED = "partially_fulfilled"
+        FULFILLED = "fulfilled"
+        FULFILLED_WITH_CANCELLATIONS = "fulfilled_with_cancellations"
+        CANCELLED = "cancelled"
+
+    class PaymentStatus(models.TextChoices):
+        UNPAID = "unpaid"
+        PAID = "paid"
+        PARTIALLY_REFUNDED = "partially_refunded"
+        REFUNDED = "refunded"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.CharField(max_length=20, unique=True)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="order_groups"
+    )
+    # Snapshots: the order keeps who bought and where it goes even if the account is erased.
+    customer_name = models.CharField(max_length=301, blank=True)
+    customer_email = models.EmailField(blank=True)
+    shipping_address = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.PENDING)
+    payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    payment_status = models.CharField(
+        max_length=24, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+    )
+    fulfillment_method = models.CharField(max_length=16, choices=FulfillmentMethod.choices)
+    currency = models.CharField(max_length=3)
+    subtotal = models.DecimalField(**MONEY)
+    delivery_fee = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="group_customer_created"),
+            models.Index(fields=["payment_status", "expires_at"], name="group_unpaid_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Order(models.Model):
+    """One shop's part of an order group, with its own lifecycle."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PROCESSING = "processing"
+        SHIPPED = "shipped"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    group = models.ForeignKey(OrderGroup, on_delete=models.PROTECT, related_name="orders")
+    number = models.CharField(max_length=24, unique=True)
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    subtotal = models.DecimalField(**MONEY)
+    delivery_fee = models.DecimalField(**MONEY)
+    total = models.DecimalField(**MONEY)
+    is_paid = models.BooleanField(default=False)
+    cash_collected = models.BooleanField(default=False)
+    estimated_delivery_date = models.DateField(null=True, blank=True)
+    # Set, under the order's row lock, when cancellation or expiry gave the stock back.
+    stock_restored = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["shop", "-created_at"], name="order_shop_created")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OrderItem(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    # PROTECT: a product that was ever ordered is deactivated, never deleted.
+    product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
+    product_name = models.CharField(max_length=200)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField()
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["product_name"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_name}"
+
+
+class OrderEvent(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=16, choices=Order.Status.choices)
+    note = models.CharField(max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} -> {self.status}"

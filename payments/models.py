@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+class Payment(models.Model):
+    """One initialisation attempt with Paystack, with its own unique reference."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCESS = "success"
+        FAILED = "failed"
+        AMOUNT_MISMATCH = "amount_mismatch"
+        ABANDONED = "abandoned"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=100, unique=True)
+    group = models.ForeignKey(
+        "orders.OrderGroup", on_delete=models.PROTECT, related_name="payments"
+    )
+    provider = models.CharField(max_length=16, default="paystack")
+    amount = models.PositiveBigIntegerField(help_text="In the currency's subunit (kobo).")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    authorization_url = models.URLField(max_length=500, blank=True)
+    access_code = models.CharField(max_length=100, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    provider_response = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="payment_status_created")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PROCESSING = "processing"
+        PROCESSED = "processed"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    amount = models.PositiveBigIntegerField(help_text="In the currency's subunit (kobo).")
+    reason = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    provider_refund_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"refund {self.amount} of {self.payment_id}"
+
+
+class WebhookEvent(models.Model):
+    """A Paystack event as received; `event_key` makes redelivery a no-op."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event_key = models.CharField(max_length=200, unique=True)
+    event = models.CharField(max_length=64)
+    payload = models.JSONField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.event_key

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Category(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    """A shop's product. `stock` is the one stock row: changed only by `products.inventory`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="products")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    stock = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    categories = models.ManyToManyField(Category, blank=True, related_name="products")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "name"], name="product_name_per_shop_unique"),
+            models.CheckConstraint(condition=models.Q(stock__gte=0), name="product_stock_gte_0"),
+            models.CheckConstraint(condition=models.Q(price__gt=0), name="product_price_gt_0"),
+        ]
+        indexes = [
+            models.Index(fields=["is_active", "-created_at"], name="product_active_created"),
+            models.Index(fields=["price"], name="product_price"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductImage(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="products/")
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} #{self.position}"
+
+
+class InventoryMovement(models.Model):
+    """One stock change. For every product, the sum of `delta` equals `Product.stock`."""
+
+    class Reason(models.TextChoices):
+        INITIAL = "initial"
+        MANUAL_ADD = "manual_add"
+        MANUAL_REMOVE = "manual_remove"
+        MANUAL_SET = "manual_set"
+        CHECKOUT = "checkout"
+        ORDER_CANCELLED = "order_cancelled"
+        PAYMENT_EXPIRED = "payment_expired"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="movements")
+    delta = models.IntegerField()
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    stock_after = models.PositiveIntegerField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["product", "-created_at"], name="movement_product_created")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.delta:+d} ({self.reason})"

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+CODE_ALPHABET = string.ascii_uppercase + string.digits
+CODE_LENGTH = 8
+
+
+def generate_shop_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+class Shop(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shops_owned"
+    )
+    # `unique` is case-insensitive on MariaDB (ci collation); the Lower() constraint makes it so
+    # on PostgreSQL and SQLite (MariaDB has no expression indexes and skips it).
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    logo = models.ImageField(upload_to="shops/logos/", null=True, blank=True)
+    delivery_fee = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(0)]
+    )
+    low_stock_threshold = models.PositiveIntegerField(default=5)
+    paystack_subaccount_code = models.CharField(max_length=64, blank=True)
+    code = models.CharField(max_length=CODE_LENGTH, unique=True, default=generate_shop_code)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="shop_name_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(delivery_fee__gte=0), name="shop_delivery_fee_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

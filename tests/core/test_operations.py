@@ -1,0 +1,73 @@
+import pytest
+from django.contrib.staticfiles import finders
+
+
+def test_health_is_ok_without_io(client):
+    # No `db` fixture: any database access here would raise.
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_ready_checks_database_and_cache(client):
+    response = client.get("/health/ready/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["cache"] == "ok"
+
+
+@pytest.mark.django_db
+def test_ready_reports_what_is_down(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+    from django.core.cache import caches
+
+    caches._settings = caches.settings = settings.CACHES
+    try:
+        del caches._connections.default
+    except AttributeError:
+        pass
+    response = client.get("/health/ready/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["code"] == "service_unavailable"
+    assert body["errors"]["database"] == "ok"
+    assert body["errors"]["cache"].startswith("down")
+
+
+@pytest.mark.django_db
+def test_schema_is_openapi_and_enveloped(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert "ErrorEnvelope" in schema["components"]["schemas"]
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_use_local_assets(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
+    assert "/static/drf_spectacular_sidecar/" in html
+
+
+@pytest.mark.parametrize(
+    "asset",
+    [
+        "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+        "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css",
+        "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js",
+    ],
+)
+def test_docs_assets_are_served_by_the_project(client, asset):
+    assert finders.find(asset), asset
+    response = client.get(f"/static/{asset}")
+    assert response.status_code == 200

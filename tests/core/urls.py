@@ -1,0 +1,37 @@
+"""The project's URLs plus two views that exist only to exercise the envelope."""
+
+from django.urls import path
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from core.responses import ok
+from core.urls import urlpatterns as project_urlpatterns
+from users.models import User
+from users.urls import urlpatterns as _  # noqa: F401  (the apps' URLs load)
+
+
+class BoomView(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        raise RuntimeError("secret internals that must not leak")
+
+    def post(self, request):
+        return ok({"echo": request.data}, "Echoed.")
+
+
+class EmailListView(ListAPIView):
+    permission_classes = [AllowAny]
+    queryset = User.objects.order_by("email")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([{"email": u.email} for u in page])
+
+
+urlpatterns = [
+    path("test/boom/", BoomView.as_view()),
+    path("test/users/", EmailListView.as_view()),
+    *project_urlpatterns,
+]
