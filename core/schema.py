@@ -42,7 +42,11 @@ class EnvelopeAutoSchema(AutoSchema):
         return getattr(self.view, "envelope", True)
 
     def _get_response_for_code(
-        self, serializer: Any, status_code: str, media_types: Any = None, direction: str = "response"
+        self,
+        serializer: Any,
+        status_code: str,
+        media_types: Any = None,
+        direction: str = "response",
     ) -> dict[str, Any]:
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
         if not self._is_enveloped():

@@ -8,7 +8,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-01234567
 os.environ.setdefault("PAYSTACK_SECRET_KEY", "sk_test_fake_secret")
 os.environ["CELERY_BROKER_URL"] = ""
 
-from core.settings import *  # noqa: E402,F403
+from core.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True

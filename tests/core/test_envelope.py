@@ -26,9 +26,7 @@ def test_unknown_url_is_json_404(client, path, debug):
 
 
 def test_malformed_json_is_parse_error(api_client):
-    response = api_client.post(
-        "/test/boom/", data='{"a": ', content_type="application/json"
-    )
+    response = api_client.post("/test/boom/", data='{"a": ', content_type="application/json")
     assert_error(response, 400, "parse_error")
 
 
@@ -58,7 +56,11 @@ def test_unhandled_exception_is_500_without_traceback(debug):
 def test_success_envelope_carries_message_and_data(api_client):
     response = api_client.post("/test/boom/", {"a": 1}, format="json")
     assert response.status_code == 200
-    assert response.json() == {"status": "success", "message": "Echoed.", "data": {"echo": {"a": 1}}}
+    assert response.json() == {
+        "status": "success",
+        "message": "Echoed.",
+        "data": {"echo": {"a": 1}},
+    }
 
 
 @pytest.mark.django_db
