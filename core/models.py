@@ -31,3 +31,15 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class SentEmail(models.Model):
+    """One e-mail sent, by its dedupe key: a retried or repeated task never sends it twice."""
+
+    key = models.CharField(max_length=255, unique=True)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=255)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.key} -> {self.to}"

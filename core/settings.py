@@ -254,7 +254,21 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-idempotency-keys": {
+        "task": "core.tasks.purge_expired_idempotency_keys",
+        "schedule": 3600.0,
+    },
+    "expire-unpaid-order-groups": {
+        "task": "payments.tasks.expire_unpaid_order_groups",
+        "schedule": 60.0,
+    },
+    "reverify-pending-payments": {
+        "task": "payments.tasks.reverify_pending_payments",
+        "schedule": 120.0,
+    },
+    "retry-failed-refunds": {"task": "payments.tasks.retry_failed_refunds", "schedule": 300.0},
+}
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_HOST = config("EMAIL_HOST", default="")

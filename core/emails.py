@@ -1,0 +1,49 @@
+"""E-mail: queued after the transaction commits, rendered from templates, sent once per key.
+
+Templates live in each app's `templates/emails/<name>.txt` and `<name>.html`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+
+from core.models import SentEmail
+
+
+def queue_email(*, to: str, subject: str, template: str, context: dict[str, Any], key: str) -> None:
+    """Send `template` to `to` through a Celery task once the current transaction commits.
+
+    `key` identifies this message (e.g. ``verify:<user>:<token id>``): the same key is sent at
+    most once, however often the task runs. `context` must be JSON-serialisable.
+    """
+    from core.tasks import send_email
+
+    transaction.on_commit(
+        lambda: send_email.delay(
+            to=to, subject=subject, template=template, context=context, key=key
+        )
+    )
+
+
+def deliver_email(
+    *, to: str, subject: str, template: str, context: dict[str, Any], key: str
+) -> bool:
+    """Render and send now; returns False when this key was already sent."""
+    if SentEmail.objects.filter(key=key).exists():
+        return False
+    full_context = {"frontend_url": settings.FRONTEND_URL, **context}
+    text = render_to_string(f"emails/{template}.txt", full_context)
+    html = render_to_string(f"emails/{template}.html", full_context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+    message.attach_alternative(html, "text/html")
+    message.send()
+    # A concurrent run of the same task may have recorded it first.
+    with contextlib.suppress(IntegrityError), transaction.atomic():
+        SentEmail.objects.create(key=key, to=to, subject=subject[:255])
+    return True

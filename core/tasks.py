@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import smtplib
+from typing import Any
+
+from celery import shared_task
+
+from core.emails import deliver_email
+
+
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError, OSError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=6,
+    soft_time_limit=30,
+    time_limit=60,
+)
+def send_email(*, to: str, subject: str, template: str, context: dict[str, Any], key: str) -> bool:
+    return deliver_email(to=to, subject=subject, template=template, context=context, key=key)

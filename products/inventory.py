@@ -1,0 +1,157 @@
+"""The one door to stock: every change locks the rows, writes stock and the ledger together.
+
+`sum(InventoryMovement.delta) == Product.stock` for every product, at all times. Callers that
+change several products at once (checkout, cancellation, expiry) pass all of them in one call so
+the rows are locked in primary-key order (no deadlocks) and the queries do not grow with the
+number of products: one locking SELECT, one bulk UPDATE, one bulk INSERT.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core.errors import InsufficientStock, NotFound
+from products.models import InventoryMovement, Product
+from shops.models import Shop
+from users.models import User
+
+Reason = InventoryMovement.Reason
+
+
+@dataclass(frozen=True)
+class StockChange:
+    product_id: uuid.UUID
+    delta: int
+
+
+def lock_products(product_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Product]:
+    """Lock the products' rows, always in primary-key order. Call inside a transaction."""
+    ids = sorted(set(product_ids))
+    products = Product.objects.select_for_update().filter(id__in=ids).order_by("id")
+    return {product.id: product for product in products}
+
+
+def stock_apply(
+    *,
+    changes: Sequence[StockChange],
+    reason: str,
+    actor: User | None = None,
+    order_ids: Mapping[uuid.UUID, uuid.UUID] | None = None,
+    note: str = "",
+    locked: Mapping[uuid.UUID, Product] | None = None,
+) -> dict[uuid.UUID, Product]:
+    """Apply signed stock deltas to several products atomically.
+
+    Every product that would go below zero is reported at once (`InsufficientStock`) and nothing
+    changes. `order_ids` maps a product to the order a movement belongs to. Pass `locked` when the
+    caller already holds the rows (from `lock_products`) to save the locking query.
+    Returns the updated products by id.
+    """
+    with transaction.atomic():
+        products = (
+            dict(locked) if locked is not None else lock_products(c.product_id for c in changes)
+        )
+        missing = [c.product_id for c in changes if c.product_id not in products]
+        if missing:
+            raise NotFound("Product not found.")
+
+        totals: dict[uuid.UUID, int] = {}
+        for change in changes:
+            totals[change.product_id] = totals.get(change.product_id, 0) + change.delta
+        shortages = [
+            {"product_id": str(pid), "requested": -delta, "available": products[pid].stock}
+            for pid, delta in totals.items()
+            if products[pid].stock + delta < 0
+        ]
+        if shortages:
+            raise InsufficientStock(items=shortages)
+
+        now = timezone.now()
+        changed: list[Product] = []
+        movements: list[InventoryMovement] = []
+        crossed: list[InventoryMovement] = []
+        thresholds = _low_stock_thresholds(products[pid] for pid, d in totals.items() if d < 0)
+        for pid, delta in totals.items():
+            if delta == 0:
+                continue
+            product = products[pid]
+            before, after = product.stock, product.stock + delta
+            threshold = thresholds.get(product.shop_id)
+            product.stock = after
+            product.updated_at = now
+            changed.append(product)
+            movement = InventoryMovement(
+                product=product,
+                delta=delta,
+                reason=reason,
+                stock_after=after,
+                actor=actor,
+                order_id=(order_ids or {}).get(pid),
+                note=note,
+            )
+            movements.append(movement)
+            if threshold is not None and before > threshold >= after:
+                crossed.append(movement)
+        if changed:
+            Product.objects.bulk_update(changed, ["stock", "updated_at"])
+            InventoryMovement.objects.bulk_create(movements)
+        if crossed:
+            from products.tasks import low_stock_alert
+
+            for movement in crossed:
+                transaction.on_commit(
+                    lambda m=movement: low_stock_alert.delay(str(m.product_id), str(m.id))
+                )
+        return products
+
+
+def _low_stock_thresholds(products: Iterable[Product]) -> dict[uuid.UUID, int]:
+    shop_ids = {product.shop_id for product in products}
+    if not shop_ids:
+        return {}
+    return dict(Shop.objects.filter(id__in=shop_ids).values_list("id", "low_stock_threshold"))
+
+
+def stock_adjust(
+    *, product_id: uuid.UUID, action: str, quantity: int, actor: User | None, note: str = ""
+) -> Product:
+    """A shop member's manual change: `add`, `remove` or `set` (quantity already validated)."""
+    with transaction.atomic():
+        locked = lock_products([product_id])
+        if product_id not in locked:
+            raise NotFound("Product not found.")
+        current = locked[product_id].stock
+        delta, reason = {
+            "add": (quantity, Reason.MANUAL_ADD),
+            "remove": (-quantity, Reason.MANUAL_REMOVE),
+            "set": (quantity - current, Reason.MANUAL_SET),
+        }[action]
+        stock_apply(
+            changes=[StockChange(product_id, delta)],
+            reason=reason,
+            actor=actor,
+            note=note,
+            locked=locked,
+        )
+        return locked[product_id]
+
+
+def ledger_drift() -> list[tuple[uuid.UUID, int, int]]:
+    """Products whose stock differs from the sum of their movements: (id, stock, ledger sum)."""
+    ledger = (
+        InventoryMovement.objects.filter(product=OuterRef("pk"))
+        .values("product")
+        .annotate(total=Sum("delta"))
+        .values("total")
+    )
+    rows = Product.objects.annotate(
+        ledger=Coalesce(Subquery(ledger, output_field=IntegerField()), Value(0))
+    ).values_list("id", "stock", "ledger")
+    return [(pid, stock, total) for pid, stock, total in rows if stock != total]

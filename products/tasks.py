@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from core.emails import deliver_email
+from products.models import Product
+
+
+@shared_task(soft_time_limit=30, time_limit=60)
+def low_stock_alert(product_id: str, movement_id: str) -> bool:
+    """E-mail the shop owner that a product fell to or below the shop's threshold.
+
+    Keyed by the movement that crossed the threshold: once per crossing, however often it runs.
+    """
+    product = Product.objects.select_related("shop__owner").filter(id=product_id).first()
+    if product is None or not product.shop.owner.email:
+        return False
+    return deliver_email(
+        to=product.shop.owner.email,
+        subject=f"Low stock: {product.name}",
+        template="low_stock",
+        context={
+            "shop_name": product.shop.name,
+            "product_name": product.name,
+            "stock": product.stock,
+            "threshold": product.shop.low_stock_threshold,
+        },
+        key=f"low-stock:{movement_id}",
+    )
