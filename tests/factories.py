@@ -8,6 +8,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from carts.models import Cart, CartItem
+from orders.models import Order, OrderGroup, OrderItem
 from products.models import Category, InventoryMovement, Product
 from shops.models import Shop
 from users.models import Address, User
@@ -111,3 +112,45 @@ class CartItemFactory(DjangoModelFactory):
     cart = factory.SubFactory(CartFactory)
     product = factory.SubFactory(ProductFactory)
     quantity = 1
+
+
+class OrderGroupFactory(DjangoModelFactory):
+    """An order group with no orders; add them with OrderFactory(group=...)."""
+
+    class Meta:
+        model = OrderGroup
+
+    number = factory.Sequence(lambda n: f"G{n:08d}")
+    customer = factory.SubFactory(UserFactory)
+    customer_name = factory.LazyAttribute(lambda o: o.customer.full_name)
+    customer_email = factory.LazyAttribute(lambda o: o.customer.email or "")
+    payment_method = "paystack"
+    fulfillment_method = "pickup"
+    currency = "NGN"
+    subtotal = Decimal("1500.00")
+    delivery_fee = Decimal("0.00")
+    total = Decimal("1500.00")
+
+
+class OrderFactory(DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    group = factory.SubFactory(OrderGroupFactory)
+    number = factory.Sequence(lambda n: f"O{n:08d}")
+    shop = factory.SubFactory(ShopFactory)
+    subtotal = Decimal("1500.00")
+    delivery_fee = Decimal("0.00")
+    total = Decimal("1500.00")
+
+
+class OrderItemFactory(DjangoModelFactory):
+    class Meta:
+        model = OrderItem
+
+    order = factory.SubFactory(OrderFactory)
+    product = factory.SubFactory(ProductFactory, shop=factory.SelfAttribute("..order.shop"))
+    product_name = factory.LazyAttribute(lambda o: o.product.name)
+    unit_price = factory.LazyAttribute(lambda o: o.product.price)
+    quantity = 1
+    line_total = factory.LazyAttribute(lambda o: o.unit_price * o.quantity)
