@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint install install-dev migrate seed worker beat fake-paystack clean
+.PHONY: run stack test lint install install-dev worker beat clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,25 @@ run: install
 	DEBUG=$${DEBUG:-True} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-True} $(PY) manage.py seed_demo --if-empty
 	DEBUG=$${DEBUG:-True} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The full local stack: gunicorn, Celery worker and beat, and the fake Paystack, against the
+# local PostgreSQL and Redis, with demo data. Settings below; anything in .env or the
+# environment wins.
+STACK_ENV = DEBUG=$${DEBUG:-False} \
+	SECRET_KEY=$${SECRET_KEY:-local-stack-secret-key-not-for-production-4f9c2a7e1b} \
+	DB_ENGINE=$${DB_ENGINE:-postgresql} DB_NAME=$${DB_NAME:-marketplace} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/1} \
+	PAYSTACK_SECRET_KEY=$${PAYSTACK_SECRET_KEY:-sk_test_local_stack} \
+	PAYSTACK_BASE_URL=$${PAYSTACK_BASE_URL:-http://127.0.0.1:8001} \
+	PAYSTACK_CALLBACK_URL=$${PAYSTACK_CALLBACK_URL:-http://127.0.0.1:$(PORT)/api/docs/} \
+	PORT=$(PORT)
+
+stack: install-dev
+	@createdb -h 127.0.0.1 -U postgres marketplace 2>/dev/null || true
+	$(STACK_ENV) $(PY) manage.py migrate --noinput
+	$(STACK_ENV) $(PY) manage.py seed_demo --if-empty
+	$(STACK_ENV) $(VENV)/bin/honcho start
 
 # The whole suite, against the local PostgreSQL by default (DB_ENGINE=mysql for MariaDB).
 test: install-dev

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from core import views
 
 api_v1 = [
+    path("ping/", views.PingView.as_view(), name="ping"),
     path("", include("users.urls")),
     path("", include("shops.urls")),
     path("", include("products.urls")),

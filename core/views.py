@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from core.errors import ErrorCode
 from core.exceptions import error_response
 from core.middleware import json_error
+from core.responses import ok
 
 
 class HealthView(APIView):
@@ -36,6 +37,22 @@ class HealthView(APIView):
         response = Response({"status": "ok"})
         response.enveloped = True
         return response
+
+
+class PingView(APIView):
+    """A fixed, tiny answer through the whole DRF stack and no I/O: the throughput ceiling
+    that the benchmarks compare real endpoints against."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[Any] = []
+
+    @extend_schema(
+        tags=["operations"],
+        responses=inline_serializer("Pong", {"pong": serializers.BooleanField()}),
+    )
+    def get(self, request: Request) -> Response:
+        return ok({"pong": True}, "Pong.")
 
 
 def _check_database() -> None:

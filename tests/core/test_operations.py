@@ -71,3 +71,10 @@ def test_docs_assets_are_served_by_the_project(client, asset):
     assert finders.find(asset), asset
     response = client.get(f"/static/{asset}")
     assert response.status_code == 200
+
+
+def test_ping_answers_through_drf_without_io(client):
+    # No `db` fixture: any database access here would raise.
+    response = client.get("/api/v1/ping/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "success", "message": "Pong.", "data": {"pong": True}}
