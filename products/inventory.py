@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from core.errors import InsufficientStock, NotFound
 from products.models import InventoryMovement, Product
@@ -23,6 +24,8 @@ from shops.models import Shop
 from users.models import User
 
 Reason = InventoryMovement.Reason
+# Upper bound of a product's stock: far above any real shelf, far below the column's range.
+MAX_STOCK = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,9 @@ def stock_adjust(
         if product_id not in locked:
             raise NotFound("Product not found.")
         current = locked[product_id].stock
+        target = {"add": current + quantity, "remove": current - quantity, "set": quantity}[action]
+        if target > MAX_STOCK:
+            raise ValidationError({"quantity": [f"Stock cannot exceed {MAX_STOCK}."]})
         delta, reason = {
             "add": (quantity, Reason.MANUAL_ADD),
             "remove": (-quantity, Reason.MANUAL_REMOVE),
@@ -151,7 +157,12 @@ def ledger_drift() -> list[tuple[uuid.UUID, int, int]]:
         .annotate(total=Sum("delta"))
         .values("total")
     )
-    rows = Product.objects.annotate(
-        ledger=Coalesce(Subquery(ledger, output_field=IntegerField()), Value(0))
-    ).values_list("id", "stock", "ledger")
-    return [(pid, stock, total) for pid, stock, total in rows if stock != total]
+    rows = (
+        Product.objects.annotate(
+            ledger=Coalesce(Subquery(ledger, output_field=IntegerField()), Value(0))
+        )
+        .exclude(stock=F("ledger"))
+        .order_by("id")
+        .values_list("id", "stock", "ledger")
+    )
+    return [(pid, stock, int(total)) for pid, stock, total in rows]

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+import smtplib
+
 from celery import shared_task
 
 from core.emails import deliver_email
 from products.models import Product
 
 
-@shared_task(soft_time_limit=30, time_limit=60)
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError, OSError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=6,
+    soft_time_limit=30,
+    time_limit=60,
+)
 def low_stock_alert(product_id: str, movement_id: str) -> bool:
     """E-mail the shop owner that a product fell to or below the shop's threshold.
 

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.errors import NotFound
 from shops.models import Shop
@@ -37,9 +37,15 @@ def shop_role(*, user: User, shop: Shop) -> ShopRole | None:
         return ShopRole.ADMIN
     if shop.owner_id == user.id:
         return ShopRole.OWNER
-    if user.shop_id == shop.id:
+    # Staff of a deactivated shop act nowhere (as in `shops_for_member`).
+    if user.shop_id == shop.id and shop.is_active:
         return ShopRole.STAFF
     return None
+
+
+def is_shop_member(*, user: User, shop: Shop) -> bool:
+    """Owner, active staff of an active shop, or admin. Costs no query."""
+    return shop_role(user=user, shop=shop) is not None
 
 
 def shops_for_member(*, user: User) -> QuerySet[Shop]:
@@ -60,3 +66,31 @@ def shop_membership(*, user: User, shop_id: uuid.UUID | str) -> Membership:
     if shop is None or role is None:
         raise NotFound("Shop not found.")
     return Membership(shop=shop, role=role)
+
+
+def shops_public(*, search: str = "") -> QuerySet[Shop]:
+    """Active shops, optionally matching `search` in the name or description."""
+    shops = Shop.objects.filter(is_active=True)
+    if search:
+        shops = shops.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    return shops.order_by("name", "id")
+
+
+def shop_get_visible(*, user: User, shop_id: uuid.UUID | str) -> Shop:
+    """An active shop, or an inactive one the caller is a member of; 404 otherwise."""
+    shop = Shop.objects.filter(id=shop_id).first()
+    if shop is None or not (shop.is_active or is_shop_member(user=user, shop=shop)):
+        raise NotFound("Shop not found.")
+    return shop
+
+
+def staff_for_shop(*, shop: Shop) -> QuerySet[User]:
+    """The shop's staff accounts, active or not, by handle."""
+    return User.objects.filter(shop=shop).select_related("shop").order_by("handle", "id")
+
+
+def staff_member_get(*, shop: Shop, user_id: uuid.UUID | str) -> User:
+    staff = staff_for_shop(shop=shop).filter(id=user_id).first()
+    if staff is None:
+        raise NotFound("Staff member not found.")
+    return staff

@@ -1,1 +1,19 @@
-urlpatterns: list = []
+from django.urls import path
+
+from shops import views
+
+urlpatterns = [
+    path("shops/", views.ShopListCreateView.as_view(), name="shop-list"),
+    path("shops/<uuid:shop_id>/", views.ShopDetailView.as_view(), name="shop-detail"),
+    path("shops/<uuid:shop_id>/staff/", views.StaffListCreateView.as_view(), name="staff-list"),
+    path(
+        "shops/<uuid:shop_id>/staff/<uuid:user_id>/",
+        views.StaffDetailView.as_view(),
+        name="staff-detail",
+    ),
+    path(
+        "shops/<uuid:shop_id>/staff/<uuid:user_id>/password/",
+        views.StaffPasswordView.as_view(),
+        name="staff-password",
+    ),
+]

@@ -1,0 +1,169 @@
+"""Reads for the catalogue, scoped to what the caller may see, with fixed query counts."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from core.errors import NotFound
+from products.models import Category, InventoryMovement, Product
+from shops.models import Shop
+from shops.selectors import (
+    Membership,
+    is_shop_member,
+    shop_get_visible,
+    shop_role,
+    shops_for_member,
+)
+from users.models import User
+
+MOVEMENTS_SHOWN = 50
+
+
+# --- Categories ------------------------------------------------------------------------------
+
+
+def categories_list() -> QuerySet[Category]:
+    """Every category, by name (filtered by `products.filters.CategoryFilter`)."""
+    return Category.objects.order_by("name", "id")
+
+
+def category_get(*, category_id: uuid.UUID | str) -> Category:
+    category = Category.objects.filter(id=category_id).first()
+    if category is None:
+        raise NotFound("Category not found.")
+    return category
+
+
+def _parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def category_subtree_ids(*, ref: str) -> list[uuid.UUID]:
+    """The category named by id or slug and all its descendants; empty when unknown.
+
+    One query: the tree is read whole (categories are few) and walked in memory.
+    """
+    rows = list(Category.objects.values_list("id", "parent_id", "slug"))
+    wanted = _parse_uuid(ref)
+    root = next(
+        (cid for cid, _, slug in rows if (cid == wanted if wanted else slug == ref.lower())),
+        None,
+    )
+    if root is None:
+        return []
+    children: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for cid, parent_id, _ in rows:
+        if parent_id is not None:
+            children[parent_id].append(cid)
+    found, stack = [], [root]
+    seen: set[uuid.UUID] = set()
+    while stack:
+        cid = stack.pop()
+        if cid in seen:
+            continue
+        seen.add(cid)
+        found.append(cid)
+        stack.extend(children[cid])
+    return found
+
+
+def category_ancestor_ids(*, category_id: uuid.UUID) -> list[uuid.UUID]:
+    """The category's parents, nearest first (one query)."""
+    parents = dict(Category.objects.values_list("id", "parent_id"))
+    found: list[uuid.UUID] = []
+    current = parents.get(category_id)
+    while current is not None and current not in found:
+        found.append(current)
+        current = parents.get(current)
+    return found
+
+
+# --- Products --------------------------------------------------------------------------------
+
+
+def with_catalogue_relations(products: QuerySet[Product]) -> QuerySet[Product]:
+    """What the product representation reads: 1 query for the page, 1 for images, 1 for
+    categories, however many products."""
+    return products.select_related("shop").prefetch_related("images", "categories")
+
+
+def products_public() -> QuerySet[Product]:
+    """The public catalogue: active products of active shops."""
+    return Product.objects.filter(is_active=True, shop__is_active=True)
+
+
+def products_of_shop(
+    *, user: User, shop_id: uuid.UUID | str, include_inactive: bool = False
+) -> tuple[Shop, QuerySet[Product]]:
+    """A shop's catalogue. Members may ask for inactive products too; a deactivated shop is
+    visible to its members only."""
+    shop = shop_get_visible(user=user, shop_id=shop_id)
+    products = Product.objects.filter(shop=shop)
+    if not (include_inactive and is_shop_member(user=user, shop=shop)):
+        products = products.filter(is_active=True)
+    return shop, products
+
+
+def product_get_visible(*, user: User, product_id: uuid.UUID | str) -> Product:
+    """A product of the public catalogue, or any product of a shop the caller is a member of."""
+    product = with_catalogue_relations(Product.objects.filter(id=product_id)).first()
+    if product is None:
+        raise NotFound("Product not found.")
+    if not (product.is_active and product.shop.is_active) and not is_shop_member(
+        user=user, shop=product.shop
+    ):
+        raise NotFound("Product not found.")
+    return product
+
+
+def product_for_member(*, user: User, product_id: uuid.UUID | str) -> tuple[Product, Membership]:
+    """A product of a shop the caller is a member of (one query); 404 for anyone else."""
+    product = (
+        Product.objects.select_related("shop")
+        .filter(id=product_id, shop__in=shops_for_member(user=user))
+        .first()
+    )
+    role = shop_role(user=user, shop=product.shop) if product else None
+    if product is None or role is None:
+        raise NotFound("Product not found.")
+    return product, Membership(shop=product.shop, role=role)
+
+
+def product_search(products: QuerySet[Product], *, text: str) -> QuerySet[Product]:
+    """Name and description search: PostgreSQL full text (GIN-indexed, ranked) or, elsewhere,
+    every word somewhere in the name or description."""
+    text = text.strip()
+    if not text:
+        return products
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank
+
+        from products.search import SEARCH_CONFIG, product_search_vector
+
+        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        vector = product_search_vector()
+        return (
+            products.alias(search_document=vector)
+            .filter(search_document=query)
+            .annotate(search_rank=SearchRank(vector, query))
+        )
+    condition = Q()
+    for word in text.split()[:10]:
+        condition &= Q(name__icontains=word) | Q(description__icontains=word)
+    return products.filter(condition)
+
+
+def movements_for_product(*, product: Product, limit: int = MOVEMENTS_SHOWN):
+    """The product's newest inventory movements, with their actors."""
+    return list(
+        InventoryMovement.objects.filter(product=product)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from products.inventory import MAX_STOCK
+from products.models import Category, InventoryMovement, Product, ProductImage
+from shops.serializers import ShopRefSerializer, absolute_file_url
+
+MAX_PRICE = Decimal("9999999999.99")
+MAX_CATEGORIES_PER_PRODUCT = 20
+
+
+def _clean_name(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise serializers.ValidationError("This field may not be blank.")
+    return value
+
+
+# --- Categories ------------------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Category
+        fields = ("id", "name", "slug", "parent_id")
+        read_only_fields = fields
+
+
+class CategoryCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    parent_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+    def validate_name(self, value: str) -> str:
+        return _clean_name(value)
+
+
+class CategoryUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    slug = serializers.SlugField(max_length=120, required=False)
+    parent_id = serializers.UUIDField(required=False, allow_null=True)
+
+    def validate_name(self, value: str) -> str:
+        return _clean_name(value)
+
+    def validate_slug(self, value: str) -> str:
+        return value.lower()
+
+
+class CategoryRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    slug = serializers.CharField(read_only=True)
+
+
+# --- Products --------------------------------------------------------------------------------
+
+
+class ProductImageSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    url = serializers.SerializerMethodField()
+    position = serializers.IntegerField(read_only=True)
+
+    @extend_schema_field({"type": "string", "format": "uri"})
+    def get_url(self, image: ProductImage) -> str | None:
+        return absolute_file_url(self.context.get("request"), image.image)
+
+
+class ProductSerializer(serializers.Serializer):
+    """Reads only prefetched relations (`products.selectors.with_catalogue_relations`)."""
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    slug = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    currency = serializers.SerializerMethodField()
+    stock = serializers.IntegerField(read_only=True)
+    in_stock = serializers.SerializerMethodField()
+    is_active = serializers.BooleanField(read_only=True)
+    shop = ShopRefSerializer(read_only=True)
+    categories = CategoryRefSerializer(many=True, read_only=True)
+    images = ProductImageSerializer(many=True, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    def get_currency(self, product: Product) -> str:
+        return settings.CURRENCY
+
+    def get_in_stock(self, product: Product) -> bool:
+        return product.stock > 0
+
+
+class ProductWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=10_000, allow_blank=True, default="")
+    price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_PRICE
+    )
+    category_ids = serializers.ListField(
+        child=serializers.UUIDField(), max_length=MAX_CATEGORIES_PER_PRODUCT, default=list
+    )
+    stock = serializers.IntegerField(
+        min_value=0, max_value=MAX_STOCK, default=0, help_text="Initial stock."
+    )
+    is_active = serializers.BooleanField(default=True)
+
+    def validate_name(self, value: str) -> str:
+        return _clean_name(value)
+
+
+class ProductUpdateSerializer(ProductWriteSerializer):
+    """PATCH body. `stock`, `shop`, `slug` and the like are not accepted here (ignored)."""
+
+    stock = None  # changed only through the inventory endpoint
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+
+class ProductImageUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="JPEG, PNG or WebP, at most 5 MB.")
+
+
+# --- Inventory -------------------------------------------------------------------------------
+
+
+class ActorSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user: Any) -> str:
+        return user.full_name or user.handle or user.email or ""
+
+
+class InventoryMovementSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    delta = serializers.IntegerField(read_only=True)
+    reason = serializers.ChoiceField(choices=InventoryMovement.Reason.choices, read_only=True)
+    stock_after = serializers.IntegerField(read_only=True)
+    actor = ActorSerializer(read_only=True, allow_null=True)
+    order_id = serializers.UUIDField(read_only=True, allow_null=True)
+    note = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class InventorySerializer(serializers.Serializer):
+    product_id = serializers.UUIDField(read_only=True)
+    stock = serializers.IntegerField(read_only=True)
+    movements = InventoryMovementSerializer(many=True, read_only=True)
+
+
+class StockLevelSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField(read_only=True)
+    stock = serializers.IntegerField(read_only=True)
+
+
+class InventoryAdjustSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=("add", "remove", "set"))
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_STOCK)
+    note = serializers.CharField(max_length=255, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["action"] in ("add", "remove") and attrs["quantity"] == 0:
+            raise serializers.ValidationError({"quantity": ["Must be greater than 0."]})
+        return attrs

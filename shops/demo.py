@@ -1,0 +1,62 @@
+"""Demo shops for `python manage.py seed_demo`: three shops of the demo owners, one staff
+member each. Runs after `users.demo`; skips whatever already exists."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from shops.models import Shop
+from shops.services import staff_create
+from users.models import User
+
+DEMO_PASSWORD = "Marketplace-Demo-1"
+
+DEMO_SHOPS: list[dict[str, Any]] = [
+    {
+        "owner": "ada@example.com",
+        "name": "Ada's Fabrics",
+        "description": "Ankara, lace and aso-oke, cut to order.",
+        "delivery_fee": Decimal("1500.00"),
+        "staff": {"handle": "tolu", "first_name": "Tolu", "last_name": "Bakare"},
+    },
+    {
+        "owner": "ada@example.com",
+        "name": "Lagos Gadgets",
+        "description": "Phones, chargers and everything in between.",
+        "delivery_fee": Decimal("2000.00"),
+        "staff": {"handle": "emeka", "first_name": "Emeka", "last_name": "Nwosu"},
+    },
+    {
+        "owner": "bola@example.com",
+        "name": "Bola Books",
+        "description": "New and second-hand books from Nigerian and African writers.",
+        "delivery_fee": Decimal("1000.00"),
+        "staff": {"handle": "funke", "first_name": "Funke", "last_name": "Ojo"},
+    },
+]
+
+
+def seed_demo(stdout: Any) -> None:
+    for spec in DEMO_SHOPS:
+        owner = User.objects.filter(email=spec["owner"]).first()
+        if owner is None:
+            stdout.write(f"  {spec['owner']} does not exist: shop {spec['name']} skipped")
+            continue
+        shop, created = Shop.objects.get_or_create(
+            name=spec["name"],
+            defaults={
+                "owner": owner,
+                "description": spec["description"],
+                "delivery_fee": spec["delivery_fee"],
+                "low_stock_threshold": 3,
+            },
+        )
+        staff_spec = spec["staff"]
+        if not User.objects.filter(shop=shop, handle=staff_spec["handle"]).exists():
+            staff_create(shop=shop, password=DEMO_PASSWORD, **staff_spec)
+        if created:
+            stdout.write(
+                f"  shop {shop.name} (owner {owner.email}), shop code {shop.code}: "
+                f"staff handle {staff_spec['handle']}, password {DEMO_PASSWORD}"
+            )

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from shops.models import Shop
+from shops.selectors import is_shop_member
+from users.models import User
+
+MAX_DELIVERY_FEE = Decimal("9999999999.99")
+MAX_LOW_STOCK_THRESHOLD = 1_000_000
+PRIVATE_SHOP_FIELDS = ("code", "low_stock_threshold", "paystack_subaccount_code")
+
+# Paystack subaccount codes look like `ACCT_8f4s1eq7ml6rlzj`.
+paystack_subaccount_validator = RegexValidator(
+    re.compile(r"^ACCT_[A-Za-z0-9]{1,59}$"), "Enter a Paystack subaccount code (ACCT_...)."
+)
+handle_validator = RegexValidator(
+    re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"),
+    "Use 1-50 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
+)
+
+
+def absolute_file_url(request: Any, file_field: Any) -> str | None:
+    if not file_field:
+        return None
+    url = file_field.url
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class ShopRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class ShopSerializer(serializers.Serializer):
+    """A shop. `code`, `low_stock_threshold` and `paystack_subaccount_code` are present only
+    for its owner, its staff and admins."""
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    logo = serializers.SerializerMethodField()
+    delivery_fee = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    # Not read-only only so that the schema marks them optional: this is an output serializer.
+    code = serializers.CharField(required=False, help_text="Members and admins only.")
+    low_stock_threshold = serializers.IntegerField(
+        required=False, help_text="Members and admins only."
+    )
+    paystack_subaccount_code = serializers.CharField(
+        required=False, help_text="Members and admins only."
+    )
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_logo(self, shop: Shop) -> str | None:
+        return absolute_file_url(self.context.get("request"), shop.logo)
+
+    def to_representation(self, shop: Shop) -> dict[str, Any]:
+        data = super().to_representation(shop)
+        request = self.context.get("request")
+        if request is None or not is_shop_member(user=request.user, shop=shop):
+            for field in PRIVATE_SHOP_FIELDS:
+                data.pop(field, None)
+        return data
+
+
+def _clean_name(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise serializers.ValidationError("This field may not be blank.")
+    return value
+
+
+class ShopWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=5000, allow_blank=True, default="")
+    delivery_fee = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=MAX_DELIVERY_FEE,
+        default=Decimal("0.00"),
+    )
+    low_stock_threshold = serializers.IntegerField(
+        min_value=0, max_value=MAX_LOW_STOCK_THRESHOLD, default=5
+    )
+    paystack_subaccount_code = serializers.CharField(
+        max_length=64, allow_blank=True, default="", validators=[paystack_subaccount_validator]
+    )
+
+    def validate_name(self, value: str) -> str:
+        return _clean_name(value)
+
+
+class ShopUpdateSerializer(ShopWriteSerializer):
+    """PATCH body: any of the shop's fields, and `logo` (multipart) or `logo: null` to remove it."""
+
+    logo = serializers.FileField(
+        required=False, allow_null=True, help_text="JPEG, PNG or WebP, at most 5 MB."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+
+class StaffSerializer(serializers.Serializer):
+    """A staff account, in the shape of the user representation, plus `is_active`."""
+
+    id = serializers.UUIDField(read_only=True)
+    email = serializers.EmailField(read_only=True, allow_null=True)
+    first_name = serializers.CharField(read_only=True)
+    last_name = serializers.CharField(read_only=True)
+    phone = serializers.CharField(read_only=True)
+    is_email_verified = serializers.BooleanField(read_only=True)
+    is_platform_admin = serializers.BooleanField(read_only=True)
+    shops_owned = serializers.SerializerMethodField()
+    staff_of = serializers.SerializerMethodField()
+    handle = serializers.CharField(read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+    date_joined = serializers.DateTimeField(read_only=True)
+    last_login = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    @extend_schema_field(ShopRefSerializer(many=True))
+    def get_shops_owned(self, user: User) -> list[dict[str, str]]:
+        # Staff accounts cannot own shops.
+        return []
+
+    @extend_schema_field(ShopRefSerializer(allow_null=True))
+    def get_staff_of(self, user: User) -> dict[str, str] | None:
+        return {"id": str(user.shop.id), "name": user.shop.name} if user.shop_id else None
+
+
+class StaffCreateSerializer(serializers.Serializer):
+    handle = serializers.CharField(max_length=50, validators=[handle_validator])
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150, allow_blank=True, default="")
+    last_name = serializers.CharField(max_length=150, allow_blank=True, default="")
+
+
+class StaffUpdateSerializer(serializers.Serializer):
+    handle = serializers.CharField(max_length=50, validators=[handle_validator], required=False)
+    first_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class StaffPasswordSerializer(serializers.Serializer):
+    new_password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)

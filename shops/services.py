@@ -1,0 +1,195 @@
+"""Writes for shops and their staff accounts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import IO, Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
+
+from core.errors import Conflict
+from products.images import image_delete, image_process, image_store
+from shops.models import Shop, generate_shop_code
+from users.models import User
+from users.services import user_deactivate, user_password_set, user_tokens_revoke
+
+SHOP_NAME_TAKEN = "A shop with this name already exists."
+HANDLE_TAKEN = "A staff member with this handle already exists in this shop."
+SHOP_UPDATABLE_FIELDS = (
+    "name",
+    "description",
+    "delivery_fee",
+    "low_stock_threshold",
+    "paystack_subaccount_code",
+)
+STAFF_UPDATABLE_FIELDS = ("handle", "first_name", "last_name", "is_active")
+_CODE_ATTEMPTS = 5
+
+
+def _shop_name_taken(name: str, *, exclude_id: Any = None) -> bool:
+    shops = Shop.objects.filter(name__iexact=name)
+    if exclude_id is not None:
+        shops = shops.exclude(id=exclude_id)
+    return shops.exists()
+
+
+def shop_create(
+    *,
+    owner: User,
+    name: str,
+    description: str = "",
+    delivery_fee: Decimal = Decimal("0.00"),
+    low_stock_threshold: int = 5,
+    paystack_subaccount_code: str = "",
+) -> Shop:
+    """Create a shop with a fresh random code. A name taken in any letter case is a 409."""
+    if _shop_name_taken(name):
+        raise Conflict(SHOP_NAME_TAKEN)
+    for _ in range(_CODE_ATTEMPTS):
+        shop = Shop(
+            owner=owner,
+            name=name,
+            description=description,
+            delivery_fee=delivery_fee,
+            low_stock_threshold=low_stock_threshold,
+            paystack_subaccount_code=paystack_subaccount_code,
+            code=generate_shop_code(),
+        )
+        try:
+            with transaction.atomic():
+                shop.save(force_insert=True)
+            return shop
+        except IntegrityError as exc:
+            # Either a concurrent request took the name, or (rarely) the random code collided.
+            if _shop_name_taken(name):
+                raise Conflict(SHOP_NAME_TAKEN) from exc
+            if not Shop.objects.filter(code=shop.code).exists():
+                raise
+    raise Conflict("Could not allocate a shop code; try again.")
+
+
+def shop_update(
+    *,
+    shop: Shop,
+    data: dict[str, Any],
+    logo: IO[bytes] | None = None,
+    remove_logo: bool = False,
+) -> Shop:
+    """Change the whitelisted fields of a shop and, optionally, its logo."""
+    fields = {key: value for key, value in data.items() if key in SHOP_UPDATABLE_FIELDS}
+    if "name" in fields and _shop_name_taken(fields["name"], exclude_id=shop.id):
+        raise Conflict(SHOP_NAME_TAKEN)
+    new_logo = None
+    if logo is not None:
+        # Decode and store before the transaction: no row is held while Pillow works.
+        new_logo = image_store(processed=image_process(logo), folder="shops/logos")
+    old_logo = shop.logo.name if (new_logo or remove_logo) else None
+    try:
+        with transaction.atomic():
+            for key, value in fields.items():
+                setattr(shop, key, value)
+            if new_logo:
+                shop.logo.name = new_logo
+            elif remove_logo:
+                shop.logo = None
+            shop.save()
+            if old_logo:
+                transaction.on_commit(lambda: image_delete(old_logo))
+    except IntegrityError as exc:
+        image_delete(new_logo)
+        if "name" in fields and _shop_name_taken(fields["name"], exclude_id=shop.id):
+            raise Conflict(SHOP_NAME_TAKEN) from exc
+        raise
+    except Exception:
+        image_delete(new_logo)
+        raise
+    return shop
+
+
+def shop_deactivate(*, shop: Shop) -> Shop:
+    """Deactivate a shop: it and its products leave the catalogue; its orders stay."""
+    if shop.is_active:
+        shop.is_active = False
+        shop.save(update_fields=["is_active", "updated_at"])
+    return shop
+
+
+def _validate_password(password: str, user: User, field: str) -> None:
+    """Django's validators, plus: not too similar to the staff member's handle."""
+    validators = [
+        *password_validation.get_default_password_validators(),
+        password_validation.UserAttributeSimilarityValidator(user_attributes=("handle",)),
+    ]
+    try:
+        password_validation.validate_password(password, user=user, password_validators=validators)
+    except DjangoValidationError as exc:
+        raise ValidationError({field: list(exc.messages)}) from exc
+
+
+def _handle_taken(shop: Shop, handle: str, *, exclude_id: Any = None) -> bool:
+    staff = User.objects.filter(shop=shop, handle__iexact=handle)
+    if exclude_id is not None:
+        staff = staff.exclude(id=exclude_id)
+    return staff.exists()
+
+
+def staff_create(
+    *, shop: Shop, handle: str, password: str, first_name: str = "", last_name: str = ""
+) -> User:
+    """A staff account of `shop`: no e-mail, logs in with the shop code, handle and password."""
+    handle = handle.lower()
+    staff = User(
+        email=None,
+        shop=shop,
+        handle=handle,
+        first_name=first_name,
+        last_name=last_name,
+        is_email_verified=False,
+    )
+    _validate_password(password, staff, "password")
+    if _handle_taken(shop, handle):
+        raise Conflict(HANDLE_TAKEN)
+    staff.set_password(password)
+    try:
+        with transaction.atomic():
+            staff.save(force_insert=True)
+    except IntegrityError as exc:
+        raise Conflict(HANDLE_TAKEN) from exc
+    return staff
+
+
+def staff_update(*, staff: User, data: dict[str, Any]) -> User:
+    """Edit a staff account; deactivating it revokes its tokens at once."""
+    fields = {key: value for key, value in data.items() if key in STAFF_UPDATABLE_FIELDS}
+    if "handle" in fields:
+        fields["handle"] = fields["handle"].lower()
+        if _handle_taken(staff.shop, fields["handle"], exclude_id=staff.id):
+            raise Conflict(HANDLE_TAKEN)
+    deactivating = fields.get("is_active") is False and staff.is_active
+    try:
+        with transaction.atomic():
+            for key, value in fields.items():
+                setattr(staff, key, value)
+            if fields:
+                staff.save(update_fields=list(fields))
+            if deactivating:
+                user_tokens_revoke(user=staff)
+    except IntegrityError as exc:
+        raise Conflict(HANDLE_TAKEN) from exc
+    return staff
+
+
+def staff_deactivate(*, staff: User) -> User:
+    """The staff account can no longer log in and its tokens stop working at once."""
+    user_deactivate(user=staff)
+    return staff
+
+
+def staff_password_set(*, staff: User, new_password: str) -> User:
+    """The owner sets a new password for a staff member; the member's tokens are revoked."""
+    _validate_password(new_password, staff, "new_password")
+    user_password_set(user=staff, password=new_password)
+    return staff

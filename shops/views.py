@@ -1,0 +1,236 @@
+"""Shops and their staff (API.md §3). Every shop-scoped call authorises through
+`shops.selectors.shop_membership`: a non-member gets 404, a member without the right 403."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.errors import PermissionDenied
+from core.permissions import IsVerifiedAccount
+from core.responses import created, no_content, ok
+from shops.models import Shop
+from shops.selectors import (
+    Membership,
+    ShopRole,
+    shop_get_visible,
+    shop_membership,
+    shops_public,
+    staff_for_shop,
+    staff_member_get,
+)
+from shops.serializers import (
+    ShopSerializer,
+    ShopUpdateSerializer,
+    ShopWriteSerializer,
+    StaffCreateSerializer,
+    StaffPasswordSerializer,
+    StaffSerializer,
+    StaffUpdateSerializer,
+)
+from shops.services import (
+    shop_create,
+    shop_deactivate,
+    shop_update,
+    staff_create,
+    staff_deactivate,
+    staff_password_set,
+    staff_update,
+)
+from users.models import User
+
+OWNER_ONLY = "Only the shop owner can do this."
+SEARCH_PARAM = OpenApiParameter(
+    "search", str, description="Matches the shop's name or description (case-insensitive)."
+)
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+def manager_membership(*, user: User, shop_id: uuid.UUID) -> Membership:
+    """The owner's (or an admin's) membership; 404 for non-members, 403 for staff."""
+    membership = shop_membership(user=user, shop_id=shop_id)
+    if not membership.can_manage_shop:
+        raise PermissionDenied(OWNER_ONLY)
+    return membership
+
+
+class ShopListCreateView(GenericAPIView):
+    queryset = Shop.objects.none()
+    serializer_class = ShopSerializer
+    filter_backends: list[Any] = []
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method == "POST":
+            return [IsVerifiedAccount()]
+        return [AllowAny()]
+
+    @extend_schema(
+        tags=["shops"],
+        summary="List active shops",
+        parameters=[SEARCH_PARAM],
+        responses=ShopSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        query = SearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = self.paginate_queryset(shops_public(search=query.validated_data["search"]))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response.message = "Shops."
+        return response
+
+    @extend_schema(
+        tags=["shops"],
+        summary="Create a shop (verified account)",
+        request=ShopWriteSerializer,
+        responses={201: ShopSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        body = ShopWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        shop = shop_create(owner=request.user, **body.validated_data)
+        return created(self.get_serializer(shop).data, "Shop created.")
+
+
+class ShopDetailView(GenericAPIView):
+    queryset = Shop.objects.none()
+    serializer_class = ShopSerializer
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method == "GET":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    @extend_schema(tags=["shops"], summary="A shop", responses=ShopSerializer)
+    def get(self, request: Request, shop_id: uuid.UUID) -> Response:
+        shop = shop_get_visible(user=request.user, shop_id=shop_id)
+        return ok(self.get_serializer(shop).data, "Shop.")
+
+    @extend_schema(
+        tags=["shops"],
+        summary="Update a shop (owner, admin); `logo` as multipart",
+        request=ShopUpdateSerializer,
+        responses=ShopSerializer,
+    )
+    def patch(self, request: Request, shop_id: uuid.UUID) -> Response:
+        shop = manager_membership(user=request.user, shop_id=shop_id).shop
+        body = ShopUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        has_logo = "logo" in data
+        logo = data.pop("logo", None)
+        shop = shop_update(shop=shop, data=data, logo=logo, remove_logo=has_logo and logo is None)
+        return ok(self.get_serializer(shop).data, "Shop updated.")
+
+    @extend_schema(
+        tags=["shops"],
+        summary="Deactivate a shop (owner, admin)",
+        request=None,
+        responses={204: OpenApiResponse(description="Deactivated.")},
+    )
+    def delete(self, request: Request, shop_id: uuid.UUID) -> Response:
+        shop = manager_membership(user=request.user, shop_id=shop_id).shop
+        shop_deactivate(shop=shop)
+        return no_content()
+
+
+class StaffListCreateView(GenericAPIView):
+    queryset = User.objects.none()
+    serializer_class = StaffSerializer
+    filter_backends: list[Any] = []
+
+    @extend_schema(
+        tags=["staff"],
+        summary="List a shop's staff (owner, admin)",
+        responses=StaffSerializer(many=True),
+    )
+    def get(self, request: Request, shop_id: uuid.UUID) -> Response:
+        shop = manager_membership(user=request.user, shop_id=shop_id).shop
+        page = self.paginate_queryset(staff_for_shop(shop=shop))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response.message = "Staff."
+        return response
+
+    @extend_schema(
+        tags=["staff"],
+        summary="Create a staff account (owner, admin)",
+        request=StaffCreateSerializer,
+        responses={201: StaffSerializer},
+    )
+    def post(self, request: Request, shop_id: uuid.UUID) -> Response:
+        shop = manager_membership(user=request.user, shop_id=shop_id).shop
+        body = StaffCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        staff = staff_create(shop=shop, **body.validated_data)
+        return created(self.get_serializer(staff).data, "Staff member created.")
+
+
+class StaffDetailView(GenericAPIView):
+    queryset = User.objects.none()
+    serializer_class = StaffSerializer
+
+    @extend_schema(
+        tags=["staff"],
+        summary="A staff account (owner, admin, or that staff member)",
+        responses=StaffSerializer,
+    )
+    def get(self, request: Request, shop_id: uuid.UUID, user_id: uuid.UUID) -> Response:
+        membership = shop_membership(user=request.user, shop_id=shop_id)
+        is_self = membership.role == ShopRole.STAFF and request.user.id == user_id
+        if not (membership.can_manage_shop or is_self):
+            raise PermissionDenied(OWNER_ONLY)
+        staff = staff_member_get(shop=membership.shop, user_id=user_id)
+        return ok(self.get_serializer(staff).data, "Staff member.")
+
+    @extend_schema(
+        tags=["staff"],
+        summary="Edit a staff account (owner, admin)",
+        request=StaffUpdateSerializer,
+        responses=StaffSerializer,
+    )
+    def patch(self, request: Request, shop_id: uuid.UUID, user_id: uuid.UUID) -> Response:
+        shop = manager_membership(user=request.user, shop_id=shop_id).shop
+        staff = staff_member_get(shop=shop, user_id=user_id)
+        body = StaffUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        staff = staff_update(staff=staff, data=body.validated_data)
+        return ok(self.get_serializer(staff).data, "Staff member updated.")
+
+    @extend_schema(
+        tags=["staff"],
+        summary="Deactivate a staff account and revoke its tokens (owner, admin)",
+        request=None,
+        responses={204: OpenApiResponse(description="Deactivated.")},
+    )
+    def delete(self, request: Request, shop_id: uuid.UUID, user_id: uuid.UUID) -> Response:
+        shop = manager_membership(user=request.user, shop_id=shop_id).shop
+        staff_deactivate(staff=staff_member_get(shop=shop, user_id=user_id))
+        return no_content()
+
+
+class StaffPasswordView(GenericAPIView):
+    queryset = User.objects.none()
+    serializer_class = StaffSerializer
+
+    @extend_schema(
+        tags=["staff"],
+        summary="Set a staff member's password and revoke their tokens (owner, admin)",
+        request=StaffPasswordSerializer,
+        responses=StaffSerializer,
+    )
+    def post(self, request: Request, shop_id: uuid.UUID, user_id: uuid.UUID) -> Response:
+        shop = manager_membership(user=request.user, shop_id=shop_id).shop
+        staff = staff_member_get(shop=shop, user_id=user_id)
+        body = StaffPasswordSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        staff = staff_password_set(staff=staff, new_password=body.validated_data["new_password"])
+        return ok(self.get_serializer(staff).data, "Password changed.")
