@@ -190,7 +190,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "users.authentication.AccountJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
@@ -200,7 +200,18 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "core.schema.EnvelopeAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "DEFAULT_THROTTLE_RATES": {},
+    # Rates of the throttles in core/throttles.py ("N/sec|min|hour|day").
+    "DEFAULT_THROTTLE_RATES": {
+        "login": config("THROTTLE_LOGIN", default="10/min"),
+        "register": config("THROTTLE_REGISTER", default="5/min"),
+        "password_forgot": config("THROTTLE_PASSWORD_FORGOT", default="5/hour"),
+        "verify_resend": config("THROTTLE_VERIFY_RESEND", default="5/hour"),
+        # Per client IP on the e-mail sending endpoints, whatever the address.
+        "email_ip": config("THROTTLE_EMAIL_IP", default="30/hour"),
+    },
+    # Trusted reverse proxies in front of the app: the client IP is taken from
+    # X-Forwarded-For only when this is > 0 (else it could be forged to dodge throttles).
+    "NUM_PROXIES": config("NUM_PROXIES", default=0, cast=int),
 }
 
 SIMPLE_JWT = {
@@ -213,6 +224,8 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "SIGNING_KEY": SECRET_KEY,
+    # Logins go through users.services, which updates last_login itself.
+    "UPDATE_LAST_LOGIN": False,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -230,6 +243,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # Several models have a `status` field with different choices: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "CartLineStatusEnum": "carts.selectors.LineStatus",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "OrderGroupStatusEnum": "orders.models.OrderGroup.Status",
+        "PaymentAttemptStatusEnum": "payments.models.Payment.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.add_error_component",
@@ -268,6 +288,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
     },
     "retry-failed-refunds": {"task": "payments.tasks.retry_failed_refunds", "schedule": 300.0},
+    "purge-expired-revoked-tokens": {
+        "task": "users.tasks.purge_expired_revoked_tokens",
+        "schedule": 3600.0,
+    },
 }
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -286,12 +310,19 @@ DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", default="Marketplace <no-reply
 # --- Product settings -----------------------------------------------------------------------
 FRONTEND_URL = config("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
 CURRENCY = config("CURRENCY", default="NGN")
+# Uploaded images whose header announces more pixels are refused before decoding.
+IMAGE_MAX_PIXELS = config("IMAGE_MAX_PIXELS", default=40_000_000, cast=int)
 PAYMENT_TIMEOUT_MINUTES = config("PAYMENT_TIMEOUT_MINUTES", default=30, cast=int)
 PLATFORM_COMMISSION_PERCENT = config("PLATFORM_COMMISSION_PERCENT", default="0", cast=Decimal)
 PAYSTACK_SECRET_KEY = config("PAYSTACK_SECRET_KEY", default="")
 PAYSTACK_PUBLIC_KEY = config("PAYSTACK_PUBLIC_KEY", default="")
 PAYSTACK_BASE_URL = config("PAYSTACK_BASE_URL", default="https://api.paystack.co").rstrip("/")
 PAYSTACK_CALLBACK_URL = config("PAYSTACK_CALLBACK_URL", default=f"{FRONTEND_URL}/checkout/complete")
+# (connect, read) seconds for every Paystack call.
+PAYSTACK_TIMEOUT = (
+    config("PAYSTACK_CONNECT_TIMEOUT", default=3, cast=float),
+    config("PAYSTACK_READ_TIMEOUT", default=10, cast=float),
+)
 
 # --- Security (HTTPS hardening is opt-in so plain-HTTP runs behind a proxy work) -------------
 SECURE_SSL_REDIRECT = config("SECURE_SSL_REDIRECT", default=False, cast=bool)

@@ -102,3 +102,19 @@ class Address(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name}, {self.line1}, {self.city}"
+
+
+class RevokedRefreshToken(models.Model):
+    """A refresh token that may not be used again (rotated or logged out), until it expires.
+
+    Inserting the row is what consumes a refresh token: the unique `jti` makes two concurrent
+    uses of one token end with exactly one winner. Expired rows are purged periodically.
+    """
+
+    jti = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.jti} ({self.user_id})"

@@ -1,0 +1,49 @@
+"""Demo accounts for `python manage.py seed_demo` (all verified, one shared password)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from users.models import Address, User
+
+DEMO_PASSWORD = "Marketplace-Demo-1"
+ADMIN_EMAIL = "admin@example.com"
+OWNER_EMAILS = ("ada@example.com", "bola@example.com")
+CUSTOMER_EMAIL = "chidi@example.com"
+
+_ACCOUNTS: list[dict[str, Any]] = [
+    {"email": ADMIN_EMAIL, "first_name": "Admin", "last_name": "User", "superuser": True},
+    {"email": "ada@example.com", "first_name": "Ada", "last_name": "Okafor"},
+    {"email": "bola@example.com", "first_name": "Bola", "last_name": "Adeyemi"},
+    {"email": CUSTOMER_EMAIL, "first_name": "Chidi", "last_name": "Eze", "phone": "+2348031234567"},
+]
+
+
+def seed_demo(stdout: Any) -> None:
+    """Create the demo accounts that do not exist yet (looked up by e-mail)."""
+    for spec in _ACCOUNTS:
+        spec = dict(spec)
+        email = spec.pop("email")
+        if User.objects.filter(email=email).exists():
+            continue
+        if spec.pop("superuser", False):
+            User.objects.create_superuser(email, DEMO_PASSWORD, **spec)
+        else:
+            User.objects.create_user(email, DEMO_PASSWORD, is_email_verified=True, **spec)
+        stdout.write(f"  account {email} (password {DEMO_PASSWORD})")
+
+    chidi = User.objects.get(email=CUSTOMER_EMAIL)
+    if not chidi.addresses.exists():
+        Address.objects.create(
+            user=chidi,
+            full_name="Chidi Eze",
+            phone="+2348031234567",
+            line1="14 Admiralty Way",
+            line2="Lekki Phase 1",
+            city="Lagos",
+            state="Lagos",
+            postal_code="106104",
+            country="NG",
+            is_default=True,
+        )
+        stdout.write(f"  default address for {CUSTOMER_EMAIL}")
