@@ -19,3 +19,10 @@ from core.emails import deliver_email
 )
 def send_email(*, to: str, subject: str, template: str, context: dict[str, Any], key: str) -> bool:
     return deliver_email(to=to, subject=subject, template=template, context=context, key=key)
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def purge_expired_idempotency_keys() -> int:
+    from core.idempotency import idempotency_keys_purge
+
+    return idempotency_keys_purge()

@@ -1,0 +1,120 @@
+"""The cart as the customer sees it, priced now, in a fixed number of queries (API.md §5)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Prefetch
+
+from carts.models import Cart, CartItem
+from products.models import Product, ProductImage
+
+
+class LineStatus(models.TextChoices):
+    AVAILABLE = "available"
+    INSUFFICIENT_STOCK = "insufficient_stock"
+    OUT_OF_STOCK = "out_of_stock"
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass
+class CartLine:
+    item: CartItem
+    unit_price: Decimal
+    line_total: Decimal
+    available_stock: int
+    status: str
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.item.id
+
+    @property
+    def product(self) -> Product:
+        return self.item.product
+
+    @property
+    def quantity(self) -> int:
+        return self.item.quantity
+
+
+@dataclass
+class CartShop:
+    shop_id: uuid.UUID
+    shop_name: str
+    delivery_fee: Decimal
+    subtotal: Decimal = Decimal("0.00")
+
+
+@dataclass
+class CartSummary:
+    id: uuid.UUID
+    items: list[CartLine] = field(default_factory=list)
+    shops: list[CartShop] = field(default_factory=list)
+    subtotal: Decimal = Decimal("0.00")
+    item_count: int = 0
+    is_valid: bool = False
+    updated_at: object = None
+
+
+def line_status(item: CartItem) -> str:
+    product = item.product
+    if not product.is_active or not product.shop.is_active:
+        return LineStatus.UNAVAILABLE
+    if product.stock == 0:
+        return LineStatus.OUT_OF_STOCK
+    if item.quantity > product.stock:
+        return LineStatus.INSUFFICIENT_STOCK
+    return LineStatus.AVAILABLE
+
+
+def cart_items(*, cart: Cart) -> list[CartItem]:
+    """The cart's lines with product, shop and images: two queries whatever their number."""
+    images = ProductImage.objects.order_by("position", "created_at", "id")
+    return list(
+        CartItem.objects.filter(cart=cart)
+        .select_related("product__shop")
+        .prefetch_related(Prefetch("product__images", queryset=images))
+        .order_by("created_at", "id")
+    )
+
+
+def cart_summary(*, cart: Cart) -> CartSummary:
+    """Lines with current prices and status, per-shop subtotals and delivery fees, validity.
+
+    `item_count` is the number of units; `subtotal` excludes delivery fees, which depend on the
+    fulfilment method chosen at checkout (each shop's fee for delivery, nothing for pickup).
+    """
+    summary = CartSummary(id=cart.id, updated_at=cart.updated_at)
+    shops: dict[uuid.UUID, CartShop] = {}
+    for item in cart_items(cart=cart):
+        product = item.product
+        status = line_status(item)
+        line_total = product.price * item.quantity
+        summary.items.append(
+            CartLine(
+                item=item,
+                unit_price=product.price,
+                line_total=line_total,
+                available_stock=0 if status == LineStatus.UNAVAILABLE else product.stock,
+                status=status,
+            )
+        )
+        shop = shops.get(product.shop_id)
+        if shop is None:
+            shop = shops[product.shop_id] = CartShop(
+                shop_id=product.shop_id,
+                shop_name=product.shop.name,
+                delivery_fee=product.shop.delivery_fee,
+            )
+        shop.subtotal += line_total
+        summary.subtotal += line_total
+        summary.item_count += item.quantity
+    summary.shops = list(shops.values())
+    summary.is_valid = bool(summary.items) and all(
+        line.status == LineStatus.AVAILABLE for line in summary.items
+    )
+    return summary

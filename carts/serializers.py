@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from carts.models import MAX_LINE_QUANTITY
+from carts.selectors import LineStatus
+
+
+def _money() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class CartItemAddSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, default=1)
+
+
+class CartItemUpdateSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(
+        min_value=0, max_value=MAX_LINE_QUANTITY, help_text="0 removes the line."
+    )
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class CartShopRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class CartProductSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    price = _money()
+    image = serializers.SerializerMethodField()
+    shop = CartShopRefSerializer(read_only=True)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image(self, product: Any) -> str | None:
+        images = list(product.images.all())  # prefetched, ordered by position
+        if not images:
+            return None
+        url = images[0].image.url
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class CartLineSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    product = CartProductSerializer(read_only=True)
+    quantity = serializers.IntegerField(read_only=True)
+    unit_price = _money()
+    line_total = _money()
+    available_stock = serializers.IntegerField(read_only=True)
+    status = serializers.ChoiceField(choices=LineStatus.choices, read_only=True)
+
+
+class CartShopSerializer(serializers.Serializer):
+    shop_id = serializers.UUIDField(read_only=True)
+    shop_name = serializers.CharField(read_only=True)
+    subtotal = _money()
+    delivery_fee = _money()
+
+
+class CartSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    items = CartLineSerializer(many=True, read_only=True)
+    shops = CartShopSerializer(many=True, read_only=True)
+    subtotal = _money()
+    item_count = serializers.IntegerField(read_only=True, help_text="Number of units.")
+    is_valid = serializers.BooleanField(
+        read_only=True, help_text="True when the cart is not empty and every line is available."
+    )
+    updated_at = serializers.DateTimeField(read_only=True)

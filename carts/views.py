@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from carts import services
+from carts.models import Cart
+from carts.selectors import cart_summary
+from carts.serializers import CartItemAddSerializer, CartItemUpdateSerializer, CartSerializer
+from core.permissions import IsAccountWithEmail
+from core.responses import created, no_content, ok
+
+TAGS = ["cart"]
+
+
+def _cart_data(request: Request, cart: Cart) -> dict:
+    return CartSerializer(cart_summary(cart=cart), context={"request": request}).data
+
+
+class CartView(APIView):
+    """The caller's cart (accounts with an e-mail; shop staff have none)."""
+
+    permission_classes = [IsAccountWithEmail]
+
+    @extend_schema(tags=TAGS, responses={200: CartSerializer}, summary="Show the cart")
+    def get(self, request: Request) -> Response:
+        cart = services.cart_get_or_create(user=request.user)
+        return ok(_cart_data(request, cart), "Cart.")
+
+    @extend_schema(
+        tags=TAGS,
+        responses={204: OpenApiResponse(description="Cart emptied.")},
+        summary="Empty the cart",
+    )
+    def delete(self, request: Request) -> Response:
+        services.cart_clear(user=request.user)
+        return no_content()
+
+
+class CartItemsView(APIView):
+    permission_classes = [IsAccountWithEmail]
+
+    @extend_schema(
+        tags=TAGS,
+        request=CartItemAddSerializer,
+        responses={201: CartSerializer},
+        summary="Add a product to the cart",
+        description=(
+            "Adds to the line's quantity when the product is already in the cart. Above the "
+            "available stock: `409 insufficient_stock`; inactive product or shop: "
+            "`409 product_unavailable`; a 101st line or a line above 1000 units: `409 conflict`."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CartItemAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cart = services.cart_item_add(user=request.user, **serializer.validated_data)
+        return created(_cart_data(request, cart), "Added to the cart.")
+
+
+class CartItemDetailView(APIView):
+    permission_classes = [IsAccountWithEmail]
+
+    @extend_schema(
+        tags=TAGS,
+        request=CartItemUpdateSerializer,
+        responses={200: CartSerializer},
+        summary="Set a line's quantity (0 removes it)",
+    )
+    def patch(self, request: Request, item_id: uuid.UUID) -> Response:
+        serializer = CartItemUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        cart = services.cart_item_update(
+            user=request.user, item_id=item_id, quantity=serializer.validated_data["quantity"]
+        )
+        return ok(_cart_data(request, cart), "Cart updated.")
+
+    @extend_schema(
+        tags=TAGS,
+        responses={204: OpenApiResponse(description="Line removed.")},
+        summary="Remove a line",
+    )
+    def delete(self, request: Request, item_id: uuid.UUID) -> Response:
+        services.cart_item_delete(user=request.user, item_id=item_id)
+        return no_content()

@@ -1,0 +1,206 @@
+"""`Idempotency-Key` support for unsafe API calls (API.md §6): a retry replays the first answer.
+
+Usage on an APIView method (after authentication and permissions have run)::
+
+    @extend_schema(parameters=[IDEMPOTENCY_KEY_HEADER], ...)
+    @idempotent
+    def post(self, request): ...
+
+How it works, per account and key:
+- no header: the view runs normally;
+- the key is claimed by inserting its row in a transaction of its own, committed before the view
+  runs, so a concurrent duplicate sees it at once;
+- a duplicate finds the row: same request and finished -> the stored status and body are
+  replayed; same request still running -> `409 request_in_progress`; another body, method or
+  path -> `409 idempotency_key_reused`;
+- the view's final answer is stored when it is a 2xx or a 4xx (business answers a retry must
+  see again); on a 5xx the row is deleted so that a retry can run;
+- keys live `IDEMPOTENCY_KEY_TTL_HOURS` (24 h); an expired row is replaced by a new request, and a
+  row left "in progress" for longer than `IDEMPOTENCY_STALE_SECONDS` (a worker killed mid-request)
+  is replaced too. `idempotency_keys_purge` deletes expired rows (periodic task).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.errors import IdempotencyKeyReused, RequestInProgress
+from core.models import IdempotencyKey
+from core.renderers import EnvelopeRenderer
+
+HEADER = "Idempotency-Key"
+_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
+_CLAIM_ATTEMPTS = 3
+_PURGE_BATCH = 5000
+
+IDEMPOTENCY_KEY_HEADER = OpenApiParameter(
+    name=HEADER,
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Optional, up to 255 printable characters, unique per request you intend. A retry with "
+        "the same key and body within 24 hours returns the first response and does nothing "
+        "else; the same key with another body is `409 idempotency_key_reused`; while the first "
+        "request is still running, `409 request_in_progress`."
+    ),
+)
+
+
+def _ttl() -> timedelta:
+    return timedelta(hours=getattr(settings, "IDEMPOTENCY_KEY_TTL_HOURS", 24))
+
+
+def _stale_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "IDEMPOTENCY_STALE_SECONDS", 300))
+
+
+def _canonical(value: Any) -> Any:
+    """Request data as plain JSON-able values (QueryDicts and uploaded files included)."""
+    if hasattr(value, "lists"):
+        return {k: [_canonical(v) for v in vs] for k, vs in value.lists()}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if hasattr(value, "read") and hasattr(value, "size"):
+        return {"file": getattr(value, "name", ""), "size": value.size}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def request_fingerprint(data: Any) -> str:
+    payload = json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _claim(*, user: Any, key: str, scope: str, request_hash: str) -> IdempotencyKey | Response:
+    """Insert the key's row (committed), or answer from the existing one.
+
+    Returns the new row when this request owns the key, else the response to send.
+    """
+    for _ in range(_CLAIM_ATTEMPTS):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(
+                    user=user,
+                    key=key,
+                    scope=scope,
+                    request_hash=request_hash,
+                    expires_at=now + _ttl(),
+                )
+        except IntegrityError:
+            existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if existing is None:  # deleted in between (expired, or its request failed): try again
+            continue
+        abandoned = (
+            existing.state == IdempotencyKey.State.IN_PROGRESS
+            and existing.created_at <= now - _stale_after()
+        )
+        if existing.expires_at <= now or abandoned:
+            IdempotencyKey.objects.filter(id=existing.id, state=existing.state).delete()
+            continue
+        if existing.scope != scope or existing.request_hash != request_hash:
+            raise IdempotencyKeyReused()
+        if existing.state != IdempotencyKey.State.COMPLETED:
+            raise RequestInProgress()
+        replay = Response(existing.response_body, status=existing.response_status)
+        replay.enveloped = True
+        replay["Idempotent-Replayed"] = "true"
+        return replay
+    raise RequestInProgress()
+
+
+def _enveloped_body(response: Response, request: Request, view: Any) -> Any:
+    """The body exactly as the client receives it (the envelope included), as JSON values."""
+    raw = EnvelopeRenderer().render(
+        response.data,
+        renderer_context={"response": response, "request": request, "view": view},
+    )
+    return json.loads(raw) if raw else None
+
+
+def _finish(*, row: IdempotencyKey, response: Response | None, request: Request, view: Any) -> None:
+    if response is None or response.status_code >= 500:
+        IdempotencyKey.objects.filter(id=row.id).delete()
+        return
+    body = _enveloped_body(response, request, view) if isinstance(response, Response) else None
+    IdempotencyKey.objects.filter(id=row.id).update(
+        state=IdempotencyKey.State.COMPLETED,
+        response_status=response.status_code,
+        response_body=body,
+    )
+
+
+def idempotent(method: Callable[..., Response] | None = None, *, scope: str | None = None) -> Any:
+    """Decorate an APIView handler (`post`, `put`, ...) to honour the `Idempotency-Key` header.
+
+    `scope` defaults to the request's method and path; a key reused on another scope is
+    `409 idempotency_key_reused`.
+    """
+
+    def decorator(func: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(func)
+        def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+            key = request.headers.get(HEADER)
+            user = request.user
+            if key is None or not getattr(user, "is_authenticated", False):
+                return func(view, request, *args, **kwargs)
+            if not _KEY_PATTERN.match(key):
+                raise ValidationError(
+                    {HEADER: ["Use 1 to 255 printable ASCII characters, without spaces."]}
+                )
+            request_scope = (scope or f"{request.method} {request.path}")[:200]
+            request_hash = request_fingerprint(request.data)  # may raise a parse error: no row
+
+            claimed = _claim(user=user, key=key, scope=request_scope, request_hash=request_hash)
+            if isinstance(claimed, Response):
+                return claimed
+
+            response: Response | None = None
+            try:
+                try:
+                    response = func(view, request, *args, **kwargs)
+                except Exception as exc:  # noqa: BLE001 - answered like DRF would, then stored
+                    response = view.handle_exception(exc)
+                return response
+            finally:
+                _finish(row=claimed, response=response, request=request, view=view)
+
+        return wrapper
+
+    if method is not None:
+        return decorator(method)
+    return decorator
+
+
+def idempotency_keys_purge(*, now: datetime | None = None) -> int:
+    """Delete expired keys, in batches; returns how many rows went."""
+    now = now or timezone.now()
+    deleted = 0
+    while True:
+        ids = list(
+            IdempotencyKey.objects.filter(expires_at__lte=now).values_list("id", flat=True)[
+                :_PURGE_BATCH
+            ]
+        )
+        if not ids:
+            return deleted
+        deleted += IdempotencyKey.objects.filter(id__in=ids).delete()[0]

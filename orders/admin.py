@@ -1,0 +1,192 @@
+"""Orders in Django admin: read-mostly. Orders are created by checkout and moved by services
+(stock, events and refunds stay consistent), so status and money fields are not editable here;
+cancelling goes through an admin action that calls the service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from core.errors import ApiError
+from orders.models import Order, OrderEvent, OrderGroup, OrderItem
+from orders.services import order_group_cancel
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrderInline(ReadOnlyInline):
+    model = Order
+    fields = ["number", "shop", "status", "total", "is_paid", "cash_collected", "details"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("shop")
+            .prefetch_related("items", "events__actor")
+        )
+
+    @admin.display(description="Items and events")
+    def details(self, order: Order) -> str:
+        items = format_html_join(
+            "",
+            "<li>{} x {} at {} = {}</li>",
+            ((i.quantity, i.product_name, i.unit_price, i.line_total) for i in order.items.all()),
+        )
+        events = format_html_join(
+            "",
+            "<li>{} {} by {}{}</li>",
+            (
+                (
+                    e.created_at.strftime("%Y-%m-%d %H:%M"),
+                    e.status,
+                    e.actor or "system",
+                    f": {e.note}" if e.note else "",
+                )
+                for e in order.events.all()
+            ),
+        )
+        return format_html("<ul>{}</ul><ul>{}</ul>", items, events)
+
+
+class OrderItemInline(ReadOnlyInline):
+    model = OrderItem
+    show_change_link = False
+    fields = ["product", "product_name", "unit_price", "quantity", "line_total"]
+    readonly_fields = fields
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    show_change_link = False
+    fields = ["created_at", "status", "note", "actor"]
+    readonly_fields = fields
+
+
+@admin.register(OrderGroup)
+class OrderGroupAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "customer_email",
+        "status",
+        "payment_status",
+        "payment_method",
+        "fulfillment_method",
+        "total",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "payment_status",
+        "payment_method",
+        "fulfillment_method",
+        ("orders__shop", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    ]
+    search_fields = ["number", "customer_email", "customer__email", "orders__number"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    list_select_related = ["customer"]
+    readonly_fields = [
+        "id",
+        "number",
+        "customer",
+        "customer_name",
+        "customer_email",
+        "shipping_address",
+        "status",
+        "payment_method",
+        "payment_status",
+        "fulfillment_method",
+        "currency",
+        "subtotal",
+        "delivery_fee",
+        "total",
+        "expires_at",
+        "paid_at",
+        "cancel_reason",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [OrderInline]
+    actions = ["cancel_groups"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderGroup]:
+        # A group matching several shops in the filter or search appears once.
+        return super().get_queryset(request).distinct()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Cancel selected order groups (restores stock, refunds if paid)")
+    def cancel_groups(self, request: HttpRequest, queryset: QuerySet[OrderGroup]) -> None:
+        done, refused = 0, []
+        for group in queryset:
+            try:
+                order_group_cancel(
+                    user=request.user, group_id=group.id, reason="Cancelled by admin."
+                )
+                done += 1
+            except ApiError as exc:
+                refused.append(f"{group.number}: {exc.message}")
+        if done:
+            self.message_user(request, f"{done} order group(s) cancelled.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "shop", "status", "total", "is_paid", "group_link", "created_at"]
+    list_filter = ["status", "is_paid", ("shop", admin.RelatedOnlyFieldListFilter), "created_at"]
+    search_fields = ["number", "group__number", "group__customer_email"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    list_select_related = ["shop", "group"]
+    readonly_fields = [
+        "id",
+        "group",
+        "number",
+        "shop",
+        "status",
+        "subtotal",
+        "delivery_fee",
+        "total",
+        "is_paid",
+        "cash_collected",
+        "estimated_delivery_date",
+        "stock_restored",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [OrderItemInline, OrderEventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Group", ordering="group__number")
+    def group_link(self, order: Order) -> str:
+        url = reverse("admin:orders_ordergroup_change", args=[order.group_id])
+        return format_html('<a href="{}">{}</a>', url, order.group.number)

@@ -1,0 +1,163 @@
+"""The order e-mails (API.md §6), queued after the surrounding transaction commits.
+
+Each message has a stable key, so a retried task or a repeated call never sends it twice.
+Contexts hold strings only (they travel through Celery as JSON).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from core.emails import queue_email
+from orders.models import Order, OrderGroup, OrderItem
+
+
+def _digest(values: Iterable[str]) -> str:
+    return hashlib.sha256(",".join(sorted(values)).encode()).hexdigest()[:24]
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{currency} {amount:,.2f}"
+
+
+def _items(items: Sequence[OrderItem], currency: str) -> list[dict[str, str]]:
+    return [
+        {
+            "name": item.product_name,
+            "quantity": str(item.quantity),
+            "line_total": _money(item.line_total, currency),
+        }
+        for item in items
+    ]
+
+
+def queue_checkout_emails(
+    *, group: OrderGroup, orders: Sequence[Order], items: dict[object, list[OrderItem]]
+) -> None:
+    """Confirmation to the customer and a new-order notice to each shop owner.
+
+    `items` maps an order id to its items; shops come from `order.shop` (with `owner`).
+    """
+    currency = group.currency
+    if group.customer_email:
+        queue_email(
+            to=group.customer_email,
+            subject=f"Order {group.number} confirmed",
+            template="order_confirmation",
+            context={
+                "customer_name": group.customer_name,
+                "number": group.number,
+                "group_id": str(group.id),
+                "payment_method": group.payment_method,
+                "fulfillment_method": group.fulfillment_method,
+                "total": _money(group.total, currency),
+                "orders": [
+                    {
+                        "number": order.number,
+                        "shop_name": order.shop.name,
+                        "total": _money(order.total, currency),
+                        "items": _items(items.get(order.id, []), currency),
+                    }
+                    for order in orders
+                ],
+                "expires_at": (
+                    group.expires_at.strftime("%Y-%m-%d %H:%M UTC") if group.expires_at else ""
+                ),
+            },
+            key=f"order-confirmation:{group.id}",
+        )
+    for order in orders:
+        owner_email = order.shop.owner.email
+        if not owner_email:
+            continue
+        queue_email(
+            to=owner_email,
+            subject=f"New order {order.number}",
+            template="order_new",
+            context={
+                "shop_name": order.shop.name,
+                "shop_id": str(order.shop_id),
+                "order_id": str(order.id),
+                "number": order.number,
+                "payment_method": group.payment_method,
+                "fulfillment_method": group.fulfillment_method,
+                "total": _money(order.total, currency),
+                "items": _items(items.get(order.id, []), currency),
+            },
+            key=f"order-new:{order.id}",
+        )
+
+
+def queue_payment_received_email(*, group: OrderGroup) -> None:
+    if not group.customer_email:
+        return
+    queue_email(
+        to=group.customer_email,
+        subject=f"Payment received for order {group.number}",
+        template="order_payment_received",
+        context={
+            "customer_name": group.customer_name,
+            "number": group.number,
+            "group_id": str(group.id),
+            "total": _money(group.total, group.currency),
+        },
+        key=f"order-paid:{group.id}",
+    )
+
+
+def queue_shipped_email(*, group: OrderGroup, order: Order, shop_name: str) -> None:
+    if not group.customer_email:
+        return
+    estimate = order.estimated_delivery_date
+    queue_email(
+        to=group.customer_email,
+        subject=f"Order {order.number} has shipped",
+        template="order_shipped",
+        context={
+            "customer_name": group.customer_name,
+            "number": order.number,
+            "group_id": str(group.id),
+            "shop_name": shop_name,
+            "estimated_delivery_date": estimate.isoformat() if estimate else "",
+        },
+        key=f"order-shipped:{order.id}",
+    )
+
+
+def queue_cancelled_email(
+    *,
+    group: OrderGroup,
+    orders: Sequence[Order],
+    shop_names: dict[object, str],
+    refund_started: bool,
+    expired: bool = False,
+) -> None:
+    """One message per cancelling event; keyed by the orders it cancelled."""
+    if not group.customer_email or not orders:
+        return
+    whole_group = group.status == OrderGroup.Status.CANCELLED
+    refunded_total = sum((o.total for o in orders if o.is_paid), Decimal("0"))
+    queue_email(
+        to=group.customer_email,
+        subject=(
+            f"Order {group.number} expired"
+            if expired
+            else f"Order {group.number if whole_group else orders[0].number} cancelled"
+        ),
+        template="order_payment_expired" if expired else "order_cancelled",
+        context={
+            "customer_name": group.customer_name,
+            "number": group.number,
+            "group_id": str(group.id),
+            "whole_group": whole_group,
+            "orders": [
+                {"number": o.number, "shop_name": shop_names.get(o.shop_id, "")} for o in orders
+            ],
+            "refund_started": refund_started,
+            "refund_amount": _money(refunded_total, group.currency),
+            "reason": group.cancel_reason,
+        },
+        key=f"order-cancelled:{group.id}:{_digest(str(o.id) for o in orders)}",
+    )

@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers
+
+from orders.models import (
+    FulfillmentMethod,
+    Order,
+    OrderEvent,
+    OrderGroup,
+    OrderItem,
+    PaymentMethod,
+)
+
+
+def _money() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class CheckoutSerializer(serializers.Serializer):
+    fulfillment_method = serializers.ChoiceField(choices=FulfillmentMethod.choices)
+    shipping_address_id = serializers.UUIDField(
+        required=False, allow_null=True, help_text="One of your addresses; required for delivery."
+    )
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        delivery = attrs["fulfillment_method"] == FulfillmentMethod.DELIVERY
+        if delivery and not attrs.get("shipping_address_id"):
+            raise serializers.ValidationError(
+                {"shipping_address_id": ["A shipping address is required for delivery."]}
+            )
+        if not delivery:
+            attrs["shipping_address_id"] = None
+        return attrs
+
+
+class OrderGroupCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+
+
+class OrderStatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Order.Status.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    cash_collected = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Cash orders only."
+    )
+    estimated_delivery_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="With `shipped` only; not past."
+    )
+
+    def validate_estimated_delivery_date(self, value: Any) -> Any:
+        if value is not None and value < timezone.localdate():
+            raise serializers.ValidationError("The estimated delivery date is in the past.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("estimated_delivery_date") and attrs["status"] != Order.Status.SHIPPED:
+            raise serializers.ValidationError(
+                {"estimated_delivery_date": ["Only sent with the status `shipped`."]}
+            )
+        return attrs
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class OrderShopSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    unit_price = _money()
+    line_total = _money()
+
+    class Meta:
+        model = OrderItem
+        fields = ["id", "product_id", "product_name", "unit_price", "quantity", "line_total"]
+        read_only_fields = fields
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderEvent
+        fields = ["status", "note", "actor", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        inline_serializer(
+            "OrderEventActor",
+            {"id": serializers.UUIDField(), "name": serializers.CharField()},
+            allow_null=True,
+        )
+    )
+    def get_actor(self, event: OrderEvent) -> dict[str, str] | None:
+        actor = event.actor
+        if actor is None:
+            return None
+        name = actor.full_name or actor.email or actor.handle or ""
+        return {"id": str(actor.id), "name": name}
+
+
+ORDER_FIELDS = [
+    "id",
+    "group_id",
+    "number",
+    "shop",
+    "status",
+    "items",
+    "subtotal",
+    "delivery_fee",
+    "total",
+    "is_paid",
+    "cash_collected",
+    "estimated_delivery_date",
+    "events",
+    "created_at",
+    "updated_at",
+]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    """One shop's order as its customer sees it (inside the order group)."""
+
+    shop = OrderShopSerializer(read_only=True)
+    items = OrderItemSerializer(many=True, read_only=True)
+    events = OrderEventSerializer(many=True, read_only=True)
+    subtotal = _money()
+    delivery_fee = _money()
+    total = _money()
+
+    class Meta:
+        model = Order
+        fields = ORDER_FIELDS
+        read_only_fields = fields
+
+
+class ShopOrderSerializer(OrderSerializer):
+    """A shop's order as the shop sees it: with the customer, the address and the terms."""
+
+    customer = serializers.SerializerMethodField()
+    shipping_address = serializers.JSONField(source="group.shipping_address", read_only=True)
+    payment_method = serializers.CharField(source="group.payment_method", read_only=True)
+    fulfillment_method = serializers.CharField(source="group.fulfillment_method", read_only=True)
+    group_number = serializers.CharField(source="group.number", read_only=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [
+            *ORDER_FIELDS,
+            "customer",
+            "shipping_address",
+            "payment_method",
+            "fulfillment_method",
+            "group_number",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        inline_serializer(
+            "OrderCustomer",
+            {"name": serializers.CharField(), "email": serializers.EmailField()},
+        )
+    )
+    def get_customer(self, order: Order) -> dict[str, str]:
+        return {"name": order.group.customer_name, "email": order.group.customer_email}
+
+
+class OrderGroupSerializer(serializers.ModelSerializer):
+    orders = OrderSerializer(many=True, read_only=True)
+    subtotal = _money()
+    delivery_fee = _money()
+    total = _money()
+    shipping_address = serializers.JSONField(read_only=True, allow_null=True)
+    expires_at = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderGroup
+        fields = [
+            "id",
+            "number",
+            "status",
+            "payment_method",
+            "payment_status",
+            "fulfillment_method",
+            "currency",
+            "subtotal",
+            "delivery_fee",
+            "total",
+            "shipping_address",
+            "orders",
+            "expires_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_expires_at(self, group: OrderGroup) -> str | None:
+        """The payment deadline of an unpaid Paystack group; null otherwise."""
+        unpaid_paystack = (
+            group.payment_method == PaymentMethod.PAYSTACK
+            and group.payment_status == OrderGroup.PaymentStatus.UNPAID
+            and group.status != OrderGroup.Status.CANCELLED
+        )
+        if not unpaid_paystack or group.expires_at is None:
+            return None
+        return serializers.DateTimeField().to_representation(group.expires_at)

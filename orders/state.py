@@ -1,0 +1,112 @@
+"""The order lifecycle in one place: allowed moves, their guards, and the group's derived state.
+
+A shop's order moves `pending -> processing -> shipped -> completed` (delivery) or
+`pending -> processing -> completed` (pickup); `pending` and `processing` may be cancelled;
+`completed` and `cancelled` are final. Guards: a Paystack order is paid before `processing`; a
+cash order has its cash collected before or at `completed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from orders.models import FulfillmentMethod, Order, OrderGroup, PaymentMethod
+
+Status = Order.Status
+GroupStatus = OrderGroup.Status
+PaymentStatus = OrderGroup.PaymentStatus
+
+# Every move the lifecycle knows, before guards. Order of the lists = order shown to clients.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.PENDING: (Status.PROCESSING, Status.CANCELLED),
+    Status.PROCESSING: (Status.SHIPPED, Status.COMPLETED, Status.CANCELLED),
+    Status.SHIPPED: (Status.COMPLETED,),
+    Status.COMPLETED: (),
+    Status.CANCELLED: (),
+}
+FINAL = frozenset({Status.COMPLETED, Status.CANCELLED})
+PAYMENT_STATUS_RANK = {
+    PaymentStatus.UNPAID: 0,
+    PaymentStatus.PAID: 1,
+    PaymentStatus.PARTIALLY_REFUNDED: 2,
+    PaymentStatus.REFUNDED: 3,
+}
+
+
+@dataclass(frozen=True)
+class MoveContext:
+    """What the guards look at: the order's group terms and what the request brings along."""
+
+    fulfillment_method: str
+    payment_method: str
+    is_paid: bool
+    cash_collected: bool
+
+
+def _blocked_reason(current: str, target: str, ctx: MoveContext) -> str | None:
+    """Why an otherwise listed move is not possible for this order now (None when it is)."""
+    delivery = ctx.fulfillment_method == FulfillmentMethod.DELIVERY
+    if target == Status.SHIPPED and not delivery:
+        return "Pickup orders are never shipped."
+    if current == Status.PROCESSING and target == Status.COMPLETED and delivery:
+        return "Delivery orders are shipped before they are completed."
+    paystack = ctx.payment_method == PaymentMethod.PAYSTACK
+    if target == Status.PROCESSING and paystack and not ctx.is_paid:
+        return "This order is not paid yet."
+    cash = ctx.payment_method == PaymentMethod.CASH
+    if target == Status.COMPLETED and cash and not ctx.cash_collected:
+        return "Collect the cash (cash_collected) before completing a cash order."
+    return None
+
+
+def allowed_moves(current: str, ctx: MoveContext) -> list[str]:
+    """The statuses this order may move to now, guards included."""
+    return [t for t in TRANSITIONS.get(current, ()) if _blocked_reason(current, t, ctx) is None]
+
+
+def check_move(current: str, target: str, ctx: MoveContext) -> str | None:
+    """None when `current -> target` is allowed now, else the reason it is not."""
+    if target not in TRANSITIONS.get(current, ()):
+        if current in FINAL:
+            return f"A {current} order cannot change any more."
+        return f"An order cannot go from {current} to {target}."
+    return _blocked_reason(current, target, ctx)
+
+
+def group_status(statuses: Iterable[str]) -> str:
+    """The order group's status, derived from its orders' statuses (API.md §6)."""
+    values = list(statuses)
+    if not values:
+        return GroupStatus.PENDING
+    cancelled = sum(1 for s in values if s == Status.CANCELLED)
+    completed = sum(1 for s in values if s == Status.COMPLETED)
+    still_open = len(values) - cancelled - completed
+    if cancelled == len(values):
+        return GroupStatus.CANCELLED
+    if completed == len(values):
+        return GroupStatus.FULFILLED
+    if still_open == 0:
+        return GroupStatus.FULFILLED_WITH_CANCELLATIONS
+    if completed:
+        return GroupStatus.PARTIALLY_FULFILLED
+    if any(s in (Status.PROCESSING, Status.SHIPPED) for s in values):
+        return GroupStatus.PROCESSING
+    return GroupStatus.PENDING
+
+
+def group_payment_status(orders: Iterable[Order]) -> str:
+    """`unpaid`, `paid`, `partially_refunded` or `refunded` from the orders' paid/cancelled flags.
+
+    A paid order that is cancelled is refunded. Cash orders count as paid once collected.
+    """
+    orders = list(orders)
+    active = [o for o in orders if o.status != Status.CANCELLED]
+    refunded = [o for o in orders if o.status == Status.CANCELLED and o.is_paid]
+    if refunded:
+        if any(o.is_paid for o in active):
+            return PaymentStatus.PARTIALLY_REFUNDED
+        return PaymentStatus.REFUNDED
+    if active and all(o.is_paid for o in active):
+        return PaymentStatus.PAID
+    return PaymentStatus.UNPAID

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
+from core.permissions import IsAccountWithEmail, IsVerifiedAccount
+from core.responses import created, ok
+from orders import selectors, services
+from orders.checkout import checkout_create
+from orders.filters import OrderGroupFilter, ShopOrderFilter
+from orders.models import Order, OrderGroup
+from orders.serializers import (
+    CheckoutSerializer,
+    OrderGroupCancelSerializer,
+    OrderGroupSerializer,
+    OrderStatusChangeSerializer,
+    ShopOrderSerializer,
+)
+from shops.selectors import shop_membership
+
+CUSTOMER_TAGS = ["orders"]
+SHOP_TAGS = ["shop orders"]
+
+
+def _group_data(group_id: uuid.UUID) -> dict:
+    return OrderGroupSerializer(selectors.group_detail(group_id=group_id)).data
+
+
+class CheckoutView(APIView):
+    permission_classes = [IsVerifiedAccount]
+
+    @extend_schema(
+        tags=CUSTOMER_TAGS,
+        request=CheckoutSerializer,
+        responses={201: OrderGroupSerializer},
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        summary="Check out the cart",
+        description=(
+            "Turns the cart into one order group with one order per shop, in one transaction. "
+            "Empty cart: `400 cart_empty`. Any line short of stock: `409 insufficient_stock` "
+            "listing every short line; inactive product or shop: `409 product_unavailable`. "
+            "Nothing changes on any error."
+        ),
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = CheckoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        group = checkout_create(user=request.user, **serializer.validated_data)
+        return created(_group_data(group.id), "Order placed.")
+
+
+class OrderGroupListView(ListAPIView):
+    """The caller's order groups, newest first (platform admins: everyone's)."""
+
+    permission_classes = [IsAccountWithEmail]
+    serializer_class = OrderGroupSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = OrderGroupFilter
+
+    def get_queryset(self) -> QuerySet[OrderGroup]:
+        if getattr(self, "swagger_fake_view", False):
+            return OrderGroup.objects.none()
+        return selectors.groups_for_customer(user=self.request.user)
+
+    @extend_schema(tags=CUSTOMER_TAGS, summary="List order groups")
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response.message = "Order groups."
+        return response
+
+
+class OrderGroupDetailView(APIView):
+    permission_classes = [IsAccountWithEmail]
+
+    @extend_schema(
+        tags=CUSTOMER_TAGS, responses={200: OrderGroupSerializer}, summary="Show an order group"
+    )
+    def get(self, request: Request, group_id: uuid.UUID) -> Response:
+        group = selectors.group_for_customer(user=request.user, group_id=group_id)
+        return ok(OrderGroupSerializer(group).data, "Order group.")
+
+
+class OrderGroupCancelView(APIView):
+    permission_classes = [IsAccountWithEmail]
+
+    @extend_schema(
+        tags=CUSTOMER_TAGS,
+        request=OrderGroupCancelSerializer,
+        responses={200: OrderGroupSerializer},
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        summary="Cancel an order group",
+        description=(
+            "Only while every order of the group is pending (else `409 invalid_transition`). "
+            "Stock is restored; a paid group is refunded."
+        ),
+    )
+    @idempotent
+    def post(self, request: Request, group_id: uuid.UUID) -> Response:
+        serializer = OrderGroupCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        group = services.order_group_cancel(
+            user=request.user, group_id=group_id, reason=serializer.validated_data["reason"]
+        )
+        return ok(_group_data(group.id), "Order group cancelled.")
+
+
+class ShopOrderListView(ListAPIView):
+    """A shop's orders, for its members."""
+
+    serializer_class = ShopOrderSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ShopOrderFilter
+
+    def get_queryset(self) -> QuerySet[Order]:
+        if getattr(self, "swagger_fake_view", False):
+            return Order.objects.none()
+        membership = shop_membership(user=self.request.user, shop_id=self.kwargs["shop_id"])
+        return selectors.orders_for_shop(shop=membership.shop)
+
+    @extend_schema(tags=SHOP_TAGS, summary="List a shop's orders")
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response.message = "Orders."
+        return response
+
+
+class ShopOrderDetailView(APIView):
+    @extend_schema(tags=SHOP_TAGS, responses={200: ShopOrderSerializer}, summary="Show an order")
+    def get(self, request: Request, shop_id: uuid.UUID, order_id: uuid.UUID) -> Response:
+        membership = shop_membership(user=request.user, shop_id=shop_id)
+        order = selectors.order_for_shop(shop=membership.shop, order_id=order_id)
+        return ok(ShopOrderSerializer(order).data, "Order.")
+
+
+class ShopOrderStatusView(APIView):
+    @extend_schema(
+        tags=SHOP_TAGS,
+        request=OrderStatusChangeSerializer,
+        responses={200: ShopOrderSerializer},
+        summary="Change an order's status",
+        description=(
+            "pending -> processing -> shipped (delivery) -> completed; pickup orders go "
+            "processing -> completed; pending and processing may be cancelled. Paystack orders "
+            "must be paid before processing; cash orders need `cash_collected` (may be sent in "
+            "the same request) before or at completed. Anything else: `409 invalid_transition` "
+            "with `from`, `to` and `allowed`."
+        ),
+    )
+    def post(self, request: Request, shop_id: uuid.UUID, order_id: uuid.UUID) -> Response:
+        membership = shop_membership(user=request.user, shop_id=shop_id)
+        serializer = OrderStatusChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.order_status_change(
+            shop=membership.shop, order_id=order_id, actor=request.user, **serializer.validated_data
+        )
+        order = selectors.order_for_shop(shop=membership.shop, order_id=order_id)
+        return ok(ShopOrderSerializer(order).data, "Order updated.")
