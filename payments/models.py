@@ -75,6 +75,10 @@ class WebhookEvent(models.Model):
     event_key = models.CharField(max_length=200, unique=True)
     event = models.CharField(max_length=64)
     payload = models.JSONField()
+    # The attempt the event turned out to be about (set when it is processed).
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+    )
     processed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

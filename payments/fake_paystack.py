@@ -1,0 +1,556 @@
+"""A local stand-in for Paystack, for development and tests (never used in production).
+
+It speaks the parts of Paystack's API the project calls, with Paystack's JSON shapes:
+
+- ``POST /transaction/initialize``, ``GET /transaction/verify/{reference}``, ``POST /refund``
+  (all check ``Authorization: Bearer <secret>``);
+- ``GET /checkout/{access_code}``: the page behind ``authorization_url``, with a "Pay" button
+  (a form POST to ``/checkout/{access_code}/pay``) that marks the transaction paid, POSTs a
+  correctly signed ``charge.success`` webhook to the configured URL, then redirects to the
+  transaction's callback URL;
+- test controls under ``/_control/`` (no authentication: bind it to 127.0.0.1 only):
+  ``POST /_control/reset``; ``POST /_control/fail`` ``{"count": 1, "status": 500}`` (the next
+  API calls fail; ``"status": "bad_json"`` answers an unreadable body);
+  ``POST /_control/timeout`` ``{"count": 1, "seconds": 12}`` (the next API calls answer only
+  after a delay, and do nothing); ``POST /_control/amount`` ``{"amount": 100, "reference": null}``
+  (the next payment, or that reference's, is charged this amount in kobo);
+  ``POST /_control/pay`` ``{"reference": ..., "webhook": true, "amount": null}``;
+  ``POST /_control/webhook`` ``{"reference": ..., "event": "charge.success"}`` (send, or send
+  again, the event for a transaction); ``GET /_control/refunds``; ``GET /_control/transactions``;
+  ``GET /_control/webhooks`` (deliveries made); ``POST /_control/refunds/{id}/processed`` or
+  ``.../failed`` (settle a refund and send its webhook); ``POST /_control/config``
+  ``{"webhook_url": ..., "auto_process_refunds": true}``.
+
+Run it with ``python manage.py fake_paystack --port 8100 --webhook-url http://.../webhook/``,
+or in-process: ``FakePaystack(secret=...).start()`` serves on a free port in a thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import html
+import json
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit, urlunsplit
+
+
+def sign(secret: str, body: bytes) -> str:
+    """Paystack's ``x-paystack-signature``: HMAC-SHA512 of the raw body keyed with the secret."""
+    return hmac.new(secret.encode(), body, hashlib.sha512).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@dataclass
+class _Fault:
+    kind: str  # "error" | "timeout"
+    status: int | str = 500
+    seconds: float = 0.0
+
+
+class FakePaystack:
+    def __init__(
+        self,
+        *,
+        secret: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        webhook_url: str | None = None,
+        public_url: str | None = None,
+        auto_process_refunds: bool = False,
+    ) -> None:
+        self.secret = secret
+        self.host = host
+        self.port = port
+        self.webhook_url = webhook_url
+        self.auto_process_refunds = auto_process_refunds
+        self._public_url = public_url
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.reset()
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def bind(self) -> ThreadingHTTPServer:
+        server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        server.daemon_threads = True
+        server.fake = self  # type: ignore[attr-defined]
+        self._server = server
+        self.port = server.server_address[1]
+        return server
+
+    def start(self) -> FakePaystack:
+        """Serve in a background thread (port 0 picks a free port)."""
+        server = self.bind()
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="fake-paystack", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the current thread until interrupted (binds first unless `bind` was called)."""
+        server = self._server or self.bind()
+        server.serve_forever()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def base_url(self) -> str:
+        return self._public_url or f"http://{self.host}:{self.port}"
+
+    # --- state ------------------------------------------------------------------------------
+    def reset(self) -> None:
+        with self._lock:
+            self.transactions: dict[str, dict[str, Any]] = {}
+            self.access_codes: dict[str, str] = {}
+            self.refunds: list[dict[str, Any]] = []
+            self.webhooks: list[dict[str, Any]] = []
+            self.requests: list[dict[str, Any]] = []
+            self._faults: list[_Fault] = []
+            self._amount_overrides: dict[str, int] = {}
+            self._next_id = 1000
+
+    def _new_id(self) -> int:
+        with self._lock:
+            self._next_id += 1
+            return self._next_id
+
+    def fail_next(self, count: int = 1, status: int | str = 500) -> None:
+        """The next `count` API calls fail with `status` (or ``"bad_json"``)."""
+        with self._lock:
+            self._faults.extend(_Fault("error", status=status) for _ in range(count))
+
+    def timeout_next(self, count: int = 1, seconds: float = 12.0) -> None:
+        """The next `count` API calls answer only after `seconds`, and change nothing."""
+        with self._lock:
+            self._faults.extend(_Fault("timeout", seconds=seconds) for _ in range(count))
+
+    def charge_amount(self, amount: int, reference: str | None = None) -> None:
+        """Charge `amount` kobo (not the initialised amount) for the next payment or `reference`."""
+        with self._lock:
+            self._amount_overrides[reference or "*"] = int(amount)
+
+    def _take_fault(self) -> _Fault | None:
+        with self._lock:
+            return self._faults.pop(0) if self._faults else None
+
+    # --- API behaviour ----------------------------------------------------------------------
+    def initialize(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        email = body.get("email")
+        try:
+            amount = int(body.get("amount"))
+        except (TypeError, ValueError):
+            amount = 0
+        if not email or not isinstance(email, str):
+            return 400, {"status": False, "message": "Invalid Email Address Passed"}
+        if amount <= 0:
+            return 400, {"status": False, "message": "Invalid Amount Sent"}
+        reference = body.get("reference") or secrets.token_hex(8)
+        with self._lock:
+            if reference in self.transactions:
+                return 400, {"status": False, "message": "Duplicate Transaction Reference"}
+            access_code = secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
+            self.transactions[reference] = {
+                "id": self._new_id(),
+                "domain": "test",
+                "status": "abandoned",
+                "reference": reference,
+                "amount": amount,
+                "currency": body.get("currency") or "NGN",
+                "message": None,
+                "gateway_response": "The transaction was not completed",
+                "paid_at": None,
+                "created_at": _now(),
+                "channel": "card",
+                "metadata": body.get("metadata") or "",
+                "customer": {"email": email},
+                "split": body.get("split") or {},
+                "callback_url": body.get("callback_url") or "",
+                "access_code": access_code,
+                "refunded": 0,
+            }
+            self.access_codes[access_code] = reference
+        return 200, {
+            "status": True,
+            "message": "Authorization URL created",
+            "data": {
+                "authorization_url": f"{self.base_url}/checkout/{access_code}",
+                "access_code": access_code,
+                "reference": reference,
+            },
+        }
+
+    def verify(self, reference: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            transaction = self.transactions.get(reference)
+            if transaction is None:
+                return 400, {"status": False, "message": "Transaction reference not found"}
+            data = self._public_transaction(transaction)
+        return 200, {"status": True, "message": "Verification successful", "data": data}
+
+    def refund(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        key = str(body.get("transaction") or "")
+        with self._lock:
+            transaction = self.transactions.get(key) or next(
+                (t for t in self.transactions.values() if str(t["id"]) == key), None
+            )
+            if transaction is None:
+                return 404, {"status": False, "message": "Transaction not found"}
+            if transaction["status"] != "success":
+                return 400, {"status": False, "message": "Transaction has not been paid"}
+            remaining = transaction["amount"] - transaction["refunded"]
+            try:
+                amount = int(body["amount"]) if body.get("amount") is not None else remaining
+            except (TypeError, ValueError):
+                return 400, {"status": False, "message": "Invalid amount"}
+            if remaining <= 0:
+                return 400, {"status": False, "message": "Transaction has been fully reversed"}
+            if amount <= 0 or amount > remaining:
+                return 400, {
+                    "status": False,
+                    "message": "Refund amount cannot be greater than the unrefunded amount",
+                }
+            transaction["refunded"] += amount
+            refund = {
+                "id": self._new_id(),
+                "transaction_reference": transaction["reference"],
+                "amount": amount,
+                "currency": transaction["currency"],
+                "status": "pending",
+                "created_at": _now(),
+            }
+            self.refunds.append(refund)
+        if self.auto_process_refunds and self.webhook_url:
+            threading.Thread(
+                target=self.settle_refund, args=(refund["id"], "processed"), daemon=True
+            ).start()
+        return 200, {
+            "status": True,
+            "message": "Refund has been queued for processing",
+            "data": {
+                "transaction": {
+                    "id": transaction["id"],
+                    "reference": transaction["reference"],
+                    "amount": transaction["amount"],
+                    "currency": transaction["currency"],
+                },
+                "integration": 1,
+                "deducted_amount": 0,
+                "channel": None,
+                "merchant_note": "",
+                "customer_note": "",
+                "status": "pending",
+                "refunded_by": "marketplace",
+                "expected_at": _now(),
+                "currency": refund["currency"],
+                "domain": "test",
+                "amount": amount,
+                "fully_deducted": False,
+                "id": refund["id"],
+                "createdAt": refund["created_at"],
+                "updatedAt": refund["created_at"],
+            },
+        }
+
+    def _public_transaction(self, transaction: dict[str, Any]) -> dict[str, Any]:
+        hidden = {"callback_url", "access_code", "refunded"}
+        return {k: v for k, v in transaction.items() if k not in hidden}
+
+    # --- payment and webhooks ---------------------------------------------------------------
+    def pay(
+        self, reference: str, *, webhook: bool = True, amount: int | None = None
+    ) -> dict[str, Any]:
+        """Mark the transaction paid (like a customer completing the checkout page)."""
+        with self._lock:
+            transaction = self.transactions[reference]
+            if transaction["status"] != "success":
+                override = self._amount_overrides.pop(reference, None)
+                if override is None:
+                    override = self._amount_overrides.pop("*", None)
+                if amount is not None:
+                    override = amount
+                if override is not None:
+                    transaction["amount"] = override
+                transaction.update(status="success", paid_at=_now(), gateway_response="Successful")
+            data = self._public_transaction(transaction)
+        if webhook:
+            self.send_event("charge.success", data)
+        return data
+
+    def send_charge_event(self, reference: str, event: str = "charge.success") -> int | None:
+        with self._lock:
+            data = self._public_transaction(self.transactions[reference])
+        return self.send_event(event, data)
+
+    def settle_refund(self, refund_id: int, status: str = "processed") -> int | None:
+        """Mark a refund processed or failed and send ``refund.<status>``."""
+        with self._lock:
+            refund = next(r for r in self.refunds if r["id"] == int(refund_id))
+            refund["status"] = status
+            if status == "failed":
+                transaction = self.transactions[refund["transaction_reference"]]
+                transaction["refunded"] -= refund["amount"]
+            data = {
+                "id": refund["id"],
+                "status": status,
+                "transaction_reference": refund["transaction_reference"],
+                "refund_reference": f"RF{refund['id']}",
+                # Paystack sends refund amounts in these events as strings.
+                "amount": str(refund["amount"]),
+                "currency": refund["currency"],
+                "processor": "fake",
+                "integration": 1,
+                "domain": "test",
+            }
+        return self.send_event(f"refund.{status}", data)
+
+    def event_body(self, event: str, data: dict[str, Any]) -> tuple[bytes, str]:
+        """A webhook body and its signature, as Paystack would POST them."""
+        body = json.dumps({"event": event, "data": data}, separators=(",", ":")).encode()
+        return body, sign(self.secret, body)
+
+    def send_event(self, event: str, data: dict[str, Any]) -> int | None:
+        """POST a signed event to the webhook URL; returns the HTTP status (None if unreachable)."""
+        if not self.webhook_url:
+            return None
+        body, signature = self.event_body(event, data)
+        request = urllib.request.Request(
+            self.webhook_url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "x-paystack-signature": signature},
+        )
+        status: int | None
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except (urllib.error.URLError, OSError):
+            status = None
+        with self._lock:
+            self.webhooks.append({"event": event, "data": data, "status_code": status})
+        return status
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "FakePaystack/1.0"
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def fake(self) -> FakePaystack:
+        return self.server.fake  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: tests and the command print what matters
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _read_body(self) -> bytes:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        return self.rfile.read(length) if length > 0 else b""
+
+    @staticmethod
+    def _parse(raw: bytes) -> dict[str, Any]:
+        try:
+            value = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None):
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+    def _json(self, status: int, payload: Any) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _html(self, status: int, text: str) -> None:
+        self._send(status, text.encode(), "text/html; charset=utf-8")
+
+    def _authorised(self) -> bool:
+        expected = f"Bearer {self.fake.secret}"
+        given = self.headers.get("Authorization", "")
+        return bool(self.fake.secret) and hmac.compare_digest(given.encode(), expected.encode())
+
+    def _api(self, handler) -> None:
+        """Runs an API endpoint: faults first, then the bearer check, then the work."""
+        fault = self.fake._take_fault()
+        if fault is not None and fault.kind == "timeout":
+            time.sleep(fault.seconds)
+            self._json(504, {"status": False, "message": "Timed out"})
+            return
+        if fault is not None:
+            if fault.status == "bad_json":
+                self._send(200, b"<html>not json", "text/html")
+            else:
+                self._json(int(fault.status), {"status": False, "message": "Server error"})
+            return
+        if not self._authorised():
+            self._json(401, {"status": False, "message": "Invalid key"})
+            return
+        status, payload = handler()
+        self._json(status, payload)
+
+    # --- routing ----------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        parts = [p for p in path.split("/") if p]
+        fake = self.fake
+        if parts[:2] == ["transaction", "verify"] and len(parts) == 3:
+            reference = unquote(parts[2])
+            with fake._lock:
+                fake.requests.append({"method": "GET", "path": path})
+            self._api(lambda: fake.verify(reference))
+        elif parts[:1] == ["checkout"] and len(parts) == 2:
+            self._checkout_page(parts[1])
+        elif parts == ["_control", "refunds"]:
+            with fake._lock:
+                self._json(200, list(fake.refunds))
+        elif parts == ["_control", "transactions"]:
+            with fake._lock:
+                self._json(200, [fake._public_transaction(t) for t in fake.transactions.values()])
+        elif parts == ["_control", "webhooks"]:
+            with fake._lock:
+                self._json(200, list(fake.webhooks))
+        elif parts == ["_control", "requests"]:
+            with fake._lock:
+                self._json(200, list(fake.requests))
+        else:
+            self._json(404, {"status": False, "message": "Not found"})
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        parts = [p for p in path.split("/") if p]
+        fake = self.fake
+        # Always read the whole body first so a keep-alive connection stays usable.
+        body = self._parse(self._read_body())
+        if parts in (["transaction", "initialize"], ["refund"]):
+            with fake._lock:
+                fake.requests.append({"method": "POST", "path": path, "body": body})
+            action = fake.initialize if parts[0] == "transaction" else fake.refund
+            self._api(lambda: action(body))
+        elif parts[:1] == ["checkout"] and len(parts) == 3 and parts[2] == "pay":
+            self._checkout_pay(parts[1])
+        elif parts[:1] == ["_control"]:
+            self._control(parts[1:], body)
+        else:
+            self._json(404, {"status": False, "message": "Not found"})
+
+    # --- checkout page ----------------------------------------------------------------------
+    def _transaction_for_code(self, code: str) -> dict[str, Any] | None:
+        with self.fake._lock:
+            reference = self.fake.access_codes.get(code)
+            return self.fake.transactions.get(reference) if reference else None
+
+    def _checkout_page(self, code: str) -> None:
+        transaction = self._transaction_for_code(code)
+        if transaction is None:
+            self._html(404, "<!doctype html><title>Not found</title><p>Unknown checkout.</p>")
+            return
+        amount = f"{transaction['amount'] / 100:,.2f}"
+        paid = transaction["status"] == "success"
+        action = f"/checkout/{quote(code)}/pay"
+        button = (
+            "<p>This transaction is paid.</p>"
+            if paid
+            else f'<form method="post" action="{html.escape(action)}">'
+            '<button type="submit" name="pay" value="1">Pay</button></form>'
+        )
+        self._html(
+            200,
+            "<!doctype html><html><head><meta charset='utf-8'><title>Fake Paystack checkout"
+            "</title></head><body><h1>Fake Paystack</h1>"
+            f"<p>Reference: <code>{html.escape(transaction['reference'])}</code></p>"
+            f"<p>Amount: {html.escape(transaction['currency'])} {amount}</p>"
+            f"<p>Customer: {html.escape(transaction['customer']['email'])}</p>"
+            f"{button}</body></html>",
+        )
+
+    def _checkout_pay(self, code: str) -> None:
+        transaction = self._transaction_for_code(code)
+        if transaction is None:
+            self._html(404, "<!doctype html><title>Not found</title><p>Unknown checkout.</p>")
+            return
+        reference = transaction["reference"]
+        if transaction["status"] != "success":
+            self.fake.pay(reference, webhook=True)
+        callback = transaction.get("callback_url")
+        if not callback:
+            self._html(200, "<!doctype html><title>Paid</title><p>Payment successful.</p>")
+            return
+        scheme, netloc, path, query, fragment = urlsplit(callback)
+        params = parse_qs(query)
+        params.update({"trxref": [reference], "reference": [reference]})
+        location = urlunsplit((scheme, netloc, path, urlencode(params, doseq=True), fragment))
+        self._send(303, b"", "text/plain", headers={"Location": location})
+
+    # --- controls ---------------------------------------------------------------------------
+    def _control(self, parts: list[str], body: dict[str, Any]) -> None:
+        fake = self.fake
+        try:
+            if parts == ["reset"]:
+                fake.reset()
+                self._json(200, {"ok": True})
+            elif parts == ["fail"]:
+                status = body.get("status", 500)
+                status = status if status == "bad_json" else int(status)
+                fake.fail_next(int(body.get("count", 1)), status)
+                self._json(200, {"ok": True})
+            elif parts == ["timeout"]:
+                fake.timeout_next(int(body.get("count", 1)), float(body.get("seconds", 12)))
+                self._json(200, {"ok": True})
+            elif parts == ["amount"]:
+                fake.charge_amount(int(body["amount"]), body.get("reference"))
+                self._json(200, {"ok": True})
+            elif parts == ["pay"]:
+                amount = body.get("amount")
+                data = fake.pay(
+                    str(body["reference"]),
+                    webhook=bool(body.get("webhook", True)),
+                    amount=int(amount) if amount is not None else None,
+                )
+                self._json(200, data)
+            elif parts == ["webhook"]:
+                status = fake.send_charge_event(
+                    str(body["reference"]), str(body.get("event", "charge.success"))
+                )
+                self._json(200, {"status_code": status})
+            elif parts == ["config"]:
+                if "webhook_url" in body:
+                    fake.webhook_url = body["webhook_url"] or None
+                if "auto_process_refunds" in body:
+                    fake.auto_process_refunds = bool(body["auto_process_refunds"])
+                self._json(200, {"ok": True})
+            elif len(parts) == 3 and parts[0] == "refunds" and parts[2] in ("processed", "failed"):
+                status = fake.settle_refund(int(parts[1]), parts[2])
+                self._json(200, {"status_code": status})
+            else:
+                self._json(404, {"status": False, "message": "Unknown control"})
+        except (KeyError, ValueError, TypeError, StopIteration) as exc:
+            self._json(400, {"status": False, "message": f"Bad control request: {exc!r}"})

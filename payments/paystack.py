@@ -1,0 +1,150 @@
+"""The one client for Paystack's HTTP API.
+
+It owns the base URL, the secret key, the timeouts and the mapping of every failure to our
+error codes: connection errors, 5xx answers and unreadable bodies become
+``502 payment_provider_error`` (:class:`ProviderUnavailable`), timeouts become
+``504 payment_provider_timeout`` (:class:`ProviderTimeout`), and Paystack's own refusals
+(``"status": false``) become ``502 payment_provider_error`` carrying Paystack's message
+(:class:`ProviderRejected`). The first two are transient (worth retrying); a refusal is not.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from core.errors import PaymentProviderError, PaymentProviderTimeout
+
+logger = logging.getLogger(__name__)
+
+
+class ProviderUnavailable(PaymentProviderError):
+    """Paystack could not be reached, failed (5xx) or answered something unreadable."""
+
+
+class ProviderTimeout(PaymentProviderTimeout):
+    """Paystack did not answer within the configured timeouts."""
+
+
+class ProviderRejected(PaymentProviderError):
+    """Paystack answered ``"status": false``; its message is passed on.
+
+    `http_status` tells a refusal of the request itself (400, 404: e.g. an unknown reference)
+    from a refusal of our credentials (401, 403), which says nothing about the transaction.
+    """
+
+    def __init__(self, message: str | None = None, *, http_status: int = 400) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+
+# Failures worth retrying later; a rejection is Paystack's considered answer.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (ProviderUnavailable, ProviderTimeout)
+
+_sessions = threading.local()
+
+
+def _session() -> requests.Session:
+    # One pooled session per thread: gunicorn threads, Celery workers and test threads never
+    # share a connection pool.
+    session = getattr(_sessions, "session", None)
+    if session is None:
+        session = requests.Session()
+        session.headers.update({"Accept": "application/json", "User-Agent": "marketplace/1.0"})
+        _sessions.session = session
+    return session
+
+
+class PaystackClient:
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        secret_key: str | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> None:
+        self.base_url = (base_url or settings.PAYSTACK_BASE_URL).rstrip("/")
+        self.secret_key = secret_key if secret_key is not None else settings.PAYSTACK_SECRET_KEY
+        self.timeout = tuple(timeout or getattr(settings, "PAYSTACK_TIMEOUT", (3, 10)))
+
+    # --- endpoints --------------------------------------------------------------------------
+    def initialize(
+        self,
+        *,
+        email: str,
+        amount: int,
+        reference: str,
+        currency: str,
+        callback_url: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        split: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """``POST /transaction/initialize``: ``{authorization_url, access_code, reference}``."""
+        body: dict[str, Any] = {
+            "email": email,
+            "amount": amount,
+            "reference": reference,
+            "currency": currency,
+        }
+        if callback_url:
+            body["callback_url"] = callback_url
+        if metadata:
+            body["metadata"] = metadata
+        if split:
+            body["split"] = split
+        return self._call("POST", "/transaction/initialize", json=body)
+
+    def verify(self, reference: str) -> dict[str, Any]:
+        """``GET /transaction/verify/{reference}``: the transaction as Paystack knows it."""
+        return self._call("GET", f"/transaction/verify/{requests.utils.quote(reference, safe='')}")
+
+    def refund(self, *, transaction: str, amount: int) -> dict[str, Any]:
+        """``POST /refund`` of `amount` kobo of the transaction with reference `transaction`."""
+        return self._call("POST", "/refund", json={"transaction": transaction, "amount": amount})
+
+    # --- plumbing ---------------------------------------------------------------------------
+    def _call(self, method: str, path: str, json: dict[str, Any] | None = None) -> dict[str, Any]:
+        url = f"{self.base_url}{path}"
+        headers = {"Authorization": f"Bearer {self.secret_key}"}
+        try:
+            response = _session().request(
+                method, url, json=json, headers=headers, timeout=self.timeout
+            )
+        except requests.Timeout as exc:
+            logger.warning("Paystack %s %s timed out: %s", method, path, exc)
+            raise ProviderTimeout() from exc
+        except requests.RequestException as exc:
+            logger.warning("Paystack %s %s failed: %s", method, path, exc)
+            raise ProviderUnavailable() from exc
+
+        if response.status_code >= 500:
+            logger.warning("Paystack %s %s answered %s", method, path, response.status_code)
+            raise ProviderUnavailable()
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            logger.warning("Paystack %s %s answered unreadable JSON", method, path)
+            raise ProviderUnavailable() from exc
+        if not isinstance(payload, dict):
+            raise ProviderUnavailable()
+
+        if payload.get("status") is not True or response.status_code >= 400:
+            message = payload.get("message")
+            text = message if isinstance(message, str) and message else "Request refused."
+            logger.info("Paystack %s %s refused: %s", method, path, text)
+            raise ProviderRejected(
+                f"The payment provider refused the request: {text[:200]}",
+                http_status=response.status_code,
+            )
+
+        data = payload.get("data")
+        return data if isinstance(data, dict) else {}
+
+
+def get_client() -> PaystackClient:
+    """A client configured from the current settings (read at call time)."""
+    return PaystackClient()

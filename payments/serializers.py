@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from payments.models import Payment, Refund
+
+
+class PaymentInitializeInputSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=["paystack"], default="paystack")
+
+
+class PaymentInitializeOutputSerializer(serializers.ModelSerializer):
+    amount = serializers.IntegerField(help_text="In kobo (the currency's subunit).")
+
+    class Meta:
+        model = Payment
+        fields = ["reference", "authorization_url", "access_code", "amount", "currency", "status"]
+        read_only_fields = fields
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    amount = serializers.IntegerField(help_text="In kobo (the currency's subunit).")
+
+    class Meta:
+        model = Refund
+        fields = ["id", "amount", "status", "created_at"]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    amount = serializers.IntegerField(help_text="In kobo (the currency's subunit).")
+    order_group_id = serializers.UUIDField(source="group_id", read_only=True)
+    refunds = RefundSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "reference",
+            "status",
+            "amount",
+            "currency",
+            "provider",
+            "order_group_id",
+            "authorization_url",
+            "paid_at",
+            "refunds",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PaymentDetailQuerySerializer(serializers.Serializer):
+    refresh = serializers.BooleanField(
+        required=False, default=False, help_text="Ask Paystack now before answering."
+    )

@@ -1,0 +1,62 @@
+"""Writes for payments: initialisation, verification, refunds, and the periodic sweeps.
+
+Rules that keep money safe:
+- every attempt is stored (with its own reference and the amount we expect) before Paystack is
+  called, and Paystack is never called while an order, group or stock row is locked;
+- a charge is trusted only after ``GET /transaction/verify/{reference}`` says ``success`` with
+  the expected amount and currency; the result is applied under the group's row lock
+  (``orders.services.order_group_lock``), so concurrent webhooks, re-verifications and expiry
+  apply it once;
+- money that arrives for a group that cannot take it (already paid by another attempt,
+  cancelled, expired) is refunded automatically.
+
+Lock order: the webhook event row, then the group row (then its orders and products, inside
+``orders.services``), then payment and refund rows.
+"""
+
+from payments.services.common import (
+    ABANDON_AFTER,
+    REFERENCE_PATTERN,
+    REFUND_MAX_ATTEMPTS,
+    REVERIFY_AFTER,
+    to_kobo,
+)
+from payments.services.initialization import (
+    payment_initialize,
+    payment_reference_new,
+    split_compute,
+)
+from payments.services.refunds import (
+    refund_apply_event,
+    refund_create,
+    refund_request,
+    refund_submit,
+    refunds_retry_due,
+)
+from payments.services.sweeps import order_groups_expire_due, payments_reverify_pending
+from payments.services.verification import (
+    payment_apply_verification,
+    payment_verify,
+    verification_outcome,
+)
+
+__all__ = [
+    "ABANDON_AFTER",
+    "REFERENCE_PATTERN",
+    "REFUND_MAX_ATTEMPTS",
+    "REVERIFY_AFTER",
+    "order_groups_expire_due",
+    "payment_apply_verification",
+    "payment_initialize",
+    "payment_reference_new",
+    "payment_verify",
+    "payments_reverify_pending",
+    "refund_apply_event",
+    "refund_create",
+    "refund_request",
+    "refund_submit",
+    "refunds_retry_due",
+    "split_compute",
+    "to_kobo",
+    "verification_outcome",
+]

@@ -1,0 +1,36 @@
+"""Shared pieces of the payment services: statuses, limits, kobo, and the orders hook."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+from orders.models import OrderGroup
+from payments.models import Payment
+
+PaymentStatus = Payment.Status
+GroupPaymentStatus = OrderGroup.PaymentStatus
+
+# Paystack accepts only these characters in a reference.
+REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9.=\-]{1,100}$")
+# Payment attempts one order group may start (each one creates a Paystack transaction).
+MAX_ATTEMPTS_PER_GROUP = 20
+# How often a refund call is tried in all (task retries and the periodic sweep together).
+REFUND_MAX_ATTEMPTS = 8
+# Attempts still pending this long are asked about (webhooks can be late or lost).
+REVERIFY_AFTER = timedelta(minutes=5)
+# After this, Paystack has given up on an unpaid transaction: so do we.
+ABANDON_AFTER = timedelta(hours=48)
+
+
+def orders_hooks():
+    """`orders.services` (group lock, payability, mark paid, expire), imported when first
+    needed: it imports this package itself (`refund_request`)."""
+    from orders import services
+
+    return services
+
+
+def to_kobo(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())

@@ -1,0 +1,130 @@
+"""Starting a payment: the attempt, its reference, the amount and the split."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from core.errors import (
+    AlreadyPaid,
+    Conflict,
+    OrderNotPayable,
+    PaymentProviderError,
+    PaymentProviderTimeout,
+)
+from orders.models import Order, OrderGroup, PaymentMethod
+from payments.models import Payment
+from payments.paystack import get_client
+from payments.services.common import (
+    MAX_ATTEMPTS_PER_GROUP,
+    REFERENCE_PATTERN,
+    GroupPaymentStatus,
+    PaymentStatus,
+    orders_hooks,
+    to_kobo,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def payment_reference_new(*, group: OrderGroup) -> str:
+    """A new unique reference: the group's number (for humans) and 12 random hex digits."""
+    number = re.sub(r"[^A-Za-z0-9]", "", group.number)[:40] or "GROUP"
+    reference = f"PAY-{number}-{secrets.token_hex(6).upper()}"
+    assert REFERENCE_PATTERN.match(reference)
+    return reference
+
+
+def split_compute(
+    *, orders: Iterable[Order], commission_percent: Decimal | None = None
+) -> dict[str, Any] | None:
+    """Paystack's dynamic split: each shop with a subaccount gets its order total less commission.
+
+    Amounts are in kobo and exact: per order, the platform's commission is
+    ``order total (kobo) x percent / 100`` rounded half-up to a whole kobo, and the shop's share
+    is the order total minus that commission, so share + commission = order total exactly.
+    Shops without a subaccount code are settled to the main account (with the commission).
+    Returns None when no shop has a subaccount (no split is sent).
+    """
+    percent = Decimal(
+        settings.PLATFORM_COMMISSION_PERCENT if commission_percent is None else commission_percent
+    )
+    shares: dict[str, int] = {}
+    for order in orders:
+        if order.status == Order.Status.CANCELLED:
+            continue
+        code = (order.shop.paystack_subaccount_code or "").strip()
+        if not code:
+            continue
+        total = to_kobo(order.total)
+        commission = int(
+            (Decimal(total) * percent / Decimal(100)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        )
+        shares[code] = shares.get(code, 0) + max(total - commission, 0)
+    subaccounts = [{"subaccount": code, "share": share} for code, share in shares.items() if share]
+    if not subaccounts:
+        return None
+    return {"type": "flat", "bearer_type": "account", "subaccounts": subaccounts}
+
+
+def payment_initialize(*, group: OrderGroup, email: str) -> Payment:
+    """Start a Paystack payment for `group` (already scoped to its customer by the caller).
+
+    The attempt is stored before Paystack is called; when the call fails it is marked `failed`
+    and the provider error (502 / 504) propagates.
+    """
+    from orders.selectors import order_group_amount_due
+
+    hooks = orders_hooks()
+    if group.payment_method != PaymentMethod.PAYSTACK:
+        raise OrderNotPayable("Cash orders are paid on delivery or pickup.")
+    if group.payment_status != GroupPaymentStatus.UNPAID:
+        raise AlreadyPaid()
+    if not hooks.order_group_is_payable(group):
+        raise OrderNotPayable("This order was cancelled or its payment time ran out.")
+    if group.payments.count() >= MAX_ATTEMPTS_PER_GROUP:
+        raise Conflict("Too many payment attempts for this order.")
+
+    orders = list(group.orders.select_related("shop").order_by("number"))
+    amount = to_kobo(order_group_amount_due(group))
+    if amount <= 0:
+        raise OrderNotPayable("Nothing is left to pay on this order.")
+    payment = Payment.objects.create(
+        reference=payment_reference_new(group=group),
+        group=group,
+        amount=amount,
+        currency=group.currency,
+        status=PaymentStatus.PENDING,
+    )
+    try:
+        data = get_client().initialize(
+            email=email,
+            amount=amount,
+            reference=payment.reference,
+            currency=group.currency,
+            callback_url=settings.PAYSTACK_CALLBACK_URL,
+            metadata={
+                "order_group_id": str(group.id),
+                "order_group_number": group.number,
+                "payment_id": str(payment.id),
+            },
+            split=split_compute(orders=orders),
+        )
+    except (PaymentProviderError, PaymentProviderTimeout) as exc:
+        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.FAILED,
+            provider_response={"error": exc.message},
+            updated_at=timezone.now(),
+        )
+        raise
+    payment.authorization_url = str(data.get("authorization_url") or "")[:500]
+    payment.access_code = str(data.get("access_code") or "")[:100]
+    payment.save(update_fields=["authorization_url", "access_code", "updated_at"])
+    return payment

@@ -1,0 +1,212 @@
+"""Refunds: recorded on cancellation or for money we cannot keep, sent, confirmed."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from core.errors import (
+    PaymentProviderError,
+    PaymentProviderTimeout,
+)
+from orders.models import Order, OrderGroup
+from payments.models import Payment, Refund
+from payments.paystack import get_client
+from payments.services.common import (
+    REFUND_MAX_ATTEMPTS,
+    GroupPaymentStatus,
+    PaymentStatus,
+    orders_hooks,
+    to_kobo,
+)
+
+logger = logging.getLogger(__name__)
+
+
+_GROUP_PAYMENT_RANK = {
+    GroupPaymentStatus.UNPAID: 0,
+    GroupPaymentStatus.PAID: 1,
+    GroupPaymentStatus.PARTIALLY_REFUNDED: 2,
+    GroupPaymentStatus.REFUNDED: 3,
+}
+
+
+def refund_create(
+    *, payment: Payment, amount: int, reason: str, order: Order | None = None
+) -> Refund:
+    """Record a refund and submit it to Paystack once the transaction commits."""
+    refund = Refund.objects.create(payment=payment, order=order, amount=amount, reason=reason[:255])
+    from payments.tasks import submit_refund
+
+    transaction.on_commit(lambda: submit_refund.delay(str(refund.pk)))
+    return refund
+
+
+def _refunded_so_far(payment: Payment) -> int:
+    # Failed refunds are retried, so they still count against what is left to refund.
+    total = payment.refunds.aggregate(total=Sum("amount"))["total"]
+    return int(total or 0)
+
+
+def refund_request(*, group: OrderGroup, orders: Sequence[Order], reason: str) -> Refund | None:
+    """Record a refund of `orders`' totals against the group's successful payment.
+
+    Called inside the cancelling transaction, with the group's row locked. Returns None when the
+    group has no successful payment to refund. Never refunds more than what is left of the
+    payment; the Paystack call happens in a task after commit.
+    """
+    amount = to_kobo(sum((order.total for order in orders), Decimal("0")))
+    if amount <= 0:
+        return None
+    payments = group.payments.filter(status=PaymentStatus.SUCCESS).order_by("paid_at", "id")
+    for payment in payments.select_for_update():
+        remaining = payment.amount - _refunded_so_far(payment)
+        if remaining <= 0:
+            continue
+        return refund_create(
+            payment=payment,
+            amount=min(amount, remaining),
+            reason=reason,
+            order=orders[0] if len(orders) == 1 else None,
+        )
+    return None
+
+
+def refund_submit(*, refund_id: uuid.UUID) -> Refund:
+    """Call ``POST /refund`` for a pending (or failed) refund.
+
+    The refund is claimed (`processing`, attempts + 1) under its row lock, then Paystack is
+    called with no lock held. Provider failures mark it `failed` with the error and propagate
+    (the task retries transient ones with backoff; the periodic sweep retries the rest).
+    """
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
+        claimable = refund.status in (Refund.Status.PENDING, Refund.Status.FAILED)
+        if not claimable or refund.attempts >= REFUND_MAX_ATTEMPTS:
+            return refund
+        refund.status = Refund.Status.PROCESSING
+        refund.attempts += 1
+        refund.last_error = ""
+        refund.save(update_fields=["status", "attempts", "last_error", "updated_at"])
+
+    try:
+        data = get_client().refund(transaction=refund.payment.reference, amount=refund.amount)
+    except (PaymentProviderError, PaymentProviderTimeout) as exc:
+        Refund.objects.filter(pk=refund.pk, status=Refund.Status.PROCESSING).update(
+            status=Refund.Status.FAILED, last_error=exc.message[:500], updated_at=timezone.now()
+        )
+        refund.refresh_from_db()
+        raise
+    # Paystack confirms the refund later with a `refund.processed` webhook (which may even
+    # arrive before this line runs: only the provider id is written unconditionally).
+    provider_id = str(data.get("id") or "")[:64]
+    if provider_id:
+        Refund.objects.filter(pk=refund.pk).update(provider_refund_id=provider_id)
+    refund.refresh_from_db()
+    return refund
+
+
+def _group_payment_status_after_refunds(group: OrderGroup) -> str:
+    """`paid`, `partially_refunded` or `refunded` from what Paystack confirmed.
+
+    Net money kept = successful payments - processed refunds; the group's status never moves
+    back (a refund confirmed later cannot make a group "more paid" than its orders say).
+    """
+    paid = Payment.objects.filter(group=group, status=PaymentStatus.SUCCESS).aggregate(
+        total=Sum("amount")
+    )["total"]
+    refunded = Refund.objects.filter(
+        payment__group=group, status=Refund.Status.PROCESSED
+    ).aggregate(total=Sum("amount"))["total"]
+    net = int(paid or 0) - int(refunded or 0)
+    if net <= 0:
+        computed = GroupPaymentStatus.REFUNDED
+    elif net < to_kobo(group.total) and refunded:
+        computed = GroupPaymentStatus.PARTIALLY_REFUNDED
+    else:
+        computed = GroupPaymentStatus.PAID
+    current = group.payment_status
+    return max(computed, current, key=lambda s: _GROUP_PAYMENT_RANK.get(s, 0))
+
+
+def refund_apply_event(*, event: str, data: dict[str, Any]) -> Refund | None:
+    """Apply a ``refund.*`` webhook: find the refund (by Paystack's refund id, else by the
+    transaction reference and amount) and record Paystack's verdict."""
+    transaction_data = data.get("transaction")
+    reference = data.get("transaction_reference") or (
+        transaction_data.get("reference") if isinstance(transaction_data, dict) else None
+    )
+    payment = Payment.objects.filter(reference=str(reference or "")).first()
+    if payment is None:
+        return None
+    status = str(data.get("status") or event.rsplit(".", 1)[-1]).lower()
+    try:
+        amount: int | None = int(data.get("amount"))
+    except (TypeError, ValueError):
+        amount = None
+    provider_id = str(data.get("id") or "")
+
+    with transaction.atomic():
+        group = orders_hooks().order_group_lock(group_id=payment.group_id)
+        refunds = list(
+            Refund.objects.select_for_update().filter(payment=payment).order_by("created_at", "id")
+        )
+        refund = next(
+            (r for r in refunds if provider_id and r.provider_refund_id == provider_id), None
+        )
+        if refund is None:
+            open_refunds = [r for r in refunds if r.status != Refund.Status.PROCESSED]
+            refund = next((r for r in open_refunds if r.amount == amount), None)
+            refund = refund or (open_refunds[0] if open_refunds else None)
+        if refund is None:
+            return None
+        if provider_id and not refund.provider_refund_id:
+            refund.provider_refund_id = provider_id[:64]
+        if status == "processed":
+            refund.status = Refund.Status.PROCESSED
+            refund.last_error = ""
+        elif status == "failed":
+            if refund.status == Refund.Status.PROCESSED:
+                return refund
+            refund.status = Refund.Status.FAILED
+            refund.last_error = "Paystack reported the refund as failed."
+        else:  # pending, processing: Paystack is working on it
+            if refund.status in (Refund.Status.PENDING, Refund.Status.FAILED):
+                refund.status = Refund.Status.PROCESSING
+        refund.save(update_fields=["status", "last_error", "provider_refund_id", "updated_at"])
+        if (
+            refund.status == Refund.Status.PROCESSED
+            and group.payment_status != GroupPaymentStatus.UNPAID
+        ):
+            new_status = _group_payment_status_after_refunds(group)
+            if new_status != group.payment_status:
+                group.payment_status = new_status
+                group.save(update_fields=["payment_status", "updated_at"])
+    return refund
+
+
+def refunds_retry_due(*, now: datetime | None = None, limit: int = 100) -> list[uuid.UUID]:
+    """Refunds to submit again: failed ones whose backoff has passed (bounded attempts), and
+    pending ones whose task never ran. Returns their ids (the caller enqueues them)."""
+    now = now or timezone.now()
+    due: list[uuid.UUID] = []
+    failed = Refund.objects.filter(
+        status=Refund.Status.FAILED, attempts__lt=REFUND_MAX_ATTEMPTS
+    ).order_by("updated_at")[:limit]
+    for refund in failed:
+        backoff = timedelta(minutes=min(2**refund.attempts, 360))
+        if refund.updated_at <= now - backoff:
+            due.append(refund.pk)
+    stale_pending = Refund.objects.filter(
+        status=Refund.Status.PENDING, created_at__lte=now - timedelta(minutes=5)
+    ).values_list("pk", flat=True)[:limit]
+    due.extend(stale_pending)
+    return due

@@ -1,0 +1,57 @@
+"""Celery tasks for payments: thin wrappers that load by id and call a service.
+
+Transient Paystack failures (timeouts, 5xx, connection errors) are retried with exponential
+backoff, a bounded number of times; the periodic sweeps pick up whatever is still left.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from payments import services, webhooks
+from payments.paystack import TRANSIENT_ERRORS, ProviderRejected
+
+logger = logging.getLogger(__name__)
+
+_RETRY = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 10,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(soft_time_limit=60, time_limit=90, **_RETRY)
+def process_webhook_event(event_id: str) -> bool:
+    return webhooks.webhook_event_process(event_id=event_id)
+
+
+@shared_task(soft_time_limit=60, time_limit=90, **_RETRY)
+def submit_refund(refund_id: str) -> str:
+    try:
+        return services.refund_submit(refund_id=refund_id).status
+    except ProviderRejected as exc:
+        # Recorded on the refund (`failed`, `last_error`); the periodic sweep tries again.
+        logger.warning("Refund %s refused by Paystack: %s", refund_id, exc.message)
+        return "failed"
+
+
+@shared_task(soft_time_limit=240, time_limit=300)
+def expire_unpaid_order_groups() -> int:
+    return services.order_groups_expire_due()
+
+
+@shared_task(soft_time_limit=100, time_limit=120)
+def reverify_pending_payments() -> int:
+    return services.payments_reverify_pending()
+
+
+@shared_task(soft_time_limit=50, time_limit=60)
+def retry_failed_refunds() -> int:
+    due = services.refunds_retry_due()
+    for refund_id in due:
+        submit_refund.delay(str(refund_id))
+    return len(due)

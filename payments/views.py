@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import uuid
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
+from core.responses import created, ok
+from payments import selectors, services, webhooks
+from payments.models import Payment
+from payments.serializers import (
+    PaymentDetailQuerySerializer,
+    PaymentInitializeInputSerializer,
+    PaymentInitializeOutputSerializer,
+    PaymentSerializer,
+)
+
+TAGS = ["payments"]
+PROVIDER_ERROR = OpenApiResponse(
+    OpenApiTypes.OBJECT, description="`payment_provider_error`: Paystack refused or failed."
+)
+PROVIDER_TIMEOUT = OpenApiResponse(
+    OpenApiTypes.OBJECT, description="`payment_provider_timeout`: Paystack did not answer."
+)
+
+
+class PaymentInitializeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="order_group_payment_initialize",
+        summary="Start paying an order group with Paystack",
+        description=(
+            "Creates a payment attempt with its own reference and returns Paystack's "
+            "`authorization_url`. `amount` is in kobo. `409 already_paid` for a paid group, "
+            "`409 order_not_payable` for a cash, cancelled or expired one, `409 conflict` after "
+            "too many attempts; `502` / `504` when Paystack fails or does not answer (the "
+            "attempt is then `failed`)."
+        ),
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        request=PaymentInitializeInputSerializer,
+        responses={
+            201: PaymentInitializeOutputSerializer,
+            502: PROVIDER_ERROR,
+            504: PROVIDER_TIMEOUT,
+        },
+        tags=TAGS,
+    )
+    @idempotent
+    def post(self, request: Request, group_id: uuid.UUID) -> Response:
+        PaymentInitializeInputSerializer(data=request.data).is_valid(raise_exception=True)
+        group = selectors.group_payable_by(user=request.user, group_id=group_id)
+        email = group.customer_email or request.user.email or ""
+        payment = services.payment_initialize(group=group, email=email)
+        return created(PaymentInitializeOutputSerializer(payment).data, "Payment initialised.")
+
+
+class PaymentDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="payment_retrieve",
+        summary="A payment attempt",
+        parameters=[
+            OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PATH),
+            PaymentDetailQuerySerializer,
+        ],
+        responses={
+            200: PaymentSerializer,
+            502: PROVIDER_ERROR,
+            504: PROVIDER_TIMEOUT,
+        },
+        tags=TAGS,
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        query = PaymentDetailQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        payment = selectors.payment_for_user(user=request.user, reference=reference)
+        if query.validated_data["refresh"] and payment.status != Payment.Status.SUCCESS:
+            services.payment_verify(payment=payment)
+            payment = selectors.payment_for_user(user=request.user, reference=reference)
+        return ok(PaymentSerializer(payment).data, "Payment retrieved.")
+
+
+class PaystackWebhookView(APIView):
+    """Paystack's calls: no authentication, no throttling, no CSRF; the signature is the proof."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        operation_id="paystack_webhook",
+        summary="Paystack webhook",
+        description=(
+            "Raw Paystack event. `x-paystack-signature` must be the HMAC-SHA512 of the raw body "
+            "keyed with the secret key, else `400 invalid_signature` and nothing is stored. "
+            "The event is stored once and processed in the background."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "x-paystack-signature", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True
+            )
+        ],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={
+            200: OpenApiResponse(OpenApiTypes.NONE, description="Event received (no data).")
+        },
+        auth=[],
+        tags=TAGS,
+    )
+    def post(self, request: Request) -> Response:
+        # The raw bytes, exactly as signed: never parsed before the signature is checked.
+        body = request.body
+        webhooks.webhook_receive(body=body, signature=request.headers.get("x-paystack-signature"))
+        return ok(None, "Event received.")

@@ -1,0 +1,176 @@
+"""The fake Paystack itself: checkout page flow, signed webhooks, controls, and the command."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.payments.conftest import SECRET
+from tests.payments.helpers import wait_for
+
+
+@pytest.fixture
+def receiver():
+    """A tiny HTTP server recording the webhooks it receives."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append({"headers": self.headers, "body": body})
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook/", received
+    server.shutdown()
+    server.server_close()
+
+
+def _init(base_url, reference="REF-PAGE", amount=250050, secret=SECRET):
+    response = requests.post(
+        f"{base_url}/transaction/initialize",
+        json={
+            "email": "ada@example.com",
+            "amount": amount,
+            "reference": reference,
+            "currency": "NGN",
+            "callback_url": "http://frontend.test/checkout/complete?x=1",
+        },
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=5,
+    )
+    return response
+
+
+def test_checkout_page_pay_button_signs_webhook_and_redirects(fake_paystack, receiver):
+    hook_url, received = receiver
+    fake_paystack.webhook_url = hook_url
+    data = _init(fake_paystack.base_url).json()["data"]
+
+    page = requests.get(data["authorization_url"], timeout=5)
+    assert page.status_code == 200
+    assert "NGN 2,500.50" in page.text
+    assert '<form method="post" action="/checkout/' in page.text
+    assert ">Pay</button>" in page.text
+
+    paid = requests.post(f"{data['authorization_url']}/pay", allow_redirects=False, timeout=5)
+    assert paid.status_code == 303
+    location = paid.headers["Location"]
+    assert location.startswith("http://frontend.test/checkout/complete?")
+    assert "reference=REF-PAGE" in location and "x=1" in location
+
+    assert len(received) == 1
+    body = received[0]["body"]
+    expected = hmac.new(SECRET.encode(), body, hashlib.sha512).hexdigest()
+    assert received[0]["headers"]["x-paystack-signature"] == expected
+    event = json.loads(body)
+    assert event["event"] == "charge.success"
+    assert event["data"]["reference"] == "REF-PAGE"
+    assert event["data"]["status"] == "success"
+    assert event["data"]["amount"] == 250050
+
+    # The page now says it is paid and has no button.
+    assert ">Pay</button>" not in requests.get(data["authorization_url"], timeout=5).text
+
+
+def test_http_controls(fake_paystack, receiver):
+    base = fake_paystack.base_url
+    hook_url, received = receiver
+    assert requests.post(f"{base}/_control/config", json={"webhook_url": hook_url}).ok
+
+    requests.post(f"{base}/_control/fail", json={"count": 1, "status": 503}, timeout=5)
+    assert _init(base, reference="R-1").status_code == 503
+    assert _init(base, reference="R-1").status_code == 200
+
+    requests.post(f"{base}/_control/amount", json={"amount": 100}, timeout=5)
+    paid = requests.post(
+        f"{base}/_control/pay", json={"reference": "R-1", "webhook": False}, timeout=5
+    ).json()
+    assert paid["amount"] == 100 and paid["status"] == "success"
+    assert received == []
+
+    status = requests.post(f"{base}/_control/webhook", json={"reference": "R-1"}, timeout=5)
+    assert status.json() == {"status_code": 200}
+    assert json.loads(received[0]["body"])["data"]["amount"] == 100
+
+    refund = requests.post(
+        f"{base}/refund",
+        json={"transaction": "R-1", "amount": 40},
+        headers={"Authorization": f"Bearer {SECRET}"},
+        timeout=5,
+    ).json()["data"]
+    listed = requests.get(f"{base}/_control/refunds", timeout=5).json()
+    assert [(r["id"], r["amount"], r["transaction_reference"]) for r in listed] == [
+        (refund["id"], 40, "R-1")
+    ]
+    # More than what is left is refused with Paystack's shape.
+    too_much = requests.post(
+        f"{base}/refund",
+        json={"transaction": "R-1", "amount": 61},
+        headers={"Authorization": f"Bearer {SECRET}"},
+        timeout=5,
+    )
+    assert too_much.status_code == 400 and too_much.json()["status"] is False
+
+    requests.post(f"{base}/_control/refunds/{refund['id']}/processed", timeout=5)
+    event = json.loads(received[-1]["body"])
+    assert event["event"] == "refund.processed"
+    assert event["data"]["transaction_reference"] == "R-1"
+
+    requests.post(f"{base}/_control/reset", timeout=5)
+    assert requests.get(f"{base}/_control/transactions", timeout=5).json() == []
+
+
+def test_unknown_checkout_and_missing_bearer(fake_paystack):
+    assert requests.get(f"{fake_paystack.base_url}/checkout/nope", timeout=5).status_code == 404
+    refused = _init(fake_paystack.base_url, secret="sk_wrong")
+    assert refused.status_code == 401
+    assert refused.json() == {"status": False, "message": "Invalid key"}
+
+
+def test_management_command_serves(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings_test"}
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "fake_paystack", "--port", str(port), "--secret", "sk_cmd"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+
+        def up():
+            try:
+                return requests.get(f"{base}/_control/transactions", timeout=1).ok
+            except requests.ConnectionError:
+                return False
+
+        wait_for(up, timeout=20)
+        created = _init(base, secret="sk_cmd")
+        assert created.status_code == 200
+        assert created.json()["data"]["authorization_url"].startswith(f"{base}/checkout/")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,266 @@
+"""Refunds: requested on cancellation, submitted to Paystack, confirmed by webhook, retried."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from celery.exceptions import Retry
+from django.utils import timezone
+
+from orders.models import OrderGroup
+from payments import tasks
+from payments.models import Payment, Refund
+from payments.services import (
+    REFUND_MAX_ATTEMPTS,
+    payment_initialize,
+    refund_request,
+    refund_submit,
+    refunds_retry_due,
+)
+from tests.payments.helpers import make_group, post_event
+
+pytestmark = pytest.mark.django_db
+
+
+def pay(fake, api_client, capture, payment):
+    fake.pay(payment.reference, webhook=False)
+    data = fake.verify(payment.reference)[1]["data"]
+    with capture(execute=True):
+        assert post_event(api_client, fake, "charge.success", data).status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCESS
+
+
+@pytest.fixture
+def paid_group(customer, fake_paystack, api_client, django_capture_on_commit_callbacks):
+    group, orders, products = make_group(
+        customer=customer, prices=[Decimal("1000.00"), Decimal("250.50")], quantity=1
+    )
+    payment = payment_initialize(group=group, email=customer.email)
+    pay(fake_paystack, api_client, django_capture_on_commit_callbacks, payment)
+    group.refresh_from_db()
+    assert group.payment_status == "paid"
+    return group, orders, products, payment
+
+
+def refund_event(api_client, fake, capture, refund_id, status):
+    """Let the fake settle its refund and deliver the resulting webhook to us."""
+    fake_refund = next(r for r in fake.refunds if r["id"] == refund_id)
+    data = {
+        "status": status,
+        "transaction_reference": fake_refund["transaction_reference"],
+        "refund_reference": f"RF{refund_id}",
+        "amount": str(fake_refund["amount"]),
+        "currency": "NGN",
+    }
+    with capture(execute=True):
+        return post_event(api_client, fake, f"refund.{status}", data)
+
+
+def test_customer_cancelling_a_paid_group_refunds_the_total(
+    paid_group, customer, client_for, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    group, _orders, _products, payment = paid_group
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(customer).post(f"/api/v1/order-groups/{group.id}/cancel/", {})
+    assert response.status_code == 200, response.content
+
+    refund = Refund.objects.get()
+    assert refund.payment_id == payment.pk
+    assert refund.amount == 125050
+    assert refund.status == Refund.Status.PROCESSING
+    assert refund.attempts == 1
+    assert [(r["transaction_reference"], r["amount"]) for r in fake_paystack.refunds] == [
+        (payment.reference, 125050)
+    ]
+    assert refund.provider_refund_id == str(fake_paystack.refunds[0]["id"])
+
+    response = refund_event(
+        api_client,
+        fake_paystack,
+        django_capture_on_commit_callbacks,
+        fake_paystack.refunds[0]["id"],
+        "processed",
+    )
+    assert response.status_code == 200
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSED
+    group.refresh_from_db()
+    assert group.payment_status == "refunded"
+
+
+def test_shop_cancelling_one_paid_order_refunds_that_order(
+    paid_group, client_for, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    group, orders, _products, _payment = paid_group
+    shop = orders[1].shop
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(shop.owner).post(
+            f"/api/v1/shops/{shop.id}/orders/{orders[1].id}/status/",
+            {"status": "cancelled"},
+            format="json",
+        )
+    assert response.status_code == 200, response.content
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.order_id) == (25050, orders[1].id)
+    assert fake_paystack.refunds[0]["amount"] == 25050
+
+    refund_event(
+        api_client,
+        fake_paystack,
+        django_capture_on_commit_callbacks,
+        fake_paystack.refunds[0]["id"],
+        "processed",
+    )
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSED
+    group.refresh_from_db()
+    assert group.payment_status == "partially_refunded"
+
+
+def test_refund_failed_webhook_marks_refund_failed_then_retry_succeeds(
+    paid_group, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    group, orders, _products, _payment = paid_group
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refund_request(group=group, orders=orders, reason="test")
+    fake_id = fake_paystack.refunds[0]["id"]
+    fake_paystack.settle_refund(fake_id, "failed")  # the fake gives the amount back
+    refund_event(api_client, fake_paystack, django_capture_on_commit_callbacks, fake_id, "failed")
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.FAILED
+    assert "failed" in refund.last_error
+    group.refresh_from_db()
+    assert group.payment_status == "paid"  # nothing confirmed
+
+    # The sweep retries it once its backoff has passed.
+    Refund.objects.filter(pk=refund.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    assert tasks.retry_failed_refunds.delay().get() == 1
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSING
+    assert refund.attempts == 2
+    assert len(fake_paystack.refunds) == 2
+
+
+def test_provider_failure_on_submit_marks_failed_and_is_retried(
+    paid_group, fake_paystack, django_capture_on_commit_callbacks
+):
+    group, orders, _products, _payment = paid_group
+    fake_paystack.fail_next(count=1, status=500)
+    refund = refund_request(group=group, orders=orders[:1], reason="test")
+    with pytest.raises(Retry):  # the task schedules a retry (eager Celery raises it)
+        tasks.submit_refund.delay(str(refund.pk))
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.FAILED
+    assert refund.attempts == 1
+    assert refund.last_error
+    assert fake_paystack.refunds == []
+
+    # Not due yet (backoff), then due.
+    assert refund.pk not in refunds_retry_due()
+    later = timezone.now() + timedelta(minutes=3)
+    assert refund.pk in refunds_retry_due(now=later)
+    refund_submit(refund_id=refund.pk)
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSING
+    assert fake_paystack.refunds[0]["amount"] == 100000
+
+
+def test_retries_are_bounded(paid_group, fake_paystack):
+    group, orders, _products, _payment = paid_group
+    refund = refund_request(group=group, orders=orders[:1], reason="test")
+    Refund.objects.filter(pk=refund.pk).update(
+        status=Refund.Status.FAILED,
+        attempts=REFUND_MAX_ATTEMPTS,
+        updated_at=timezone.now() - timedelta(days=2),
+    )
+    assert refund.pk not in refunds_retry_due()
+    refund_submit(refund_id=refund.pk)
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.FAILED
+    assert fake_paystack.refunds == []
+
+
+def test_a_refund_is_submitted_once(paid_group, fake_paystack):
+    group, orders, _products, _payment = paid_group
+    refund = refund_request(group=group, orders=orders[:1], reason="test")
+    refund_submit(refund_id=refund.pk)
+    refund_submit(refund_id=refund.pk)  # already processing: nothing sent again
+    assert len(fake_paystack.refunds) == 1
+
+
+def test_refund_rejected_by_paystack_is_recorded(paid_group, fake_paystack):
+    group, orders, _products, payment = paid_group
+    fake_paystack.transactions[payment.reference]["refunded"] = payment.amount  # reversed already
+    refund = refund_request(group=group, orders=orders[:1], reason="test")
+    assert tasks.submit_refund.delay(str(refund.pk)).get() == "failed"
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.FAILED
+    assert "fully reversed" in refund.last_error
+
+
+def test_never_refunds_more_than_was_paid(paid_group, fake_paystack):
+    group, orders, _products, payment = paid_group
+    first = refund_request(group=group, orders=orders, reason="all")
+    assert first.amount == payment.amount
+    assert refund_request(group=group, orders=orders[:1], reason="again") is None
+
+
+def test_no_successful_payment_no_refund(customer):
+    group, orders, _ = make_group(customer=customer)
+    assert refund_request(group=group, orders=orders, reason="x") is None
+    assert not Refund.objects.exists()
+
+
+def test_stale_pending_refund_is_picked_up(paid_group, fake_paystack):
+    group, orders, _products, _payment = paid_group
+    refund = refund_request(group=group, orders=orders[:1], reason="test")  # task never ran
+    assert refund.pk not in refunds_retry_due()
+    Refund.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    assert tasks.retry_failed_refunds.delay().get() == 1
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSING
+
+
+def test_refund_event_for_unknown_transaction_is_ignored(
+    api_client, fake_paystack, django_capture_on_commit_callbacks
+):
+    from payments.models import WebhookEvent
+
+    data = {"status": "processed", "transaction_reference": "NOPE", "amount": "100"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_event(api_client, fake_paystack, "refund.processed", data)
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().processed_at is not None
+
+
+def test_duplicate_payment_refund_keeps_the_group_paid(
+    customer, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    group, *_ = make_group(customer=customer)
+    first = payment_initialize(group=group, email=customer.email)
+    second = payment_initialize(group=group, email=customer.email)
+    pay(fake_paystack, api_client, django_capture_on_commit_callbacks, first)
+    pay(fake_paystack, api_client, django_capture_on_commit_callbacks, second)
+    refund = Refund.objects.get(payment=second)
+    refund_event(
+        api_client,
+        fake_paystack,
+        django_capture_on_commit_callbacks,
+        fake_paystack.refunds[0]["id"],
+        "processed",
+    )
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSED
+    group.refresh_from_db()
+    assert group.payment_status == "paid"
+
+
+def test_cash_group_cancellation_refunds_nothing(client_for, customer, fake_paystack):
+    group, *_ = make_group(customer=customer, payment_method="cash", expires_in=None)
+    response = client_for(customer).post(f"/api/v1/order-groups/{group.id}/cancel/", {})
+    assert response.status_code == 200
+    assert not Refund.objects.exists()
+    assert OrderGroup.objects.get(pk=group.pk).payment_status == "unpaid"
