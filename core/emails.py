@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.template import Context, engines
 from django.template.loader import render_to_string
 
 from core.models import SentEmail
@@ -38,7 +39,9 @@ def deliver_email(
     if SentEmail.objects.filter(key=key).exists():
         return False
     full_context = {"frontend_url": settings.FRONTEND_URL, **context}
-    text = render_to_string(f"emails/{template}.txt", full_context)
+    # Plain text is not HTML: no escaping of quotes or ampersands in it.
+    text_template = engines["django"].get_template(f"emails/{template}.txt").template
+    text = text_template.render(Context(full_context, autoescape=False))
     html = render_to_string(f"emails/{template}.html", full_context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
     message.attach_alternative(html, "text/html")

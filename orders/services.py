@@ -54,7 +54,7 @@ def _refresh_group(group: OrderGroup, orders: Sequence[Order], now: datetime) ->
     group.status = state.group_status(o.status for o in orders)
     # Payment status only moves forward (payments may have recorded a later stage already).
     payment_status = max(
-        state.group_payment_status(orders),
+        state.group_payment_status(orders, payment_method=group.payment_method),
         group.payment_status,
         key=lambda s: state.PAYMENT_STATUS_RANK.get(s, 0),
     )

@@ -95,12 +95,16 @@ def group_status(statuses: Iterable[str]) -> str:
     return GroupStatus.PENDING
 
 
-def group_payment_status(orders: Iterable[Order]) -> str:
+def group_payment_status(orders: Iterable[Order], *, payment_method: str) -> str:
     """`unpaid`, `paid`, `partially_refunded` or `refunded` from the orders' paid/cancelled flags.
 
-    A paid order that is cancelled is refunded. Cash orders count as paid once collected.
+    A Paystack group stays `paid` when paid orders are cancelled: it becomes (partially)
+    refunded only when Paystack confirms the refund (`payments.services.refunds`). Cash is
+    handed back at once, so a cancelled order whose cash was collected counts as refunded.
     """
     orders = list(orders)
+    if payment_method == PaymentMethod.PAYSTACK:
+        return PaymentStatus.PAID if any(o.is_paid for o in orders) else PaymentStatus.UNPAID
     active = [o for o in orders if o.status != Status.CANCELLED]
     refunded = [o for o in orders if o.status == Status.CANCELLED and o.is_paid]
     if refunded:
