@@ -36,7 +36,7 @@ STACK_ENV = DEBUG=$${DEBUG:-False} \
 	PAYSTACK_SECRET_KEY=$${PAYSTACK_SECRET_KEY:-sk_test_local_stack} \
 	PAYSTACK_BASE_URL=$${PAYSTACK_BASE_URL:-http://127.0.0.1:8001} \
 	PAYSTACK_CALLBACK_URL=$${PAYSTACK_CALLBACK_URL:-http://127.0.0.1:$(PORT)/api/docs/} \
-	PORT=$(PORT)
+	WEB_PORT=$(PORT)
 
 stack: install-dev
 	@createdb -h 127.0.0.1 -U postgres marketplace 2>/dev/null || true
