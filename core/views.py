@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -88,7 +90,11 @@ class ReadinessView(APIView):
         responses={
             200: inline_serializer(
                 "Readiness", {"status": serializers.CharField(), "checks": serializers.DictField()}
-            )
+            ),
+            503: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="`service_unavailable`: something is down; `errors` has each check.",
+            ),
         },
     )
     def get(self, request: Request) -> Response:
@@ -110,8 +116,14 @@ class ReadinessView(APIView):
         return response
 
 
+@csrf_exempt
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return json_error(404, ErrorCode.NOT_FOUND, "Not found.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """Only cookie-authenticated forms (the admin) use CSRF; the API authenticates with tokens."""
+    return json_error(403, ErrorCode.PERMISSION_DENIED, "CSRF verification failed.")
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

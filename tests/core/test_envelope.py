@@ -25,6 +25,25 @@ def test_unknown_url_is_json_404(client, path, debug):
     assert_error(response, 404, "not_found")
 
 
+@pytest.mark.parametrize("debug", [False, True])
+def test_post_to_unknown_url_is_json_404_not_a_csrf_page(debug):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    with override_settings(DEBUG=debug):
+        # No trailing slash: no route matches, and no CSRF page answers instead.
+        response = client.post("/api/v1/auth/login", data="{}", content_type="application/json")
+    assert_error(response, 404, "not_found")
+
+
+def test_csrf_failure_is_json():
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/admin/login/", {"username": "a", "password": "b"})
+    assert_error(response, 403, "permission_denied")
+
+
 def test_malformed_json_is_parse_error(api_client):
     response = api_client.post("/test/boom/", data='{"a": ', content_type="application/json")
     assert_error(response, 400, "parse_error")
