@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from carts.models import MAX_LINE_QUANTITY
 from carts.selectors import LineStatus
+from products.models import ProductImage
 
 
 def _money() -> serializers.DecimalField:
@@ -43,12 +43,12 @@ class CartProductSerializer(serializers.Serializer):
     image = serializers.SerializerMethodField()
     shop = CartShopRefSerializer(read_only=True)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_image(self, product: Any) -> str | None:
-        images = list(product.images.all())  # prefetched, ordered by position
-        if not images:
+        name = product.first_image  # set by carts.selectors.cart_items
+        if not name:
             return None
-        url = images[0].image.url
+        url = ProductImage._meta.get_field("image").storage.url(name)
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
 

@@ -6,6 +6,7 @@ Templates live in each app's `templates/emails/<name>.txt` and `<name>.html`.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +31,18 @@ def queue_email(*, to: str, subject: str, template: str, context: dict[str, Any]
             to=to, subject=subject, template=template, context=context, key=key
         )
     )
+
+
+def queue_emails(messages: Iterable[dict[str, Any]]) -> None:
+    """Several messages, each given by the keyword arguments of `queue_email`, through ONE
+    task once the current transaction commits: one push to the broker instead of one a message
+    (checkout sends one to the customer and one to every shop). Each key is still sent at most
+    once, so a retried task resends only what had not gone out."""
+    from core.tasks import send_emails
+
+    batch = [dict(message) for message in messages]
+    if batch:
+        transaction.on_commit(lambda: send_emails.delay(messages=batch))
 
 
 def deliver_email(

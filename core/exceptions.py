@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework import status
@@ -82,6 +82,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             ErrorCode.REQUEST_TOO_LARGE,
             "The request body is too large.",
+        )
+    if isinstance(exc, SuspiciousOperation):
+        # What Django itself answers with 400 (too many form fields, a malformed header...).
+        return error_response(
+            status.HTTP_400_BAD_REQUEST, ErrorCode.VALIDATION_ERROR, "Bad request."
         )
 
     if isinstance(exc, drf.APIException):

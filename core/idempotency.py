@@ -121,20 +121,27 @@ def _claim(*, user: Any, key: str, scope: str, request_hash: str) -> Idempotency
             raise IdempotencyKeyReused()
         if existing.state != IdempotencyKey.State.COMPLETED:
             raise RequestInProgress()
-        replay = Response(existing.response_body, status=existing.response_status)
+        body = existing.response_body
+        if isinstance(body, str):  # stored as JSON text (see _enveloped_body)
+            body = json.loads(body)
+        replay = Response(body, status=existing.response_status)
         replay.enveloped = True
         replay["Idempotent-Replayed"] = "true"
         return replay
     raise RequestInProgress()
 
 
-def _enveloped_body(response: Response, request: Request, view: Any) -> Any:
-    """The body exactly as the client receives it (the envelope included), as JSON values."""
+def _enveloped_body(response: Response, request: Request, view: Any) -> str | None:
+    """The body exactly as the client receives it (the envelope included), as JSON text.
+
+    Kept as text, not as a JSON document: an error message may echo a NUL character from the
+    request, which PostgreSQL's jsonb cannot hold (as text it is the six characters `\\u0000`).
+    """
     raw = EnvelopeRenderer().render(
         response.data,
         renderer_context={"response": response, "request": request, "view": view},
     )
-    return json.loads(raw) if raw else None
+    return raw.decode() if raw else None
 
 
 def _finish(*, row: IdempotencyKey, response: Response | None, request: Request, view: Any) -> None:

@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
@@ -40,6 +41,28 @@ class RequestIDMiddleware:
 
 def json_error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse(error_body(code, message), status=status)
+
+
+class RequestBodyLimitMiddleware:
+    """Refuses a body whose `Content-Length` is over `REQUEST_BODY_MAX_SIZE` before reading it.
+
+    JSON and form fields are held to the smaller `DATA_UPLOAD_MAX_MEMORY_SIZE` when parsed;
+    this bound covers what that one does not: uploaded files, which Django would otherwise
+    stream to disk whatever their size before a view could refuse them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = getattr(settings, "REQUEST_BODY_MAX_SIZE", None)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            return json_error(413, ErrorCode.REQUEST_TOO_LARGE, "The request body is too large.")
+        return self.get_response(request)
 
 
 class JSONExceptionMiddleware:

@@ -16,6 +16,21 @@ class EnvelopeRenderer(JSONRenderer):
         accepted_media_type: str | None = None,
         renderer_context: dict[str, Any] | None = None,
     ) -> bytes:
+        try:
+            return self._render(data, accepted_media_type, renderer_context)
+        except UnicodeEncodeError:
+            # A string that is not Unicode text (a lone surrogate echoed from a request) cannot
+            # be written as UTF-8: write it escaped (`\udXXX`), pure ASCII, rather than fail.
+            ascii_renderer = type(self)()
+            ascii_renderer.ensure_ascii = True
+            return ascii_renderer._render(data, accepted_media_type, renderer_context)
+
+    def _render(
+        self,
+        data: Any,
+        accepted_media_type: str | None,
+        renderer_context: dict[str, Any] | None,
+    ) -> bytes:
         response = (renderer_context or {}).get("response")
         if response is None or getattr(response, "enveloped", False):
             return super().render(data, accepted_media_type, renderer_context)

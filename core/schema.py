@@ -49,14 +49,25 @@ class EnvelopeAutoSchema(AutoSchema):
         direction: str = "response",
     ) -> dict[str, Any]:
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
-        if not self._is_enveloped():
-            return response
         for media in response.get("content", {}).values():
-            if status_code.startswith("2"):
-                media["schema"] = _success_envelope(media.get("schema"))
-            else:
+            if not status_code.startswith("2"):
+                # Errors always use the error envelope, even from views that answer outside
+                # the success envelope (health checks).
                 media["schema"] = dict(_ERROR_REF)
+            elif self._is_enveloped():
+                media["schema"] = _success_envelope(media.get("schema"))
         return response
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        # drf-spectacular documents bodies for POST, PUT and PATCH only; a view whose DELETE
+        # takes one (`DELETE /users/me/` checks the password) sets `delete_takes_body = True`.
+        if self.method == "DELETE" and getattr(self.view, "delete_takes_body", False):
+            self.method = "POST"
+            try:
+                return super()._get_request_body(direction)
+            finally:
+                self.method = "DELETE"
+        return super()._get_request_body(direction)
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

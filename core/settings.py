@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
+import tempfile
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,12 +16,36 @@ from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+
+def _development_secret_key() -> str:
+    """A random key made once per checkout and kept in a private temporary file, so that every
+    process (runserver's reloads, gunicorn workers, Celery) signs and checks tokens alike."""
+    checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:12]
+    path = Path(tempfile.gettempdir()) / f"marketplace-dev-secret-{checkout}"
+    draft = path.with_name(f"{path.name}.{os.getpid()}")
+    try:
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(get_random_secret_key())
+        try:
+            os.link(draft, path)  # atomic: the first process to get here wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+        info = path.lstat()  # a regular file, ours alone (never a planted link)
+        if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077:
+            return path.read_text().strip()
+    except OSError:
+        pass
+    return get_random_secret_key()  # no usable file (read-only, or not ours alone)
+
+
 DEBUG = config("DEBUG", default=False, cast=bool)
 SECRET_KEY = config("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = get_random_secret_key()
+    SECRET_KEY = _development_secret_key()
 
 ALLOWED_HOSTS = config("ALLOWED_HOSTS", default="localhost,127.0.0.1", cast=Csv())
 
@@ -45,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIDMiddleware",
+    "core.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -137,13 +166,18 @@ REDIS_URL = config("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",  # Django's, reusing its Redis client
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": config("CACHE_KEY_PREFIX", default="mkt"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Anonymous catalogue answers are cached this many seconds (products.cache); 0 turns it off.
+# Only with Redis: a per-process memory cache would not see other processes' invalidations.
+CATALOGUE_CACHE_TIMEOUT = config(
+    "CATALOGUE_CACHE_TIMEOUT", default=300 if REDIS_URL else 0, cast=int
+)
 
 # --- Passwords ------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -167,27 +201,48 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(config("MEDIA_ROOT", default=str(BASE_DIR / "media")))
-# Media served by the app itself; turn off when a CDN or S3 serves it.
-SERVE_MEDIA = config("SERVE_MEDIA", default=True, cast=bool)
+# Uploads go through Django's storage API, so where they live is a setting. Local files by
+# default (with several servers, MEDIA_ROOT must be a volume they all share); object storage
+# with django-storages installed (`pip install "django-storages[s3]"`):
+# MEDIA_STORAGE_BACKEND=storages.backends.s3.S3Storage and the AWS_* variables below.
+_LOCAL_MEDIA = "django.core.files.storage.FileSystemStorage"
+MEDIA_STORAGE_BACKEND = config("MEDIA_STORAGE_BACKEND", default=_LOCAL_MEDIA)
+# Media served by the app itself (local files only by default); off when a CDN or S3 serves it.
+SERVE_MEDIA = config("SERVE_MEDIA", default=MEDIA_STORAGE_BACKEND == _LOCAL_MEDIA, cast=bool)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": MEDIA_STORAGE_BACKEND},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+if MEDIA_STORAGE_BACKEND.startswith("storages.backends.s3"):
+    # Credentials come from the standard AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables
+    # (or an instance role). Catalogue answers are cached, so image URLs are public and
+    # unsigned by default: serve the bucket (or a CDN before it) publicly readable.
+    AWS_STORAGE_BUCKET_NAME = config("AWS_STORAGE_BUCKET_NAME")
+    AWS_S3_REGION_NAME = config("AWS_S3_REGION_NAME", default=None)
+    AWS_S3_ENDPOINT_URL = config("AWS_S3_ENDPOINT_URL", default=None)  # MinIO, R2, Spaces...
+    AWS_S3_CUSTOM_DOMAIN = config("AWS_S3_CUSTOM_DOMAIN", default=None)  # a CDN
+    AWS_LOCATION = config("AWS_LOCATION", default="media")
+    AWS_QUERYSTRING_AUTH = config("AWS_QUERYSTRING_AUTH", default=False, cast=bool)
+    AWS_S3_FILE_OVERWRITE = False
 # The docs' assets are found without a collectstatic step, so a fresh checkout serves them.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Request bodies are bounded; image uploads have their own limit (products).
+# Request bodies are bounded; image uploads have their own limit (products). Any body over
+# REQUEST_BODY_MAX_SIZE (an image of 5 MB plus room for its form) is refused unread; JSON and
+# form fields over DATA_UPLOAD_MAX_MEMORY_SIZE when parsed: both `413 request_too_large`.
+REQUEST_BODY_MAX_SIZE = config("REQUEST_BODY_MAX_SIZE", default=6 * 1024 * 1024, cast=int)
 DATA_UPLOAD_MAX_MEMORY_SIZE = config("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440, cast=int)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 # --- Django REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["core.renderers.EnvelopeRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
+        "core.parsers.JSONParser",
+        "core.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.AccountJWTAuthentication",
@@ -326,6 +381,8 @@ PAYSTACK_TIMEOUT = (
 
 # --- Security (HTTPS hardening is opt-in so plain-HTTP runs behind a proxy work) -------------
 SECURE_SSL_REDIRECT = config("SECURE_SSL_REDIRECT", default=False, cast=bool)
+# Load balancers probe the servers over plain HTTP: health checks answer, never redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SECURE_HSTS_SECONDS = config("SECURE_HSTS_SECONDS", default=0, cast=int)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
@@ -335,6 +392,7 @@ if _proxy_header:
     SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Logging: JSON lines on stdout with the request id --------------------------------------

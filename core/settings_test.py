@@ -17,3 +17,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Off by default: a test's changes are never committed, so the cache would not be invalidated.
+# tests/products/test_cache.py turns it on.
+CATALOGUE_CACHE_TIMEOUT = 0

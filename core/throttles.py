@@ -7,14 +7,22 @@ request answers ``429 throttled`` with `Retry-After` (core.exceptions).
 Two kinds of key: the client IP (`ClientIPThrottle`), and a value taken from the request body
 (`BodyFieldThrottle`: the e-mail of a login or of a password-reset request), hashed so that
 no personal data ends up in cache keys.
+
+With Redis, each key's window (DRF's sliding log: the times of the requests let through in the
+last `duration` seconds) is a sorted set checked and updated by one Lua script, so concurrent
+requests on any number of servers never get more than the budget between them (DRF's own
+read-then-write of the cache lets a burst through). Other caches use DRF's implementation.
 """
 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -24,6 +32,25 @@ from rest_framework.views import APIView
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+# KEYS[1]: the window's sorted set; ARGV: now, duration (s), budget, a unique member.
+# Drops the times that left the window, lets the request in (recording it) when the budget is
+# not spent, and returns {allowed, requests in the window, the oldest one's time}.
+_SLIDING_WINDOW = """
+local now, duration, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - duration)
+local count = redis.call('ZCARD', KEYS[1])
+local allowed = 0
+if count < budget then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('EXPIRE', KEYS[1], math.ceil(duration))
+  count = count + 1
+  allowed = 1
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {allowed, count, oldest[2] or ARGV[1]}
+"""
 
 
 class ScopedThrottle(SimpleRateThrottle):
@@ -39,8 +66,36 @@ class ScopedThrottle(SimpleRateThrottle):
         except KeyError as exc:
             raise ImproperlyConfigured(f"No throttle rate set for scope '{self.scope}'.") from exc
 
+    # (requests in the window, time of the oldest) after an atomic check; None: DRF's path.
+    _window: tuple[int, float] | None = None
+
     def get_ident_value(self, request: Request, view: APIView) -> str | None:
         raise NotImplementedError
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        backend = caches["default"]
+        if not isinstance(backend, RedisCache) or self.rate is None:
+            return super().allow_request(request, view)
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        client = backend._cache.get_client(write=True)
+        allowed, count, oldest = client.register_script(_SLIDING_WINDOW)(
+            keys=[backend.make_key(f"{self.key}:window")],
+            args=[repr(self.now), self.duration, self.num_requests, uuid.uuid4().hex],
+        )
+        self._window = (int(count), float(oldest))
+        return bool(allowed)
+
+    def wait(self) -> float | None:
+        if self._window is None:
+            return super().wait()
+        count, oldest = self._window
+        available = self.num_requests - count + 1
+        if available <= 0:
+            return None
+        return (self.duration - (self.now - oldest)) / available
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         ident = self.get_ident_value(request, view)

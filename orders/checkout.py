@@ -29,6 +29,7 @@ from orders.models import (
     OrderItem,
     PaymentMethod,
 )
+from orders.selectors import group_detail_from_memory
 from products.inventory import StockChange, lock_products, stock_apply
 from products.models import InventoryMovement
 from shops.models import Shop
@@ -204,7 +205,7 @@ def _checkout(
         Order.objects.bulk_create(orders)
         OrderItem.objects.bulk_create(items)
         placed = Order.Status.PENDING
-        OrderEvent.objects.bulk_create(
+        events = OrderEvent.objects.bulk_create(
             [OrderEvent(order=o, status=placed, note="Order placed.", actor=user) for o in orders]
         )
         stock_apply(
@@ -214,7 +215,9 @@ def _checkout(
             order_ids=order_of_product,
             note=group.number,
             locked=products,
+            low_stock_thresholds={shop.id: shop.low_stock_threshold for shop in shops.values()},
         )
         CartItem.objects.filter(cart=cart).delete()
         queue_checkout_emails(group=group, orders=orders, items=items_by_order)
-    return group
+    # The answer shows what was just written: no need to read it back.
+    return group_detail_from_memory(group=group, orders=orders, items=items, events=events)

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from core.emails import queue_email
+from core.emails import queue_email, queue_emails
 from orders.models import Order, OrderGroup, OrderItem
 
 
@@ -36,58 +36,64 @@ def _items(items: Sequence[OrderItem], currency: str) -> list[dict[str, str]]:
 def queue_checkout_emails(
     *, group: OrderGroup, orders: Sequence[Order], items: dict[object, list[OrderItem]]
 ) -> None:
-    """Confirmation to the customer and a new-order notice to each shop owner.
+    """Confirmation to the customer and a new-order notice to each shop owner, in one task.
 
     `items` maps an order id to its items; shops come from `order.shop` (with `owner`).
     """
     currency = group.currency
+    messages: list[dict[str, object]] = []
     if group.customer_email:
-        queue_email(
-            to=group.customer_email,
-            subject=f"Order {group.number} confirmed",
-            template="order_confirmation",
-            context={
-                "customer_name": group.customer_name,
-                "number": group.number,
-                "group_id": str(group.id),
-                "payment_method": group.payment_method,
-                "fulfillment_method": group.fulfillment_method,
-                "total": _money(group.total, currency),
-                "orders": [
-                    {
-                        "number": order.number,
-                        "shop_name": order.shop.name,
-                        "total": _money(order.total, currency),
-                        "items": _items(items.get(order.id, []), currency),
-                    }
-                    for order in orders
-                ],
-                "expires_at": (
-                    group.expires_at.strftime("%Y-%m-%d %H:%M UTC") if group.expires_at else ""
-                ),
-            },
-            key=f"order-confirmation:{group.id}",
+        messages.append(
+            dict(
+                to=group.customer_email,
+                subject=f"Order {group.number} confirmed",
+                template="order_confirmation",
+                context={
+                    "customer_name": group.customer_name,
+                    "number": group.number,
+                    "group_id": str(group.id),
+                    "payment_method": group.payment_method,
+                    "fulfillment_method": group.fulfillment_method,
+                    "total": _money(group.total, currency),
+                    "orders": [
+                        {
+                            "number": order.number,
+                            "shop_name": order.shop.name,
+                            "total": _money(order.total, currency),
+                            "items": _items(items.get(order.id, []), currency),
+                        }
+                        for order in orders
+                    ],
+                    "expires_at": (
+                        group.expires_at.strftime("%Y-%m-%d %H:%M UTC") if group.expires_at else ""
+                    ),
+                },
+                key=f"order-confirmation:{group.id}",
+            )
         )
     for order in orders:
         owner_email = order.shop.owner.email
         if not owner_email:
             continue
-        queue_email(
-            to=owner_email,
-            subject=f"New order {order.number}",
-            template="order_new",
-            context={
-                "shop_name": order.shop.name,
-                "shop_id": str(order.shop_id),
-                "order_id": str(order.id),
-                "number": order.number,
-                "payment_method": group.payment_method,
-                "fulfillment_method": group.fulfillment_method,
-                "total": _money(order.total, currency),
-                "items": _items(items.get(order.id, []), currency),
-            },
-            key=f"order-new:{order.id}",
+        messages.append(
+            dict(
+                to=owner_email,
+                subject=f"New order {order.number}",
+                template="order_new",
+                context={
+                    "shop_name": order.shop.name,
+                    "shop_id": str(order.shop_id),
+                    "order_id": str(order.id),
+                    "number": order.number,
+                    "payment_method": group.payment_method,
+                    "fulfillment_method": group.fulfillment_method,
+                    "total": _money(order.total, currency),
+                    "items": _items(items.get(order.id, []), currency),
+                },
+                key=f"order-new:{order.id}",
+            )
         )
+    queue_emails(messages)
 
 
 def queue_payment_received_email(*, group: OrderGroup) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import django_filters
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
+from core.filters import DateTimeFilter
 from orders.models import Order, OrderGroup
 
 # `?ordering=status` follows the lifecycle, not the alphabet.
@@ -40,12 +41,12 @@ class _OrderOrdering(django_filters.OrderingFilter):
 
 class ShopOrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Order.Status.choices)
-    created_after = django_filters.DateTimeFilter(
+    created_after = DateTimeFilter(
         field_name="created_at",
         lookup_expr="gte",
         label="Created at or after (ISO 8601 date or date-time).",
     )
-    created_before = django_filters.DateTimeFilter(
+    created_before = DateTimeFilter(
         field_name="created_at",
         lookup_expr="lt",
         label="Created before (ISO 8601 date or date-time).",

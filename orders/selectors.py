@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
@@ -50,6 +51,50 @@ def group_for_customer(*, user: User, group_id: uuid.UUID) -> OrderGroup:
 def group_detail(*, group_id: uuid.UUID) -> OrderGroup:
     """One group with everything its representation shows (no scoping: callers scope first)."""
     return _groups_with_details().get(id=group_id)
+
+
+def group_detail_from_memory(
+    *,
+    group: OrderGroup,
+    orders: Sequence[Order],
+    items: Iterable[OrderItem],
+    events: Iterable[OrderEvent],
+) -> OrderGroup:
+    """A group just written (checkout), made ready for its representation from the objects in
+    hand, as `group_detail` would load it but without reading it back: orders by number, items
+    by product name, events by time. Every order's `shop` (and every event's `actor`) must be
+    set."""
+    items_of: dict[uuid.UUID, list[OrderItem]] = {order.id: [] for order in orders}
+    events_of: dict[uuid.UUID, list[OrderEvent]] = {order.id: [] for order in orders}
+    for item in items:
+        items_of[item.order_id].append(item)
+    for event in events:
+        events_of[event.order_id].append(event)
+    for order in orders:
+        order._prefetched_objects_cache = {
+            "items": _evaluated(
+                order.items.order_by("product_name", "id"),
+                sorted(items_of[order.id], key=lambda i: (i.product_name, i.id)),
+            ),
+            "events": _evaluated(
+                order.events.select_related("actor").order_by("created_at", "id"),
+                sorted(events_of[order.id], key=lambda e: (e.created_at, e.id)),
+            ),
+        }
+    group._prefetched_objects_cache = {
+        "orders": _evaluated(
+            group.orders.select_related("shop").order_by("number"),
+            sorted(orders, key=lambda o: o.number),
+        )
+    }
+    return group
+
+
+def _evaluated(queryset: QuerySet, objects: list) -> QuerySet:
+    """`queryset` as if it had been run and returned `objects` (as prefetching leaves it)."""
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    return queryset
 
 
 def orders_for_shop(*, shop: Shop) -> QuerySet[Order]:

@@ -55,7 +55,7 @@ class CheckoutView(APIView):
         serializer = CheckoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         group = checkout_create(user=request.user, **serializer.validated_data)
-        return created(_group_data(group.id), "Order placed.")
+        return created(OrderGroupSerializer(group).data, "Order placed.")
 
 
 class OrderGroupListView(ListAPIView):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from payments.models import Payment, Refund
@@ -30,6 +31,9 @@ class RefundSerializer(serializers.ModelSerializer):
 class PaymentSerializer(serializers.ModelSerializer):
     amount = serializers.IntegerField(help_text="In kobo (the currency's subunit).")
     order_group_id = serializers.UUIDField(source="group_id", read_only=True)
+    authorization_url = serializers.SerializerMethodField(
+        help_text="Null when Paystack refused the attempt before giving one."
+    )
     refunds = RefundSerializer(many=True, read_only=True)
 
     class Meta:
@@ -47,6 +51,10 @@ class PaymentSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_authorization_url(self, payment: Payment) -> str | None:
+        return payment.authorization_url or None
 
 
 class PaymentDetailQuerySerializer(serializers.Serializer):

@@ -1,21 +1,44 @@
 """Admin: categories, products (images inline, stock read-only) and the read-only ledger.
 
 Stock is changed only through `products.inventory` (the API's inventory endpoint), so that the
-movement ledger always adds up; image uploads go through the API, which validates them.
+movement ledger always adds up; image uploads go through the API, which validates them. Every
+change made here invalidates the public catalogue's cache (`products.cache`).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from products.cache import catalogue_changed
 from products.models import Category, InventoryMovement, Product, ProductImage
 
 
+class CatalogueChangeAdminMixin:
+    """For the admin of what the public catalogue shows (categories, products, shops)."""
+
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        catalogue_changed()
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        catalogue_changed()
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        super().delete_model(request, obj)
+        catalogue_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        super().delete_queryset(request, queryset)
+        catalogue_changed()
+
+
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "slug", "parent", "created_at"]
     search_fields = ["name", "slug"]
     list_select_related = ["parent"]
@@ -40,7 +63,7 @@ class ProductImageInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "shop", "price", "stock", "is_active", "created_at"]
     list_filter = ["is_active", "shop__is_active", "categories", "created_at"]
     search_fields = ["name", "slug", "shop__name"]
@@ -67,6 +90,7 @@ class ProductAdmin(admin.ModelAdmin):
     @admin.action(description="Deactivate the selected products")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         queryset.update(is_active=False)
+        catalogue_changed()
 
 
 @admin.register(InventoryMovement)

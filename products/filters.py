@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.request import Request
 
 from products.models import Category, Product
 from products.selectors import category_subtree_ids, product_search
@@ -101,7 +104,23 @@ class ProductFilter(django_filters.FilterSet):
             return queryset.order_by(ordering, tiebreak)
         if self.form.cleaned_data.get("search") and "search_rank" in queryset.query.annotations:
             return queryset.order_by("-search_rank", "-created_at", "-id")
+        return self.default_order(queryset)
+
+    @staticmethod
+    def default_order(queryset: QuerySet[Product]) -> QuerySet[Product]:
         return queryset.order_by(DEFAULT_ORDERING, "-id")
+
+
+class ProductFilterBackend(DjangoFilterBackend):
+    """`ProductFilter` for the catalogue's lists. A request with none of its parameters (most
+    catalogue pages) only gets the default order: building the filter set (a deep copy of every
+    filter, a form) would cost more than the rest of the query."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Product], view: Any):
+        params = request.query_params
+        if not any(name in params for name in ProductFilter.base_filters):
+            return ProductFilter.default_order(queryset)
+        return super().filter_queryset(request, queryset, view)
 
 
 class CategoryFilter(django_filters.FilterSet):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from core.errors import InsufficientStock, NotFound
+from products.cache import catalogue_changed
 from products.models import InventoryMovement, Product
 from shops.models import Shop
 from users.models import User
@@ -49,13 +50,15 @@ def stock_apply(
     order_ids: Mapping[uuid.UUID, uuid.UUID] | None = None,
     note: str = "",
     locked: Mapping[uuid.UUID, Product] | None = None,
+    low_stock_thresholds: Mapping[uuid.UUID, int] | None = None,
 ) -> dict[uuid.UUID, Product]:
     """Apply signed stock deltas to several products atomically.
 
     Every product that would go below zero is reported at once (`InsufficientStock`) and nothing
     changes. `order_ids` maps a product to the order a movement belongs to. Pass `locked` when the
-    caller already holds the rows (from `lock_products`) to save the locking query.
-    Returns the updated products by id.
+    caller already holds the rows (from `lock_products`) to save the locking query, and
+    `low_stock_thresholds` (shop id -> the shop's `low_stock_threshold`) when it has the shops
+    at hand, to save reading them. Returns the updated products by id.
     """
     with transaction.atomic():
         products = (
@@ -80,7 +83,11 @@ def stock_apply(
         changed: list[Product] = []
         movements: list[InventoryMovement] = []
         crossed: list[InventoryMovement] = []
-        thresholds = _low_stock_thresholds(products[pid] for pid, d in totals.items() if d < 0)
+        thresholds = (
+            low_stock_thresholds
+            if low_stock_thresholds is not None
+            else _low_stock_thresholds(products[pid] for pid, d in totals.items() if d < 0)
+        )
         for pid, delta in totals.items():
             if delta == 0:
                 continue
@@ -105,6 +112,7 @@ def stock_apply(
         if changed:
             Product.objects.bulk_update(changed, ["stock", "updated_at"])
             InventoryMovement.objects.bulk_create(movements)
+            catalogue_changed()  # stock and `in_stock` are public
         if crossed:
             from products.tasks import low_stock_alert
 

@@ -6,10 +6,10 @@ import uuid
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from core.errors import NotFound
-from products.models import Category, InventoryMovement, Product
+from products.models import Category, InventoryMovement, Product, ProductImage
 from shops.models import Shop
 from shops.selectors import (
     Membership,
@@ -90,8 +90,12 @@ def category_ancestor_ids(*, category_id: uuid.UUID) -> list[uuid.UUID]:
 
 def with_catalogue_relations(products: QuerySet[Product]) -> QuerySet[Product]:
     """What the product representation reads: 1 query for the page, 1 for images, 1 for
-    categories, however many products."""
-    return products.select_related("shop").prefetch_related("images", "categories")
+    categories, however many products. They land in plain lists (`image_list`,
+    `category_list`, in the models' order): cheaper than a related manager per product."""
+    return products.select_related("shop").prefetch_related(
+        Prefetch("images", queryset=ProductImage.objects.all(), to_attr="image_list"),
+        Prefetch("categories", queryset=Category.objects.all(), to_attr="category_list"),
+    )
 
 
 def products_public() -> QuerySet[Product]:

@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 
 from core.errors import Conflict, NotFound
 from orders.models import OrderItem
+from products.cache import catalogue_changed
 from products.images import image_delete, image_process, image_store
 from products.inventory import MAX_STOCK, StockChange, lock_products, stock_apply
 from products.models import Category, InventoryMovement, Product, ProductImage
@@ -63,6 +64,7 @@ def category_create(*, name: str, parent_id: uuid.UUID | None = None) -> Categor
         try:
             with transaction.atomic():
                 category.save(force_insert=True)
+            catalogue_changed()
             return category
         except IntegrityError:
             continue  # a concurrent request took the slug: pick the next one
@@ -91,6 +93,7 @@ def category_update(*, category: Category, data: dict[str, Any]) -> Category:
             category.save()
     except IntegrityError as exc:
         raise Conflict("A category with this slug already exists.") from exc
+    catalogue_changed()
     return category
 
 
@@ -105,6 +108,7 @@ def category_delete(*, category: Category) -> None:
             category.delete()
     except (ProtectedError, IntegrityError) as exc:
         raise Conflict("The category is in use.") from exc
+    catalogue_changed()
 
 
 # --- Products --------------------------------------------------------------------------------
@@ -176,6 +180,7 @@ def product_create(
                 actor=actor,
             )
             product.stock = stock
+        catalogue_changed()
     return product
 
 
@@ -198,6 +203,7 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
             raise Conflict(PRODUCT_NAME_TAKEN) from exc
         if categories is not None:
             product.categories.set(categories)
+        catalogue_changed()
     return product
 
 
@@ -215,6 +221,7 @@ def product_delete(*, product: Product) -> bool:
     with transaction.atomic():
         if product.id not in lock_products([product.id]):
             raise NotFound("Product not found.")
+        catalogue_changed()
         if not OrderItem.objects.filter(product_id=product.id).exists():
             files = list(
                 ProductImage.objects.filter(product=product).values_list("image", flat=True)
@@ -253,6 +260,7 @@ def product_image_add(*, product: Product, upload: IO[bytes]) -> ProductImage:
             image = ProductImage(product=product, position=0 if last is None else last + 1)
             image.image.name = name
             image.save(force_insert=True)
+            catalogue_changed()
     except BaseException:
         image_delete(name)
         raise
@@ -263,4 +271,5 @@ def product_image_delete(*, image: ProductImage) -> None:
     name = image.image.name
     with transaction.atomic():
         image.delete()
+        catalogue_changed()
         transaction.on_commit(lambda: image_delete(name))

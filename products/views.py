@@ -1,7 +1,8 @@
 """The catalogue (API.md §4): categories, products, images and inventory.
 
-Public reads are anonymous; writes are for members of the product's shop, found through a
-queryset scoped to the caller's shops (`product_for_member`), so other tenants get 404.
+Public reads are anonymous (and cached for anonymous callers: `products.cache`); writes are for
+members of the product's shop, found through a queryset scoped to the caller's shops
+(`product_for_member`), so other tenants get 404.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import NotFound
+from core.parsers import MultiPartParser
 from core.permissions import IsPlatformAdmin
 from core.responses import created, no_content, ok
-from products.filters import CategoryFilter, ProductFilter
+from products.cache import PublicCatalogueCacheMixin
+from products.filters import CategoryFilter, ProductFilter, ProductFilterBackend
 from products.inventory import stock_adjust
 from products.models import Category, Product, ProductImage
 from products.selectors import (
@@ -149,10 +151,11 @@ class CategoryDetailView(GenericAPIView):
 # --- Products --------------------------------------------------------------------------------
 
 
-class ProductListView(GenericAPIView):
+class ProductListView(PublicCatalogueCacheMixin, GenericAPIView):
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
+    filter_backends = [ProductFilterBackend]
     permission_classes = [AllowAny]
 
     def get_queryset(self):
@@ -172,10 +175,11 @@ class IncludeInactiveSerializer(serializers.Serializer):
     include_inactive = serializers.ChoiceField(choices=("true", "false"), required=False)
 
 
-class ShopProductListCreateView(GenericAPIView):
+class ShopProductListCreateView(PublicCatalogueCacheMixin, GenericAPIView):
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
+    filter_backends = [ProductFilterBackend]
 
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "POST":
@@ -215,7 +219,7 @@ class ShopProductListCreateView(GenericAPIView):
         return created(self.get_serializer(_reload(product)).data, "Product created.")
 
 
-class ProductDetailView(GenericAPIView):
+class ProductDetailView(PublicCatalogueCacheMixin, GenericAPIView):
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
 

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from products.admin import CatalogueChangeAdminMixin
+from products.cache import catalogue_changed
 from shops.models import Shop
 from users.models import User
 
@@ -27,7 +29,7 @@ class StaffInline(admin.TabularInline):
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "owner", "code", "delivery_fee", "is_active", "created_at"]
     list_filter = ["is_active", "created_at"]
     search_fields = ["name", "code", "owner__email"]
@@ -54,7 +56,9 @@ class ShopAdmin(admin.ModelAdmin):
     @admin.action(description="Deactivate the selected shops")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
         queryset.update(is_active=False)
+        catalogue_changed()
 
     @admin.action(description="Activate the selected shops")
     def activate(self, request: HttpRequest, queryset: QuerySet[Shop]) -> None:
         queryset.update(is_active=True)
+        catalogue_changed()

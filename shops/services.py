@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
 from core.errors import Conflict
+from products.cache import catalogue_changed
 from products.images import image_delete, image_process, image_store
 from shops.models import Shop, generate_shop_code
 from users.models import User
@@ -96,6 +97,7 @@ def shop_update(
             elif remove_logo:
                 shop.logo = None
             shop.save()
+            catalogue_changed()  # products show their shop's name
             if old_logo:
                 transaction.on_commit(lambda: image_delete(old_logo))
     except IntegrityError as exc:
@@ -114,6 +116,7 @@ def shop_deactivate(*, shop: Shop) -> Shop:
     if shop.is_active:
         shop.is_active = False
         shop.save(update_fields=["is_active", "updated_at"])
+        catalogue_changed()
     return shop
 
 

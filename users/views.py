@@ -170,6 +170,8 @@ class PasswordResetView(PublicView):
 
 # --- The caller's own account --------------------------------------------------------------------
 class MeView(APIView):
+    delete_takes_body = True  # the password, documented in the schema (core.schema)
+
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "DELETE":
             return [IsAccountWithEmail()]

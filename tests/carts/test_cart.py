@@ -123,6 +123,13 @@ def test_add_shows_the_full_representation(client):
     assert data["is_valid"] is True
 
 
+def test_schema_documents_a_product_without_image(api_client):
+    """A line's `product.image` is null when the product has no image: the schema says so."""
+    schema = api_client.get("/api/schema/?format=json").json()
+    image = schema["components"]["schemas"]["CartProduct"]["properties"]["image"]
+    assert image["nullable"] is True and image["format"] == "uri"
+
+
 def test_add_defaults_to_one_and_merges(client, customer):
     product = ProductFactory(stock=5)
     assert add(client, product).json()["data"]["items"][0]["quantity"] == 1
@@ -366,3 +373,21 @@ def test_get_cart_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(6):
         response = client.get("/api/v1/cart/")
     assert len(response.json()["data"]["items"]) == lines
+
+
+def test_a_line_shows_its_products_first_image(client, customer, django_assert_max_num_queries):
+    from products.models import ProductImage
+
+    cart = CartFactory(user=customer)
+    pictured, plain = ProductFactory(), ProductFactory()
+    for position, name in ((2, "c"), (0, "a"), (1, "b")):
+        ProductImage.objects.create(
+            product=pictured, image=f"products/{name}.png", position=position
+        )
+    CartItemFactory(cart=cart, product=pictured)
+    CartItemFactory(cart=cart, product=plain)
+    with django_assert_max_num_queries(4):  # account, cart, lines (+ their first image)
+        items = client.get("/api/v1/cart/").json()["data"]["items"]
+    images = {line["product"]["id"]: line["product"]["image"] for line in items}
+    assert images[str(pictured.id)] == "http://testserver/media/products/a.png"
+    assert images[str(plain.id)] is None

@@ -1,5 +1,6 @@
 """The project's URLs plus two views that exist only to exercise the envelope."""
 
+from django.core.exceptions import SuspiciousOperation
 from django.urls import path
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -21,6 +22,13 @@ class BoomView(APIView):
         return ok({"echo": request.data}, "Echoed.")
 
 
+class SuspiciousView(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        raise SuspiciousOperation("a header no client should send")
+
+
 class EmailListView(ListAPIView):
     permission_classes = [AllowAny]
     queryset = User.objects.order_by("email")
@@ -33,5 +41,6 @@ class EmailListView(ListAPIView):
 urlpatterns = [
     path("test/boom/", BoomView.as_view()),
     path("test/users/", EmailListView.as_view()),
+    path("test/suspicious/", SuspiciousView.as_view()),
     *project_urlpatterns,
 ]

@@ -8,6 +8,9 @@ Fixtures:
   test's signature never matters.
 - `live_server_url`: gunicorn serving `core.wsgi` (2 workers), ready when `/health/` answers.
 - `celery_worker`: a Celery worker (solo pool), `celery_beat`: Celery beat (temp schedule file).
+- `start_live_servers(n)`, `start_celery_workers(n)`: factories starting n more gunicorn servers
+  (own ports) or Celery workers, for scale-out tests; `wait_for_idle_broker(url)` waits until
+  every queued task has run.
 
 Every process uses the test's own database (the pytest test database, so mark tests
 `@pytest.mark.django_db(transaction=True)`), a Redis database of its own (`E2E_REDIS_URL`,
@@ -75,6 +78,7 @@ class StackProcess:
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path) -> None:
         self.name = name
         self.log_path = log_path
+        self._terminated = False
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             args,
@@ -102,9 +106,15 @@ class StackProcess:
 
         wait_until(seen, timeout=timeout, what=f"{self.name} to log {text!r}")
 
+    def terminate(self) -> None:
+        """Ask the process to stop (SIGTERM, once), without waiting; `stop` then waits."""
+        if self.alive and not self._terminated:
+            self._terminated = True
+            self.process.terminate()
+
     def stop(self, timeout: float = 15.0) -> None:
         if self.alive:
-            self.process.terminate()
+            self.terminate()
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -254,6 +264,14 @@ def stack_env(
 
 
 # --- Processes -----------------------------------------------------------------------------------
+def stop_all(processes: list[StackProcess]) -> None:
+    """Stop processes together: all are told first, then each is waited for."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.stop()
+
+
 def _health_ok(url: str) -> bool:
     try:
         return requests.get(f"{url}/health/", timeout=1).status_code == 200
@@ -261,12 +279,8 @@ def _health_ok(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def live_server_url(
-    stack_env: dict[str, str], stack_processes: list[StackProcess], tmp_path: Path
-) -> Iterator[str]:
-    port = free_port()
-    args = [
+def _gunicorn_args(port: int) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -281,28 +295,75 @@ def live_server_url(
         "5",
         "--access-logfile",
         "-",
+        # No control socket: its default path is shared by every server of the machine.
+        "--no-control-socket",
     ]
-    server = StackProcess("gunicorn", args, dict(stack_env), tmp_path / "gunicorn.log")
-    stack_processes.append(server)
-    url = f"http://127.0.0.1:{port}"
+
+
+def _start_gunicorn(
+    env: dict[str, str], processes: list[StackProcess], log_path: Path, name: str = "gunicorn"
+) -> tuple[StackProcess, str]:
+    """Start gunicorn (2 workers) on a free port; returns the process and its base URL."""
+    port = free_port()
+    server = StackProcess(name, _gunicorn_args(port), dict(env), log_path)
+    processes.append(server)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _wait_for_server(server: StackProcess, url: str) -> None:
+    def ready() -> bool:
+        if not server.alive:
+            raise AssertionError(f"{server.name} exited early:\n{server.log()[-4000:]}")
+        return _health_ok(url)
+
+    wait_until(ready, timeout=30, what=f"{server.name} to answer /health/")
+
+
+@pytest.fixture
+def live_server_url(
+    stack_env: dict[str, str], stack_processes: list[StackProcess], tmp_path: Path
+) -> Iterator[str]:
+    server, url = _start_gunicorn(stack_env, stack_processes, tmp_path / "gunicorn.log")
     try:
-
-        def ready() -> bool:
-            if not server.alive:
-                raise AssertionError(f"gunicorn exited early:\n{server.log()[-4000:]}")
-            return _health_ok(url)
-
-        wait_until(ready, timeout=30, what="gunicorn to answer /health/")
+        _wait_for_server(server, url)
         yield url
     finally:
         server.stop()
 
 
 @pytest.fixture
-def celery_worker(
+def start_live_servers(
     stack_env: dict[str, str], stack_processes: list[StackProcess], tmp_path: Path
-) -> Iterator[StackProcess]:
-    args = [
+) -> Iterator[Callable[[int], list[str]]]:
+    """A factory: `start_live_servers(n)` starts n more gunicorn servers at once (separate
+    processes on their own ports, 2 workers each, sharing nothing but the database and Redis)
+    and returns their base URLs when all answer `/health/`. They stop at teardown."""
+    started: list[StackProcess] = []
+
+    def start(count: int = 1) -> list[str]:
+        servers = []
+        for _ in range(count):
+            number = len(started) + 1
+            server, url = _start_gunicorn(
+                stack_env,
+                stack_processes,
+                tmp_path / f"gunicorn-extra-{number}.log",
+                f"extra gunicorn {number}",
+            )
+            started.append(server)
+            servers.append((server, url))
+        for server, url in servers:
+            _wait_for_server(server, url)
+        return [url for _, url in servers]
+
+    try:
+        yield start
+    finally:
+        stop_all(started)
+
+
+def _celery_worker_args() -> list[str]:
+    return [
         sys.executable,
         "-m",
         "celery",
@@ -318,13 +379,78 @@ def celery_worker(
         "--hostname",
         f"e2e-{uuid.uuid4().hex[:8]}@%h",
     ]
-    worker = StackProcess("celery worker", args, dict(stack_env), tmp_path / "worker.log")
+
+
+@pytest.fixture
+def celery_worker(
+    stack_env: dict[str, str], stack_processes: list[StackProcess], tmp_path: Path
+) -> Iterator[StackProcess]:
+    worker = StackProcess(
+        "celery worker", _celery_worker_args(), dict(stack_env), tmp_path / "worker.log"
+    )
     stack_processes.append(worker)
     try:
         worker.wait_for_log(" ready.", timeout=30)
         yield worker
     finally:
         worker.stop()
+
+
+@pytest.fixture
+def start_celery_workers(
+    stack_env: dict[str, str], stack_processes: list[StackProcess], tmp_path: Path
+) -> Iterator[Callable[[int], list[StackProcess]]]:
+    """A factory: `start_celery_workers(n)` starts n more Celery worker processes at once
+    (solo pool, same broker) and returns them when all are ready. They stop at teardown."""
+    started: list[StackProcess] = []
+
+    def start(count: int = 1) -> list[StackProcess]:
+        workers = []
+        for _ in range(count):
+            number = len(started) + 1
+            worker = StackProcess(
+                f"extra celery worker {number}",
+                _celery_worker_args(),
+                dict(stack_env),
+                tmp_path / f"worker-extra-{number}.log",
+            )
+            stack_processes.append(worker)
+            started.append(worker)
+            workers.append(worker)
+        for worker in workers:
+            worker.wait_for_log(" ready.", timeout=30)
+        return workers
+
+    try:
+        yield start
+    finally:
+        stop_all(started)
+
+
+def broker_is_idle(redis_url: str) -> bool:
+    """No task waiting in a Celery queue and none fetched but unacknowledged (tasks are acked
+    late, so a task being run is still unacknowledged)."""
+    with redis.Redis.from_url(redis_url) as client:
+        if client.hlen("unacked"):
+            return False
+        return all(
+            client.llen(key) == 0
+            for key in client.scan_iter(match="celery*")
+            if client.type(key) == b"list"
+        )
+
+
+def wait_for_idle_broker(redis_url: str, *, timeout: float = 30.0, polls: int = 3) -> None:
+    """Wait until the broker is seen idle `polls` times in a row (a task moves from its queue
+    to the unacknowledged set in two steps, so one idle look is not proof)."""
+    streak = 0
+
+    def settled() -> bool:
+        nonlocal streak
+        streak = streak + 1 if broker_is_idle(redis_url) else 0
+        return streak >= polls
+
+    wait_until(settled, timeout=timeout, interval=0.1, what="the Celery queues to drain")
 
 
 @pytest.fixture

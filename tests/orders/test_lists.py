@@ -155,11 +155,29 @@ def test_shop_order_filters_and_ordering(client_for, shop):
         "?ordering=-nope",
         "?created_after=yesterday",
         "?created_before=2024-13-45",
+        # Years the databases cannot store: refused, never a database error.
+        "?created_after=0001-01-01T00:00:00%2B05:00",
+        "?created_before=0299-11-01",
+        "?created_before=9999-12-31T23:00:00-05:00",
     ],
 )
 def test_shop_order_invalid_filters_are_400(client_for, shop, query):
     response = client_for(shop.owner).get(shop_orders_url(shop) + query)
     assert_error(response, 400, "validation_error")
+
+
+def test_shop_order_date_filters_take_any_offset(client_for, shop):
+    """An offset the database would refuse (PostgreSQL stops at ±15:59) is turned into UTC."""
+    order = place_order(UserFactory(), [(ProductFactory(shop=shop), 1)]).orders.get()
+    owner = client_for(shop.owner)
+    for query, expected in [
+        ("?created_after=1419-09-19T01:13:32%2B22:04", [str(order.id)]),
+        ("?created_after=3668-07-30T09:41:22-23:58", []),
+        ("?created_before=3668-07-30T09:41:22-23:58", [str(order.id)]),
+    ]:
+        response = owner.get(shop_orders_url(shop) + query)
+        assert response.status_code == 200, (query, response.content)
+        assert [o["id"] for o in response.json()["data"]["results"]] == expected, query
 
 
 @pytest.mark.parametrize("count", [1, 15])

@@ -47,6 +47,20 @@ def test_admin_sees_it_others_do_not(client_for, admin_user, started, api_client
     assert api_client.get(url(started.reference)).status_code == 401
 
 
+def test_an_attempt_refused_by_paystack_has_a_null_authorization_url(
+    client_for, customer, paystack_group, fake_paystack
+):
+    fake_paystack.fail_next(status=500)
+    client = client_for(customer)
+    assert client.post(f"/api/v1/order-groups/{paystack_group.id}/payments/").status_code == 502
+    payment = Payment.objects.get()
+    response = client.get(url(payment.reference))
+    assert response.status_code == 200, response.content
+    data = response.json()["data"]
+    assert data["status"] == "failed"
+    assert data["authorization_url"] is None  # documented as a nullable URI, never ""
+
+
 def test_unknown_and_malformed_references(client_for, customer):
     client = client_for(customer)
     assert client.get(url("NOPE-1")).json()["code"] == "not_found"

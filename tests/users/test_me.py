@@ -210,3 +210,12 @@ def test_staff_cannot_delete_their_account(client_for):
     response = client_for(staff).delete(ME, {"password": DEFAULT_PASSWORD})
     assert_error(response, 403, "permission_denied")
     assert User.objects.get(pk=staff.pk).is_active
+
+
+def test_schema_documents_the_password_of_account_deletion(api_client):
+    """DELETE /users/me/ takes a body: the schema describes it, so clients and fuzzers send it."""
+    schema = api_client.get("/api/schema/?format=json").json()
+    body = schema["paths"]["/api/v1/users/me/"]["delete"]["requestBody"]
+    ref = body["content"]["application/json"]["schema"]["$ref"]
+    component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert component["required"] == ["password"]

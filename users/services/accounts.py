@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 from carts.models import Cart
 from core.emails import queue_email
 from core.errors import Conflict, InvalidToken
+from products.cache import catalogue_changed
 from shops.models import Shop
 from users.models import Address, User
 from users.tokens import (
@@ -215,7 +216,8 @@ def user_delete(*, user: User, password: str) -> None:
     owned = Shop.objects.filter(owner=locked, is_active=True)
     # The staff of those shops lose access with them.
     User.objects.filter(shop__in=owned).update(token_version=F("token_version") + 1)
-    owned.update(is_active=False, updated_at=timezone.now())
+    if owned.update(is_active=False, updated_at=timezone.now()):
+        catalogue_changed()  # their products leave the public catalogue
 
     locked.email = f"deleted-{uuid.uuid4().hex}@deleted.invalid"
     locked.first_name = locked.last_name = locked.phone = ""

@@ -1,0 +1,118 @@
+"""Public catalogue answers cached in Redis, invalidated in O(1) by a version counter.
+
+Anonymous `GET`s of the catalogue (the product list, a product, a shop's catalogue) are stored
+whole, as the bytes sent and the headers DRF set, under a key made of the request's absolute URL
+(scheme, host, path and query, so pagination links and image URLs are those of a fresh answer)
+and `Accept` header, together with the catalogue version they were computed at. Only `200`
+answers are stored. A request reads the version and its entry in one round trip (`MGET`), before
+touching the database, and uses the entry only if its version is the current one.
+
+Every service that changes what the catalogue shows calls `catalogue_changed()`: products and
+their images, categories, stock (`products.inventory.stock_apply`, so checkout, cancellation and
+expiry too), shops, and the deletion of an owner's account. The version is bumped after the
+transaction commits, so an answer computed from the old rows carries a version nobody accepts
+any more: one counter invalidates every page at once, and entries expire on their own after
+`CATALOGUE_CACHE_TIMEOUT` seconds.
+
+Requests with an `Authorization` header never touch the cache: a member may see inactive
+products, and an invalid or revoked token must still be refused with 401. With the cache
+unreachable the catalogue is served fresh (and a failed bump is logged; entries then live at
+most `CATALOGUE_CACHE_TIMEOUT` seconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "catalogue:version"
+DEFAULT_TIMEOUT = 300
+# The headers of a stored answer that a cache hit sends again (the rest comes from middleware).
+STORED_HEADERS = ("Content-Type", "Vary", "Allow")
+# `Accept` headers that get the same answer as none at all (JSON is the only renderer).
+PLAIN_ACCEPT = frozenset({"", "*/*", "application/json"})
+
+
+def cache_timeout() -> int:
+    """Seconds an answer is kept; 0 turns the cache off."""
+    return int(getattr(settings, "CATALOGUE_CACHE_TIMEOUT", DEFAULT_TIMEOUT))
+
+
+def catalogue_version() -> int:
+    """The current version. A missing counter (first use, eviction, flush) restarts from the
+    clock, so a version number is never handed out twice."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(VERSION_KEY)
+    return int(version)
+
+
+def catalogue_version_bump() -> None:
+    """Make every stored answer stale, now."""
+    try:
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # no counter yet: a fresh one is a new version already
+            catalogue_version()
+    except RedisError:
+        logger.exception("Could not bump the catalogue cache version.")
+
+
+def catalogue_changed() -> None:
+    """Call from any service that changes what the public catalogue shows: the cache is
+    invalidated when the surrounding transaction commits (at once outside a transaction)."""
+    transaction.on_commit(catalogue_version_bump)
+
+
+def _page_key(request: HttpRequest) -> str | None:
+    """The cache key of an anonymous GET of the public catalogue, or None (not cacheable)."""
+    if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META or not cache_timeout():
+        return None
+    accept = request.META.get("HTTP_ACCEPT", "").strip()
+    address = "\n".join((request.build_absolute_uri(), "" if accept in PLAIN_ACCEPT else accept))
+    return "catalogue:page:" + hashlib.sha256(address.encode()).hexdigest()[:40]
+
+
+# For the catalogue's views: anonymous GETs are answered from the cache when they can be.
+# (No docstring: the OpenAPI schema would take it as the views' description.)
+class PublicCatalogueCacheMixin:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        key = _page_key(request)
+        version = stored = None
+        if key:
+            try:
+                found = cache.get_many([VERSION_KEY, key])
+                version = found.get(VERSION_KEY)
+                if version is None:
+                    version = catalogue_version()
+                stored = found.get(key)
+            except RedisError:
+                logger.warning("Catalogue cache unavailable; answering without it.", exc_info=True)
+                key = None
+        if stored is not None and stored["version"] == version:
+            response = HttpResponse(stored["content"], status=200)
+            for name, value in stored["headers"].items():
+                response[name] = value
+            return response
+        response = super().dispatch(request, *args, **kwargs)
+        if key and response.status_code == 200 and not response.streaming:
+            if hasattr(response, "render"):
+                response.render()
+            headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
+            entry = {"version": version, "content": response.content, "headers": headers}
+            try:
+                cache.set(key, entry, cache_timeout())
+            except RedisError:
+                logger.warning("Could not store a catalogue answer.", exc_info=True)
+        return response
