@@ -45,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -741,6 +742,8 @@ def main() -> int:
     )
     import django
 
+    # The in-process query counts need no collected static files.
+    warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
     django.setup()
     cleanup_redis(args.redis)
     started = time.monotonic()

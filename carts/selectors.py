@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from carts.models import Cart, CartItem
 from products.models import Product, ProductImage
+from users.models import User
 
 
 class LineStatus(models.TextChoices):
@@ -71,35 +72,47 @@ def line_status(item: CartItem) -> str:
     return LineStatus.AVAILABLE
 
 
-def cart_items(*, cart: Cart) -> list[CartItem]:
-    """The cart's lines with product and shop, in one query whatever their number. Each product
-    gets `first_image`, the stored name of its first image or None: all the cart shows of its
-    images (a subquery is cheaper than prefetching every image of every line)."""
+def _lines(items: QuerySet[CartItem]) -> list[CartItem]:
+    """Lines with product and shop, in one query whatever their number. Each product gets
+    `first_image`, the stored name of its first image or None: all the cart shows of its images
+    (a subquery is cheaper than prefetching every image of every line)."""
     first_image = (
         ProductImage.objects.filter(product=OuterRef("product_id"))
         .order_by("position", "created_at", "id")
         .values("image")[:1]
     )
-    items = list(
-        CartItem.objects.filter(cart=cart)
-        .select_related("product__shop")
+    lines = list(
+        items.select_related("product__shop")
         .annotate(first_image=Subquery(first_image))
         .order_by("created_at", "id")
     )
-    for item in items:
-        item.product.first_image = item.first_image
-    return items
+    for line in lines:
+        line.product.first_image = line.first_image
+    return lines
 
 
-def cart_summary(*, cart: Cart) -> CartSummary:
+def cart_items(*, cart: Cart) -> list[CartItem]:
+    """The cart's lines (see `_lines`)."""
+    return _lines(CartItem.objects.filter(cart=cart))
+
+
+def cart_with_items(*, user: User) -> tuple[Cart | None, list[CartItem]]:
+    """The account's cart and its lines in one query (the cart joined to its lines); no cart
+    when it has no line (or does not exist yet): ask `carts.services.cart_get_or_create`."""
+    items = _lines(CartItem.objects.filter(cart__user=user).select_related("cart"))
+    return (items[0].cart if items else None), items
+
+
+def cart_summary(*, cart: Cart, items: list[CartItem] | None = None) -> CartSummary:
     """Lines with current prices and status, per-shop subtotals and delivery fees, validity.
 
     `item_count` is the number of units; `subtotal` excludes delivery fees, which depend on the
     fulfilment method chosen at checkout (each shop's fee for delivery, nothing for pickup).
+    Pass the cart's `items` when already loaded (`cart_with_items`).
     """
     summary = CartSummary(id=cart.id, updated_at=cart.updated_at)
     shops: dict[uuid.UUID, CartShop] = {}
-    for item in cart_items(cart=cart):
+    for item in items if items is not None else cart_items(cart=cart):
         product = item.product
         status = line_status(item)
         line_total = product.price * item.quantity

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from carts import services
 from carts.models import Cart
-from carts.selectors import cart_summary
+from carts.selectors import cart_summary, cart_with_items
 from carts.serializers import CartItemAddSerializer, CartItemUpdateSerializer, CartSerializer
 from core.permissions import IsAccountWithEmail
 from core.responses import created, no_content, ok
@@ -28,8 +28,11 @@ class CartView(APIView):
 
     @extend_schema(tags=TAGS, responses={200: CartSerializer}, summary="Show the cart")
     def get(self, request: Request) -> Response:
-        cart = services.cart_get_or_create(user=request.user)
-        return ok(_cart_data(request, cart), "Cart.")
+        cart, items = cart_with_items(user=request.user)
+        if cart is None:
+            cart = services.cart_get_or_create(user=request.user)
+        summary = cart_summary(cart=cart, items=items)
+        return ok(CartSerializer(summary, context={"request": request}).data, "Cart.")
 
     @extend_schema(
         tags=TAGS,

@@ -26,10 +26,9 @@ def queue_email(*, to: str, subject: str, template: str, context: dict[str, Any]
     """
     from core.tasks import send_email
 
+    kwargs = {"to": to, "subject": subject, "template": template, "context": context, "key": key}
     transaction.on_commit(
-        lambda: send_email.delay(
-            to=to, subject=subject, template=template, context=context, key=key
-        )
+        lambda: send_email.apply_async(kwargs=kwargs, kwargsrepr=_logged([kwargs]))
     )
 
 
@@ -42,7 +41,15 @@ def queue_emails(messages: Iterable[dict[str, Any]]) -> None:
 
     batch = [dict(message) for message in messages]
     if batch:
-        transaction.on_commit(lambda: send_emails.delay(messages=batch))
+        transaction.on_commit(
+            lambda: send_emails.apply_async(kwargs={"messages": batch}, kwargsrepr=_logged(batch))
+        )
+
+
+def _logged(messages: list[dict[str, Any]]) -> str:
+    """What the broker's message and the worker's log show of the arguments: the keys only,
+    not the addresses and contexts (personal data; and cheaper than Celery's own repr)."""
+    return repr({"keys": [message["key"] for message in messages]})
 
 
 def deliver_email(

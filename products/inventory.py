@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
@@ -110,7 +110,12 @@ def stock_apply(
             if threshold is not None and before > threshold >= after:
                 crossed.append(movement)
         if changed:
-            Product.objects.bulk_update(changed, ["stock", "updated_at"])
+            # One UPDATE with a CASE on the stock only (cheaper to build than `bulk_update`,
+            # which makes one for every field).
+            Product.objects.filter(pk__in=[product.pk for product in changed]).update(
+                stock=Case(*(When(pk=p.pk, then=Value(p.stock)) for p in changed)),
+                updated_at=now,
+            )
             InventoryMovement.objects.bulk_create(movements)
             catalogue_changed()  # stock and `in_stock` are public
         if crossed:

@@ -386,8 +386,47 @@ def test_a_line_shows_its_products_first_image(client, customer, django_assert_m
         )
     CartItemFactory(cart=cart, product=pictured)
     CartItemFactory(cart=cart, product=plain)
-    with django_assert_max_num_queries(4):  # account, cart, lines (+ their first image)
+    with django_assert_max_num_queries(2):  # account; lines with their cart and first image
         items = client.get("/api/v1/cart/").json()["data"]["items"]
     images = {line["product"]["id"]: line["product"]["image"] for line in items}
     assert images[str(pictured.id)] == "http://testserver/media/products/a.png"
     assert images[str(plain.id)] is None
+
+
+@pytest.mark.parametrize("with_request", [True, False])
+def test_the_fast_cart_representation_equals_the_declared_fields(customer, with_request):
+    from rest_framework import serializers
+    from rest_framework.test import APIRequestFactory
+
+    from carts.selectors import cart_summary, cart_with_items
+    from carts.serializers import CartSerializer
+    from products.models import ProductImage
+
+    cart = CartFactory(user=customer)
+    shops = [ShopFactory(delivery_fee=Decimal("350.50")), ShopFactory(), ShopFactory()]
+    pictured = ProductFactory(shop=shops[0], price=Decimal("0.01"), stock=3)
+    ProductImage.objects.create(product=pictured, image="products/x.png", position=0)
+    lines = [
+        (pictured, 2),  # available
+        (ProductFactory(shop=shops[1], stock=0), 1),  # out of stock
+        (ProductFactory(shop=shops[1], stock=2), 5),  # insufficient
+        (ProductFactory(shop=shops[2], is_active=False), 1),  # unavailable
+        (ProductFactory(shop=shops[0], price=Decimal("99999999.99")), 7),
+    ]
+    for product, quantity in lines:
+        CartItemFactory(cart=cart, product=product, quantity=quantity)
+    request = APIRequestFactory().get("/api/v1/cart/")
+    context = {"request": request} if with_request else {}
+    found, items = cart_with_items(user=customer)
+    assert found == cart and len(items) == 5
+    serializer = CartSerializer(cart_summary(cart=cart, items=items), context=context)
+    fast = serializer.data
+    generic = serializers.Serializer.to_representation(serializer, serializer.instance)
+    assert fast == generic
+    assert {line["status"] for line in fast["items"]} == {
+        "available",
+        "out_of_stock",
+        "insufficient_stock",
+        "unavailable",
+    }
+    assert len(fast["shops"]) == 3 and fast["is_valid"] is False
