@@ -11,7 +11,9 @@ from products.models import ProductImage
 
 
 def _money() -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    # Computed from current prices, so not bounded by the money columns (a line of 1000 units
+    # at the highest price has 13 digits); checkout refuses such totals.
+    return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
 
 
 # --- Input ----------------------------------------------------------------------------------

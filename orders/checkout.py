@@ -19,9 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carts.models import Cart, CartItem
-from core.errors import CartEmpty, InsufficientStock, NotFound, ProductUnavailable
+from core.errors import CartEmpty, Conflict, InsufficientStock, NotFound, ProductUnavailable
 from orders.emails import queue_checkout_emails
 from orders.models import (
+    MAX_ORDER_TOTAL,
     FulfillmentMethod,
     Order,
     OrderEvent,
@@ -198,6 +199,8 @@ def _checkout(
         group.subtotal = sum((o.subtotal for o in orders), ZERO)
         group.delivery_fee = sum((o.delivery_fee for o in orders), ZERO)
         group.total = group.subtotal + group.delivery_fee
+        if group.total > MAX_ORDER_TOTAL:
+            raise Conflict(f"The order total may not exceed {MAX_ORDER_TOTAL}.")
 
         group.save(force_insert=True)
         for order in orders:

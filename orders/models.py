@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "default": Decimal("0.00")}
+# The largest amount the money columns hold: no order group may total more.
+MAX_ORDER_TOTAL = Decimal("9999999999.99")
 
 
 class FulfillmentMethod(models.TextChoices):

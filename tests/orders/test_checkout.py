@@ -236,6 +236,20 @@ def test_every_short_line_is_reported_and_nothing_changes(client, customer, addr
     assert not InventoryMovement.objects.filter(reason="checkout").exists()
 
 
+def test_a_total_beyond_the_money_columns_is_refused_and_the_cart_still_reads(
+    client, customer, address
+):
+    priciest = ProductFactory(price=Decimal("9999999999.99"), stock=5)
+    fill_cart(customer, [(priciest, 2)])
+    cart = client.get("/api/v1/cart/")
+    assert cart.status_code == 200, cart.content
+    assert cart.json()["data"]["subtotal"] == "19999999999.98"
+    assert_error(checkout(client, address=address), 409, "conflict")
+    assert stock(priciest) == 5
+    assert CartItem.objects.filter(cart__user=customer).count() == 1
+    assert not OrderGroup.objects.exists()
+
+
 def test_unavailable_products_are_reported(client, customer, address):
     inactive = ProductFactory(is_active=False)
     closed = ProductFactory(shop=ShopFactory(is_active=False))
