@@ -26,7 +26,9 @@ What it does:
    stock >= 0, `ledger_drift()` empty); exits 1 on any 5xx, socket error or failed check.
 
 Everything is bounded in time and requests; the server is stopped, the broker's queue and the
-bench's cache keys are removed and the database is dropped (unless `--keep-db`) at the end.
+bench's cache keys are removed and the database is dropped (unless `--keep-db`) at the end. What
+it shares with `bench/checkout.py` (database, seed, server, hot race, oversell check) is in
+`bench/common.py`.
 """
 
 from __future__ import annotations
@@ -37,22 +39,18 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for `bench.common`
+
+from bench import common
 
 # 1x1 transparent PNG: every seeded image row points at this one file.
 TINY_PNG = bytes.fromhex(
@@ -71,12 +69,7 @@ GOALS = {"list": 10.0, "cart": 3.0, "checkout": 3.0}
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--engine", choices=["postgresql", "mysql"], default="postgresql")
-    parser.add_argument("--db-name", default="mkt_bench")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/6", help="cache and broker")
-    parser.add_argument("--shops", type=int, default=20)
-    parser.add_argument("--products", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    common.add_server_arguments(parser, redis="redis://127.0.0.1:6379/6")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads a worker")
     parser.add_argument("--connections", type=int, default=8, help="wrk: open connections")
@@ -85,62 +78,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--checkouts", type=int, default=4000, help="spread: upper bound (= buyers seeded)"
     )
-    parser.add_argument("--hot-buyers", type=int, default=50)
-    parser.add_argument("--hot-stock", type=int, default=20)
-    parser.add_argument("--keep-db", action="store_true", help="do not drop the database after")
+    common.add_race_arguments(parser)
     args = parser.parse_args()
     if args.products < PRODUCT_PAGES * 20 // 2 or args.shops < 3:
         parser.error("--products must be >= 1000 and --shops >= 3")
     return args
-
-
-def server_env(args: argparse.Namespace, media_root: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "core.settings",
-            "DEBUG": "False",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "DB_ENGINE": args.engine,
-            "DB_NAME": args.db_name,
-            "CONN_MAX_AGE": "600",
-            "REDIS_URL": args.redis,
-            "CACHE_KEY_PREFIX": "bench",
-            "CELERY_BROKER_URL": args.redis,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "WARNING",
-            "MEDIA_ROOT": str(media_root),
-        }
-    )
-    env.pop("EMAIL_HOST", None)
-    return env
-
-
-def recreate_database(args: argparse.Namespace, *, drop_only: bool = False) -> None:
-    name = args.db_name
-    if not name.replace("_", "").isalnum():
-        raise SystemExit("--db-name: letters, digits and underscores only")
-    if args.engine == "postgresql":
-        import psycopg2
-
-        conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            if not drop_only:
-                cursor.execute(f'CREATE DATABASE "{name}"')
-        conn.close()
-    else:
-        import MySQLdb
-
-        conn = MySQLdb.connect(host="127.0.0.1", user="root")
-        cursor = conn.cursor()
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        if not drop_only:
-            cursor.execute(
-                f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            )
-        conn.close()
 
 
 @dataclass
@@ -160,53 +102,22 @@ def seed(args: argparse.Namespace, media_root: Path) -> Seed:
     from django.db import connection, transaction
 
     from carts.models import Cart, CartItem
-    from products.models import Category, InventoryMovement, Product, ProductImage
-    from shops.models import Shop
-    from users.models import Address, User
-    from users.tokens import tokens_for_user
+    from products.models import Category, Product, ProductImage
 
     rng = random.Random(42)
     (media_root / "products").mkdir(parents=True, exist_ok=True)
     (media_root / "products" / "bench.png").write_bytes(TINY_PNG)
-    password = make_password("Bench-Password-123")
+    password = make_password(common.PASSWORD)
     probes = [3, 20]  # lines of the carts whose checkout queries are counted in-process
     with transaction.atomic():
-        owners = User.objects.bulk_create(
-            User(email=f"owner{n}@bench.test", password=password, is_email_verified=True)
-            for n in range(args.shops)
-        )
-        shops = Shop.objects.bulk_create(
-            Shop(
-                owner=owner,
-                name=f"Bench shop {n}",
-                description="Seeded for the benchmark.",
-                delivery_fee=Decimal(rng.choice(["0.00", "500.00", "1200.00"])),
-                low_stock_threshold=5,
-            )
-            for n, owner in enumerate(owners)
-        )
+        shops = common.seed_shops(args.shops, rng, password)
         roots = Category.objects.bulk_create(
             Category(name=f"Department {n}", slug=f"department-{n}") for n in range(4)
         )
         leaves = Category.objects.bulk_create(
             Category(name=f"Aisle {n}", slug=f"aisle-{n}", parent=roots[n % 4]) for n in range(12)
         )
-        products = [
-            Product(
-                shop=shops[n % len(shops)],
-                name=f"Product {n}",
-                slug=f"product-{n}",
-                description=f"Product {n}, seeded for the benchmark. " * 3,
-                price=Decimal(rng.randrange(100, 500_000)) / 100,
-                stock=1_000_000,
-            )
-            for n in range(args.products)
-        ]
-        hot = Product(
-            shop=shops[0], name="Hot product", slug="hot-product", price=Decimal("9999.00"),
-            stock=args.hot_stock,
-        )  # fmt: skip
-        Product.objects.bulk_create([*products, hot], batch_size=1000)
+        products, hot = common.seed_products(shops, args.products, rng, hot_stock=args.hot_stock)
         through = Product.categories.through
         through.objects.bulk_create(
             (
@@ -224,45 +135,10 @@ def seed(args: argparse.Namespace, media_root: Path) -> Seed:
             ),
             batch_size=2000,
         )
-        InventoryMovement.objects.bulk_create(
-            (
-                InventoryMovement(product=p, delta=p.stock, reason="initial", stock_after=p.stock)
-                for p in [*products, hot]
-            ),
-            batch_size=2000,
-        )
         total = CART_READERS + args.checkouts + args.hot_buyers + len(probes)
-        customers = User.objects.bulk_create(
-            (
-                User(
-                    email=f"customer{n}@bench.test",
-                    first_name="Bench",
-                    last_name=f"Customer {n}",
-                    password=password,
-                    is_email_verified=True,
-                )
-                for n in range(total)
-            ),
-            batch_size=2000,
-        )
-        addresses = Address.objects.bulk_create(
-            (
-                Address(
-                    user=c,
-                    full_name=f"{c.first_name} {c.last_name}",
-                    phone="+2348012345678",
-                    line1="1 Bench Road",
-                    city="Lagos",
-                    state="Lagos",
-                    country="NG",
-                    is_default=True,
-                )
-                for c in customers
-            ),
-            batch_size=2000,
-        )
+        customers, addresses = common.seed_customers(total, password)
         carts = Cart.objects.bulk_create((Cart(user=c) for c in customers), batch_size=2000)
-        by_shop: list[list[Product]] = [products[s :: len(shops)] for s in range(len(shops))]
+        by_shop = common.products_by_shop(products, len(shops))
         items: list[CartItem] = []
         hot_from = CART_READERS + args.checkouts
         probe_from = hot_from + args.hot_buyers
@@ -288,7 +164,7 @@ def seed(args: argparse.Namespace, media_root: Path) -> Seed:
             tables = ", ".join(connection.introspection.table_names(cursor))
             cursor.execute(f"ANALYZE TABLE {tables}")
             cursor.fetchall()
-    tokens = [tokens_for_user(user=c)["access"] for c in customers]
+    tokens = common.access_tokens(customers)
     address_ids = [str(a.id) for a in addresses]
     hot_from = CART_READERS + args.checkouts
     probe_from = hot_from + args.hot_buyers
@@ -365,59 +241,6 @@ def count_queries(data: Seed) -> dict[str, str]:
     counts["checkout"] = ", ".join(checkout)
     cache.close()
     return counts
-
-
-# --- Server -------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(args: argparse.Namespace, env: dict[str, str], port: int, log: Path):
-    import requests
-
-    command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"),
-        "core.wsgi:application",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--threads",
-        str(args.threads),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--timeout",
-        "60",
-        "--log-level",
-        "warning",
-    ]
-    handle = log.open("w")
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited early; see {log}")
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/health/", timeout=1).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    stop_server(server)
-    raise SystemExit(f"gunicorn did not become ready in 30 s; see {log}")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 # --- Load: wrk ----------------------------------------------------------------------------------
@@ -602,95 +425,29 @@ def prime(base: str, paths: list[str], clients: int = 4) -> None:
             for path in chunk:
                 session.get(base + path, timeout=30).raise_for_status()
 
-    threads = [threading.Thread(target=fetch, args=(paths[n::clients],)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    common.run_threads(fetch, (paths[n::clients] for n in range(clients)), timeout=120)
 
 
 # --- Load: the hot race (Python threads) ---------------------------------------------------------
 
 
 def run_hot(base: str, data: Seed) -> Result:
-    import requests
-
-    sessions = []
-    for token in data.hot_buyers:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Bearer {token}"
-        sessions.append(session)
-    barrier = threading.Barrier(len(sessions))
-    latencies: list[float] = []
-    statuses: Counter = Counter()
-    lock = threading.Lock()
-
-    def buyer(session) -> None:
-        barrier.wait()
-        started = time.perf_counter()
-        try:
-            response = session.post(
-                f"{base}/api/v1/checkout/",
-                json={"fulfillment_method": "pickup", "payment_method": "cash"},
-                headers={"Idempotency-Key": secrets.token_hex(16)},
-                timeout=60,
-            )
-            status = str(response.status_code)
-            if response.status_code >= 300:
-                status += f" {response.json().get('code', '?')}"
-        except (requests.RequestException, ValueError) as exc:
-            status = f"error {exc.__class__.__name__}"
-        with lock:
-            latencies.append(time.perf_counter() - started)
-            statuses[status] += 1
-
-    threads = [threading.Thread(target=buyer, args=(s,)) for s in sessions]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    elapsed = time.monotonic() - started
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    sessions = [common.bearer_session(token) for token in data.hot_buyers]
+    stats, elapsed = common.hot_race(base, sessions, idempotency_key=True)
     return Result(
         name="checkout hot",
-        requests=len(latencies),
+        requests=len(stats.latencies),
         seconds=elapsed,
-        p50=cuts[49] * 1000,
-        p95=cuts[94] * 1000,
-        p99=cuts[98] * 1000,
-        statuses=statuses,
-        socket_errors=sum(n for s, n in statuses.items() if s.startswith("error")),
-        successes=statuses.get("201", 0),
+        p50=stats.percentile(50) * 1000,
+        p95=stats.percentile(95) * 1000,
+        p99=stats.percentile(99) * 1000,
+        statuses=stats.statuses,
+        socket_errors=stats.client_errors(),
+        successes=stats.statuses.get("201", 0),
     )
 
 
 # --- Report -------------------------------------------------------------------------------------
-
-
-def oversell_check(args: argparse.Namespace, data: Seed) -> tuple[bool, str]:
-    from django.db import connections
-    from django.db.models import Sum
-
-    from orders.models import OrderItem
-    from products.inventory import ledger_drift
-    from products.models import Product
-
-    connections.close_all()
-    hot = Product.objects.get(id=data.hot_product_id)
-    sold = (
-        OrderItem.objects.filter(product_id=hot.id).aggregate(total=Sum("quantity"))["total"] or 0
-    )
-    negative = Product.objects.filter(stock__lt=0).count()
-    drift = ledger_drift()
-    ok = sold <= args.hot_stock and hot.stock >= 0 and hot.stock + sold == args.hot_stock
-    ok = ok and negative == 0 and not drift
-    text = (
-        f"hot product: initial {args.hot_stock}, sold {sold}, stock now {hot.stock}; "
-        f"products with negative stock: {negative}; ledger drift: {len(drift)} product(s) "
-        f"-> {'OK' if ok else 'FAILED'}"
-    )
-    return ok, text
 
 
 def print_table(results: list[tuple[Result, str]], ceiling: float) -> None:
@@ -711,41 +468,19 @@ def print_table(results: list[tuple[Result, str]], ceiling: float) -> None:
         )
 
 
-def cleanup_redis(url: str) -> None:
-    """Remove the bench's cache keys and the tasks queued during the run (no worker reads them)."""
-    import redis
-
-    client = redis.Redis.from_url(url)
-    for pattern in ("bench:*", "celery*", "_kombu.*", "unacked*"):
-        keys = list(client.scan_iter(match=pattern, count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
-    client.close()
-
-
 def main() -> int:
     args = parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install -y wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="bench-perf-"))
     media_root = workdir / "media"
-    env = server_env(args, media_root)
+    env = common.server_env(args, CONN_MAX_AGE="600", MEDIA_ROOT=str(media_root))
     os.environ.update(env)
 
     print(f"database: {args.engine} {args.db_name} (recreated); redis: {args.redis}")
-    recreate_database(args)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    import django
-
     # The in-process query counts need no collected static files.
     warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
-    django.setup()
-    cleanup_redis(args.redis)
+    common.setup_database(args, env)
     started = time.monotonic()
     data = seed(args, media_root)
     print(
@@ -758,9 +493,15 @@ def main() -> int:
 
     connections.close_all()
 
-    port = free_port()
+    port = common.free_port()
     log = workdir / "gunicorn.log"
-    server = start_server(args, env, port, log)
+    server = common.start_server(
+        workers=args.workers,
+        env=env,
+        port=port,
+        log=log,
+        options=["--worker-class", args.worker_class, "--threads", str(args.threads)],
+    )
     base = f"http://127.0.0.1:{port}"
     print(
         f"gunicorn: {args.workers} {args.worker_class} workers x {args.threads} thread(s) on "
@@ -819,7 +560,7 @@ def main() -> int:
         hot = run_hot(base, data)
         results.append((hot, ""))
     finally:
-        stop_server(server)
+        common.stop_server(server)
 
     ceiling = results[0][0].rate
     print(
@@ -846,20 +587,15 @@ def main() -> int:
         f"hot race: {hot.successes} of {args.hot_buyers} buyers got the last {args.hot_stock} "
         f"units; {dict(hot.statuses)}"
     )
-    check_ok, check_text = oversell_check(args, data)
-    print("\n== oversell check ==\n" + check_text)
+    check_ok, check_text = common.oversell_check(data.hot_product_id, args.hot_stock)
+    print(f"\n== oversell check ==\n{check_text} -> {'OK' if check_ok else 'FAILED'}")
     ok = ok and check_ok
     bad = sum(r.server_errors + r.socket_errors for r, _ in results)
     if bad:
         print(f"\n{bad} server or socket error(s): see {log}")
         ok = False
 
-    from django.db import connections as conns
-
-    conns.close_all()
-    cleanup_redis(args.redis)
-    if not args.keep_db:
-        recreate_database(args, drop_only=True)
+    common.teardown(args)
     if ok:
         shutil.rmtree(workdir, ignore_errors=True)
     print("\nPASS" if ok else "\nFAIL")
