@@ -1,4 +1,4 @@
-"""The cart as the customer sees it, priced now, in a fixed number of queries (API.md §5)."""
+"""The cart as the customer sees it, priced now, in a fixed number of queries."""
 
 from __future__ import annotations
 

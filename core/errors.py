@@ -1,4 +1,4 @@
-"""Error codes of the public contract (API.md §1.2) and the exceptions that carry them.
+"""Error codes of the public contract and the exceptions that carry them.
 
 Business code raises these; ``core.exceptions.exception_handler`` turns them, and DRF's own
 exceptions, into the error envelope. No view builds an error body by hand.

@@ -1,4 +1,4 @@
-"""Turns every exception a DRF view raises into the error envelope (API.md §1.1)."""
+"""Turns every exception a DRF view raises into the error envelope."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who may call an endpoint, by kind of account (API.md §2).
+"""Who may call an endpoint, by kind of account.
 
 Anonymous callers always get ``401 not_authenticated``: a permission returns False for them and
 DRF answers with the authentication challenge. Authenticated callers that are not allowed get

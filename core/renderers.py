@@ -1,4 +1,4 @@
-"""Wraps every successful DRF response in the success envelope (API.md §1.1)."""
+"""Wraps every successful DRF response in the success envelope."""
 
 from __future__ import annotations
 

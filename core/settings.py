@@ -1,4 +1,4 @@
-"""Settings, read from the environment or `.env` (API.md §9). Production-safe by default."""
+"""Settings, read from the environment or `.env`. Production-safe by default."""
 
 from __future__ import annotations
 

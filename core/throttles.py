@@ -140,7 +140,7 @@ class UserThrottle(ScopedThrottle):
         return str(user.pk) if user and user.is_authenticated else None
 
 
-# --- The limits of the contract (API.md §2) ----------------------------------------------------
+# --- The limits of the contract ----------------------------------------------------
 class LoginIPThrottle(ClientIPThrottle):
     """E-mail login and staff login share one budget per client IP."""
 

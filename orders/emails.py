@@ -1,4 +1,4 @@
-"""The order e-mails (API.md §6), queued after the surrounding transaction commits.
+"""The order e-mails, queued after the surrounding transaction commits.
 
 Each message has a stable key, so a retried task or a repeated call never sends it twice.
 Contexts hold strings only (they travel through Celery as JSON).

@@ -75,7 +75,7 @@ def check_move(current: str, target: str, ctx: MoveContext) -> str | None:
 
 
 def group_status(statuses: Iterable[str]) -> str:
-    """The order group's status, derived from its orders' statuses (API.md §6)."""
+    """The order group's status, derived from its orders' statuses."""
     values = list(statuses)
     if not values:
         return GroupStatus.PENDING

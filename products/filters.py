@@ -1,4 +1,4 @@
-"""Query-string filters of the catalogue (API.md §4). Invalid values are `400 validation_error`
+"""Query-string filters of the catalogue. Invalid values are `400 validation_error`
 (django-filter's backend raises them as a DRF ValidationError)."""
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib.postgres.search import SearchVector
 
 SEARCH_CONFIG = "english"
-SEARCH_INDEX_NAME = "product_search_gin"
 
 
 def product_search_vector() -> SearchVector:

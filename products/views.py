@@ -1,4 +1,4 @@
-"""The catalogue (API.md §4): categories, products, images and inventory.
+"""The catalogue: categories, products, images and inventory.
 
 Public reads are anonymous (and cached for anonymous callers: `products.cache`); writes are for
 members of the product's shop, found through a queryset scoped to the caller's shops

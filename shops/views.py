@@ -1,4 +1,4 @@
-"""Shops and their staff (API.md §3). Every shop-scoped call authorises through
+"""Shops and their staff. Every shop-scoped call authorises through
 `shops.selectors.shop_membership`: a non-member gets 404, a member without the right 403."""
 
 from __future__ import annotations

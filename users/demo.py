@@ -8,7 +8,6 @@ from users.models import Address, User
 
 DEMO_PASSWORD = "Marketplace-Demo-1"
 ADMIN_EMAIL = "admin@example.com"
-OWNER_EMAILS = ("ada@example.com", "bola@example.com")
 CUSTOMER_EMAIL = "chidi@example.com"
 
 _ACCOUNTS: list[dict[str, Any]] = [

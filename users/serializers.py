@@ -1,4 +1,4 @@
-"""Input validation and output shape for accounts and addresses (API.md §2, §5)."""
+"""Input validation and output shape for accounts and addresses."""
 
 from __future__ import annotations
 

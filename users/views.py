@@ -1,4 +1,4 @@
-"""Accounts, authentication and addresses (API.md §2 and §5): parse, authorise, call, serialise."""
+"""Accounts, authentication and addresses: parse, authorise, call, serialise."""
 
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ def admin(world: World) -> APIClient:
 
 
 def json_posts(world: World) -> dict[str, str]:
-    """The write endpoints of the brief, by name."""
+    """The main write endpoints, by name."""
     ids = world.path_ids
     return {
         "register": "/api/v1/auth/register/",

@@ -1,4 +1,4 @@
-"""The public catalogue's filters, ordering, search and query budget (API.md §4)."""
+"""The public catalogue's filters, ordering, search and query budget."""
 
 from datetime import timedelta
 from decimal import Decimal

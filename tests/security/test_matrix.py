@@ -1,4 +1,4 @@
-"""The security matrix (API.md, "Who" columns): every endpoint and method of /api/v1/, read from
+"""The security matrix: every endpoint and method of /api/v1/, read from
 the URL conf, called by every role, gets exactly the documented answer; and every object-level
 endpoint answers a caller from another tenant with 404 and changes nothing.
 

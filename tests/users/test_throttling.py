@@ -1,4 +1,4 @@
-"""Rate limits of API.md §2, with the contract's default rates (set in core/settings.py)."""
+"""Rate limits of the contract, with the contract's default rates (set in core/settings.py)."""
 
 from __future__ import annotations
 
