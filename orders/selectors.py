@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
+from django.db.models.functions import Length
 
 from core.errors import NotFound
 from orders.models import Order, OrderEvent, OrderGroup, OrderItem
@@ -24,8 +25,17 @@ def _order_prefetches(prefix: str = "") -> list[Prefetch]:
     ]
 
 
+# A group's orders are numbered `<group number>-<n>`: shorter numbers first puts "-2" before
+# "-10" (plain text order would not).
+ORDER_NUMBER_ORDERING = (Length("number"), "number")
+
+
+def _order_number_key(order: Order) -> tuple[int, str]:
+    return len(order.number), order.number
+
+
 def _groups_with_details() -> QuerySet[OrderGroup]:
-    orders = Order.objects.select_related("shop").order_by("number")
+    orders = Order.objects.select_related("shop").order_by(*ORDER_NUMBER_ORDERING)
     return OrderGroup.objects.prefetch_related(
         Prefetch("orders", queryset=orders), *_order_prefetches("orders__")
     )
@@ -83,8 +93,8 @@ def group_detail_from_memory(
         }
     group._prefetched_objects_cache = {
         "orders": _evaluated(
-            group.orders.select_related("shop").order_by("number"),
-            sorted(orders, key=lambda o: o.number),
+            group.orders.select_related("shop").order_by(*ORDER_NUMBER_ORDERING),
+            sorted(orders, key=_order_number_key),
         )
     }
     return group

@@ -84,7 +84,7 @@ class FakePaystack:
 
     # --- lifecycle --------------------------------------------------------------------------
     def bind(self) -> ThreadingHTTPServer:
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        server = _Server((self.host, self.port), _Handler)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
@@ -348,6 +348,12 @@ class FakePaystack:
         with self._lock:
             self.webhooks.append({"event": event, "data": data, "status_code": status})
         return status
+
+
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) drops connections when concurrency tests send many
+    # requests at once, and the client then sees a connect timeout that Paystack never caused.
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):

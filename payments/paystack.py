@@ -1,7 +1,8 @@
 """The one client for Paystack's HTTP API.
 
 It owns the base URL, the secret key, the timeouts and the mapping of every failure to our
-error codes: connection errors, 5xx answers and unreadable bodies become
+error codes: connection errors, 5xx answers, ``408``/``429`` (Paystack busy or rate limiting
+us) and unreadable bodies become
 ``502 payment_provider_error`` (:class:`ProviderUnavailable`), timeouts become
 ``504 payment_provider_timeout`` (:class:`ProviderTimeout`), and Paystack's own refusals
 (``"status": false``) become ``502 payment_provider_error`` carrying Paystack's message
@@ -23,11 +24,20 @@ logger = logging.getLogger(__name__)
 
 
 class ProviderUnavailable(PaymentProviderError):
-    """Paystack could not be reached, failed (5xx) or answered something unreadable."""
+    """Paystack could not be reached, failed (5xx), asked us to come back later (408, 429) or
+    answered something unreadable. Nothing is known about the request's object: retry later."""
 
 
 class ProviderTimeout(PaymentProviderTimeout):
-    """Paystack did not answer within the configured timeouts."""
+    """Paystack did not answer within the configured timeouts.
+
+    `request_sent` is False only when the connection could not even be opened (the request
+    never left); otherwise Paystack may have acted on it and the outcome is unknown.
+    """
+
+    def __init__(self, message: str | None = None, *, request_sent: bool = True) -> None:
+        super().__init__(message)
+        self.request_sent = request_sent
 
 
 class ProviderRejected(PaymentProviderError):
@@ -41,6 +51,9 @@ class ProviderRejected(PaymentProviderError):
         super().__init__(message)
         self.http_status = http_status
 
+
+# Answers that are not a verdict on the request: Paystack is busy or rate limiting us.
+RETRY_LATER_STATUSES = frozenset({408, 429})
 
 # Failures worth retrying later; a rejection is Paystack's considered answer.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (ProviderUnavailable, ProviderTimeout)
@@ -116,12 +129,13 @@ class PaystackClient:
             )
         except requests.Timeout as exc:
             logger.warning("Paystack %s %s timed out: %s", method, path, exc)
-            raise ProviderTimeout() from exc
+            sent = not isinstance(exc, requests.ConnectTimeout)
+            raise ProviderTimeout(request_sent=sent) from exc
         except requests.RequestException as exc:
             logger.warning("Paystack %s %s failed: %s", method, path, exc)
             raise ProviderUnavailable() from exc
 
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code in RETRY_LATER_STATUSES:
             logger.warning("Paystack %s %s answered %s", method, path, response.status_code)
             raise ProviderUnavailable()
         try:

@@ -23,7 +23,6 @@ from rest_framework.exceptions import ParseError
 from core.errors import InvalidSignature
 from payments import services
 from payments.models import Payment, WebhookEvent
-from payments.paystack import ProviderRejected, get_client
 
 logger = logging.getLogger(__name__)
 
@@ -104,19 +103,15 @@ def webhook_receive(*, body: bytes, signature: str | None) -> tuple[WebhookEvent
 def _charge_verification(payload: dict[str, Any]) -> tuple[Payment | None, dict[str, Any] | None]:
     """For `charge.success`: our attempt and Paystack's verify answer (asked with no lock held).
 
-    Transient provider errors propagate (the task retries); a refusal counts as a failed verify.
+    Only an unknown reference counts as a failed verify; every other provider failure
+    propagates and leaves the event unprocessed (see `services.verification_fetch`).
     """
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     reference = str(data.get("reference") or "")
     payment = Payment.objects.filter(reference=reference).first() if reference else None
     if payment is None or payment.status == Payment.Status.SUCCESS:
         return payment, None
-    try:
-        return payment, get_client().verify(reference)
-    except ProviderRejected as exc:
-        if exc.http_status in (401, 403):
-            raise
-        return payment, {"status": "failed", "reference": reference, "message": exc.message}
+    return payment, services.verification_fetch(reference=reference)
 
 
 def webhook_event_process(*, event_id: uuid.UUID) -> bool:

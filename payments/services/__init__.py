@@ -37,6 +37,7 @@ from payments.services.sweeps import order_groups_expire_due, payments_reverify_
 from payments.services.verification import (
     payment_apply_verification,
     payment_verify,
+    verification_fetch,
     verification_outcome,
 )
 
@@ -58,5 +59,6 @@ __all__ = [
     "refunds_retry_due",
     "split_compute",
     "to_kobo",
+    "verification_fetch",
     "verification_outcome",
 ]

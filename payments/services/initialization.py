@@ -85,6 +85,10 @@ def payment_initialize(*, group: OrderGroup, email: str) -> Payment:
     hooks = orders_hooks()
     if group.payment_method != PaymentMethod.PAYSTACK:
         raise OrderNotPayable("Cash orders are paid on delivery or pickup.")
+    # Cancelled or expired comes first, whatever was paid before (API.md: order_not_payable).
+    expired = group.expires_at is not None and group.expires_at <= timezone.now()
+    if group.status == OrderGroup.Status.CANCELLED or expired:
+        raise OrderNotPayable("This order was cancelled or its payment time ran out.")
     if group.payment_status != GroupPaymentStatus.UNPAID:
         raise AlreadyPaid()
     if not hooks.order_group_is_payable(group):

@@ -18,8 +18,9 @@ from core.errors import (
     PaymentProviderTimeout,
 )
 from orders.models import Order, OrderGroup
+from orders.state import PAYMENT_STATUS_RANK
 from payments.models import Payment, Refund
-from payments.paystack import get_client
+from payments.paystack import ProviderTimeout, get_client
 from payments.services.common import (
     REFUND_MAX_ATTEMPTS,
     GroupPaymentStatus,
@@ -30,13 +31,10 @@ from payments.services.common import (
 
 logger = logging.getLogger(__name__)
 
-
-_GROUP_PAYMENT_RANK = {
-    GroupPaymentStatus.UNPAID: 0,
-    GroupPaymentStatus.PAID: 1,
-    GroupPaymentStatus.PARTIALLY_REFUNDED: 2,
-    GroupPaymentStatus.REFUNDED: 3,
-}
+OUTCOME_UNKNOWN = (
+    "Paystack did not answer in time: the refund's outcome is unknown until Paystack confirms "
+    "it (refund.processed / refund.failed); it is not sent again automatically."
+)
 
 
 def refund_create(
@@ -84,8 +82,14 @@ def refund_submit(*, refund_id: uuid.UUID) -> Refund:
     """Call ``POST /refund`` for a pending (or failed) refund.
 
     The refund is claimed (`processing`, attempts + 1) under its row lock, then Paystack is
-    called with no lock held. Provider failures mark it `failed` with the error and propagate
-    (the task retries transient ones with backoff; the periodic sweep retries the rest).
+    called with no lock held. Failures that prove nothing was refunded (connection errors
+    before sending, 5xx, 408/429, refusals) mark it `failed` with the error and propagate (the
+    task retries transient ones with backoff; the periodic sweep retries the rest).
+
+    A timeout after the request was sent is different: Paystack may have made the refund, and
+    sending it again could pay it twice. The refund stays `processing` with the outcome noted in
+    `last_error` and is not sent again automatically; Paystack's ``refund.processed`` or
+    ``refund.failed`` webhook settles it (`failed` then goes through the normal retries).
     """
     with transaction.atomic():
         refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
@@ -99,12 +103,20 @@ def refund_submit(*, refund_id: uuid.UUID) -> Refund:
 
     try:
         data = get_client().refund(transaction=refund.payment.reference, amount=refund.amount)
-    except (PaymentProviderError, PaymentProviderTimeout) as exc:
+    except ProviderTimeout as exc:
+        if not exc.request_sent:
+            _refund_mark_failed(refund, exc)
+            raise
+        logger.warning("Refund %s: Paystack did not answer in time; outcome unknown", refund.pk)
         Refund.objects.filter(pk=refund.pk, status=Refund.Status.PROCESSING).update(
-            status=Refund.Status.FAILED, last_error=exc.message[:500], updated_at=timezone.now()
+            last_error=OUTCOME_UNKNOWN, updated_at=timezone.now()
         )
         refund.refresh_from_db()
+        return refund
+    except (PaymentProviderError, PaymentProviderTimeout) as exc:
+        _refund_mark_failed(refund, exc)
         raise
+    # Paystack confirms the refund later
     # Paystack confirms the refund later with a `refund.processed` webhook (which may even
     # arrive before this line runs: only the provider id is written unconditionally).
     provider_id = str(data.get("id") or "")[:64]
@@ -112,6 +124,13 @@ def refund_submit(*, refund_id: uuid.UUID) -> Refund:
         Refund.objects.filter(pk=refund.pk).update(provider_refund_id=provider_id)
     refund.refresh_from_db()
     return refund
+
+
+def _refund_mark_failed(refund: Refund, exc: PaymentProviderError | PaymentProviderTimeout) -> None:
+    Refund.objects.filter(pk=refund.pk, status=Refund.Status.PROCESSING).update(
+        status=Refund.Status.FAILED, last_error=exc.message[:500], updated_at=timezone.now()
+    )
+    refund.refresh_from_db()
 
 
 def _group_payment_status_after_refunds(group: OrderGroup) -> str:
@@ -134,7 +153,7 @@ def _group_payment_status_after_refunds(group: OrderGroup) -> str:
     else:
         computed = GroupPaymentStatus.PAID
     current = group.payment_status
-    return max(computed, current, key=lambda s: _GROUP_PAYMENT_RANK.get(s, 0))
+    return max(computed, current, key=lambda s: PAYMENT_STATUS_RANK.get(s, 0))
 
 
 def refund_apply_event(*, event: str, data: dict[str, Any]) -> Refund | None:

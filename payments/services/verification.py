@@ -176,18 +176,31 @@ def _charged_amount(data: dict[str, Any]) -> int:
         return 0
 
 
-def payment_verify(*, payment: Payment) -> Payment:
-    """Ask Paystack about the attempt now and apply the answer.
+# Refusals of ``GET /transaction/verify`` that mean Paystack does not know the reference.
+_UNKNOWN_REFERENCE_STATUSES = frozenset({400, 404})
 
-    A refusal of the request (e.g. an unknown reference) marks the attempt `failed`; transient
-    failures (timeouts, 5xx) propagate so the caller can retry later.
+
+def verification_fetch(*, reference: str) -> dict[str, Any]:
+    """Paystack's verify answer for `reference`, for `payment_apply_verification`.
+
+    The one place that decides what a failed verify means. Only a 400/404 refusal (Paystack
+    does not know the reference) is an answer: the attempt failed. Everything else says nothing
+    about the charge and propagates, so the attempt stays pending and the caller (the webhook
+    task's retry, the re-verification sweep) asks again later: timeouts, 5xx, 408 and 429
+    (`ProviderTimeout` / `ProviderUnavailable`, transient), and any other refusal such as our
+    credentials being refused (401/403: `ProviderRejected`).
     """
     try:
-        data = get_client().verify(payment.reference)
+        return get_client().verify(reference)
     except ProviderRejected as exc:
-        if exc.http_status in (401, 403):
-            raise  # our credentials were refused: that says nothing about the payment
-        data = {"status": "failed", "reference": payment.reference, "message": exc.message}
+        if exc.http_status not in _UNKNOWN_REFERENCE_STATUSES:
+            raise
+        return {"status": "failed", "reference": reference, "message": exc.message}
+
+
+def payment_verify(*, payment: Payment) -> Payment:
+    """Ask Paystack about the attempt now and apply the answer (see `verification_fetch`)."""
+    data = verification_fetch(reference=payment.reference)
     return payment_apply_verification(payment_id=payment.pk, data=data)
 
 

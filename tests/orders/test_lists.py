@@ -63,6 +63,23 @@ def test_group_detail_and_unknown_ids(client, customer):
     )
 
 
+def test_group_orders_come_in_numeric_order(client, customer):
+    from orders.selectors import group_detail_from_memory
+    from tests.factories import OrderFactory, OrderGroupFactory
+
+    group = OrderGroupFactory(customer=customer)
+    suffixes = [10, 2, 11, 1, 3, 9, 4, 8, 5, 7, 6]  # created out of order
+    orders = [OrderFactory(group=group, number=f"{group.number}-{n}") for n in suffixes]
+    expected = [f"{group.number}-{n}" for n in range(1, 12)]
+
+    detail = client.get(f"/api/v1/order-groups/{group.id}/").json()["data"]
+    assert [o["number"] for o in detail["orders"]] == expected
+    listed = client.get("/api/v1/order-groups/").json()["data"]["results"][0]
+    assert [o["number"] for o in listed["orders"]] == expected
+    in_memory = group_detail_from_memory(group=group, orders=orders, items=[], events=[])
+    assert [o.number for o in in_memory.orders.all()] == expected
+
+
 @pytest.mark.parametrize("groups", [1, 12])
 def test_group_list_costs_fixed_queries(client, customer, groups, django_assert_max_num_queries):
     shops = [ShopFactory() for _ in range(3)]

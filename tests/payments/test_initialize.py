@@ -155,6 +155,24 @@ def test_paid_group_is_already_paid(client_for, customer, fake_paystack):
     assert not Payment.objects.exists()
 
 
+@pytest.mark.parametrize("payment_status", ["paid", "refunded", "partially_refunded"])
+@pytest.mark.parametrize("state", ["cancelled", "expired"])
+def test_cancelled_or_expired_group_that_was_paid_is_not_payable(
+    state, payment_status, client_for, customer, fake_paystack
+):
+    group, *_ = make_group(customer=customer)
+    changes = {"payment_status": payment_status}
+    if state == "cancelled":
+        changes.update(status="cancelled", expires_at=None)
+    else:
+        changes.update(expires_at=timezone.now() - timedelta(seconds=1))
+    OrderGroup.objects.filter(pk=group.pk).update(**changes)
+    response = client_for(customer).post(url(group.id), {}, format="json")
+    assert_error(response, 409, "order_not_payable")
+    assert not Payment.objects.exists()
+    assert fake_paystack.requests == []
+
+
 @pytest.mark.parametrize("state", ["cash", "cancelled", "expired"])
 def test_unpayable_groups(state, client_for, customer, fake_paystack):
     if state == "cash":

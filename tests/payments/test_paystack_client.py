@@ -86,6 +86,23 @@ def test_5xx_is_provider_error(fake_paystack, status):
         get_client().verify("ANY")
 
 
+@pytest.mark.parametrize("status", [408, 429])
+def test_busy_or_rate_limited_is_transient_not_a_refusal(fake_paystack, status):
+    fake_paystack.fail_next(status=status)
+    with pytest.raises(ProviderUnavailable) as caught:
+        get_client().verify("ANY")
+    assert not isinstance(caught.value, ProviderRejected)
+    assert caught.value.status_code == 502
+
+
+def test_read_timeout_says_the_request_may_have_been_sent(fake_paystack, settings):
+    settings.PAYSTACK_TIMEOUT = (1.0, 0.3)
+    fake_paystack.timeout_next(seconds=1.0)
+    with pytest.raises(ProviderTimeout) as caught:
+        get_client().refund(transaction="ANY", amount=100)
+    assert caught.value.request_sent is True
+
+
 def test_unreadable_body_is_provider_error(fake_paystack):
     fake_paystack.fail_next(status="bad_json")
     with pytest.raises(ProviderUnavailable):

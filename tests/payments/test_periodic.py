@@ -164,6 +164,24 @@ def test_reverify_stops_when_paystack_is_down(customer, fake_paystack):
     assert set(Payment.objects.values_list("status", flat=True)) == {"pending"}
 
 
+@pytest.mark.parametrize("status", [429, 408])
+def test_reverify_rate_limited_keeps_attempts_pending(customer, fake_paystack, status):
+    group, *_ = make_group(customer=customer)
+    payment = payment_initialize(group=group, email=customer.email)
+    Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    fake_paystack.pay(payment.reference, webhook=False)
+    fake_paystack.fail_next(count=1, status=status)
+    assert tasks.reverify_pending_payments.delay().get() == 0
+    payment.refresh_from_db()
+    assert payment.status == "pending"
+
+    # The next run gets through and the real charge pays the group.
+    assert tasks.reverify_pending_payments.delay().get() == 1
+    payment.refresh_from_db()
+    group.refresh_from_db()
+    assert payment.status == "success" and group.payment_status == "paid"
+
+
 def test_expiry_goes_ahead_when_our_key_is_refused(
     customer, fake_paystack, settings, django_capture_on_commit_callbacks
 ):

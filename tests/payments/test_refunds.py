@@ -168,6 +168,95 @@ def test_provider_failure_on_submit_marks_failed_and_is_retried(
     assert fake_paystack.refunds[0]["amount"] == 100000
 
 
+def _refund_webhook(api_client, fake, capture, refund, status):
+    data = {
+        "status": status,
+        "transaction_reference": refund.payment.reference,
+        "refund_reference": f"RF-{refund.pk}",
+        "amount": str(refund.amount),
+        "currency": "NGN",
+    }
+    with capture(execute=True):
+        assert post_event(api_client, fake, f"refund.{status}", data).status_code == 200
+    refund.refresh_from_db()
+
+
+def _submit_timing_out(fake, refund):
+    fake.timeout_next(count=1, seconds=1.0)  # longer than the client's 0.5 s read timeout
+    # No retry is scheduled (eager Celery would raise it): the task ends quietly.
+    assert tasks.submit_refund.delay(str(refund.pk)).get() == Refund.Status.PROCESSING
+    refund.refresh_from_db()
+
+
+def test_refund_timing_out_is_never_sent_again_automatically(
+    paid_group, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    group, orders, _products, _payment = paid_group
+    refund = refund_request(group=group, orders=orders[:1], reason="test")
+    _submit_timing_out(fake_paystack, refund)
+    assert refund.status == Refund.Status.PROCESSING
+    assert refund.attempts == 1
+    assert "outcome is unknown" in refund.last_error
+
+    # Neither the sweep (even much later) nor a redelivered task sends it again.
+    much_later = timezone.now() + timedelta(days=2)
+    assert refund.pk not in refunds_retry_due(now=much_later)
+    assert tasks.retry_failed_refunds.delay().get() == 0
+    tasks.submit_refund.delay(str(refund.pk)).get()
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSING and refund.attempts == 1
+    refund_calls = [r for r in fake_paystack.requests if r["path"] == "/refund"]
+    assert len(refund_calls) == 1
+
+    # Paystack did make it: its webhook settles the refund, paid once.
+    _refund_webhook(
+        api_client, fake_paystack, django_capture_on_commit_callbacks, refund, "processed"
+    )
+    assert refund.status == Refund.Status.PROCESSED
+    assert refund.last_error == ""
+    group.refresh_from_db()
+    assert group.payment_status == "partially_refunded"
+    assert refunds_retry_due(now=much_later) == []
+
+
+def test_refund_timing_out_then_reported_failed_is_retried(
+    paid_group, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    group, orders, _products, _payment = paid_group
+    refund = refund_request(group=group, orders=orders[:1], reason="test")
+    _submit_timing_out(fake_paystack, refund)
+    _refund_webhook(api_client, fake_paystack, django_capture_on_commit_callbacks, refund, "failed")
+    assert refund.status == Refund.Status.FAILED
+
+    later = timezone.now() + timedelta(minutes=3)
+    assert refund.pk in refunds_retry_due(now=later)
+    refund_submit(refund_id=refund.pk)
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSING and refund.attempts == 2
+    assert [r["amount"] for r in fake_paystack.refunds] == [refund.amount]
+
+
+def test_refund_connect_timeout_is_retryable(paid_group, fake_paystack, monkeypatch):
+    """A connection that could not even be opened sent nothing: retrying is safe."""
+    import requests
+
+    from payments import paystack
+
+    group, orders, _products, _payment = paid_group
+    refund = refund_request(group=group, orders=orders[:1], reason="test")
+
+    class ConnectTimingOut:
+        def request(self, *args, **kwargs):
+            raise requests.ConnectTimeout("connect timed out")
+
+    monkeypatch.setattr(paystack, "_session", ConnectTimingOut)
+    with pytest.raises(Retry):
+        tasks.submit_refund.delay(str(refund.pk))
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.FAILED
+    assert refund.pk in refunds_retry_due(now=timezone.now() + timedelta(minutes=3))
+
+
 def test_retries_are_bounded(paid_group, fake_paystack):
     group, orders, _products, _payment = paid_group
     refund = refund_request(group=group, orders=orders[:1], reason="test")

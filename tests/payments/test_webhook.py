@@ -270,6 +270,47 @@ def test_transient_verify_failure_leaves_event_for_a_retry(
     assert len(verify_calls(fake_paystack, started.reference)) == 2
 
 
+@pytest.mark.parametrize("status", [429, 408, 500])
+def test_rate_limited_verify_never_fails_a_real_charge(
+    api_client, fake_paystack, started, django_capture_on_commit_callbacks, status
+):
+    from celery.exceptions import Retry
+
+    fake_paystack.pay(started.reference, webhook=False)
+    data = charge_data(fake_paystack, started.reference)
+    fake_paystack.fail_next(count=1, status=status)
+    with pytest.raises(Retry):  # the task schedules a retry (eager Celery raises it)
+        deliver(
+            api_client, fake_paystack, django_capture_on_commit_callbacks, "charge.success", data
+        )
+    event = WebhookEvent.objects.get()
+    assert event.processed_at is None
+    started.refresh_from_db()
+    assert started.status == Payment.Status.PENDING
+    assert OrderGroup.objects.get(pk=started.group_id).payment_status == "unpaid"
+
+    # The retry (here: running the task again) verifies and pays.
+    from payments import tasks
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.process_webhook_event.delay(str(event.pk)).get() is True
+    started.refresh_from_db()
+    assert started.status == Payment.Status.SUCCESS
+    assert OrderGroup.objects.get(pk=started.group_id).payment_status == "paid"
+
+
+@pytest.mark.parametrize("status", [400, 404])
+def test_verify_refusing_the_reference_fails_the_attempt(
+    api_client, fake_paystack, started, django_capture_on_commit_callbacks, status
+):
+    data = charge_data(fake_paystack, started.reference)
+    fake_paystack.fail_next(count=1, status=status)
+    deliver(api_client, fake_paystack, django_capture_on_commit_callbacks, "charge.success", data)
+    started.refresh_from_db()
+    assert started.status == Payment.Status.FAILED
+    assert WebhookEvent.objects.get().processed_at is not None
+
+
 def test_charge_for_a_reference_we_never_issued_is_recorded_and_ignored(
     api_client, fake_paystack, django_capture_on_commit_callbacks
 ):
