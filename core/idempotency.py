@@ -1,4 +1,4 @@
-"""`Idempotency-Key` support for unsafe API calls (API.md §6): a retry replays the first answer.
+"""`Idempotency-Key` support for unsafe API calls: a retry replays the first answer.
 
 Usage on an APIView method (after authentication and permissions have run)::
 
@@ -156,11 +156,22 @@ def _finish(*, row: IdempotencyKey, response: Response | None, request: Request,
     )
 
 
-def idempotent(method: Callable[..., Response] | None = None, *, scope: str | None = None) -> Any:
+def idempotent(
+    method: Callable[..., Response] | None = None,
+    *,
+    scope: str | None = None,
+    atomic: bool = False,
+) -> Any:
     """Decorate an APIView handler (`post`, `put`, ...) to honour the `Idempotency-Key` header.
 
     `scope` defaults to the request's method and path; a key reused on another scope is
     `409 idempotency_key_reused`.
+
+    `atomic=True` (for handlers that do all their work in the database, e.g. checkout; never
+    for one that calls another service over the network) runs the handler in a transaction
+    that also stores its successful answer: one commit less a request, and the key's result
+    is committed together with what it describes. An error rolls the handler back and its
+    answer is stored on its own, as without `atomic`.
     """
 
     def decorator(func: Callable[..., Response]) -> Callable[..., Response]:
@@ -182,14 +193,23 @@ def idempotent(method: Callable[..., Response] | None = None, *, scope: str | No
                 return claimed
 
             response: Response | None = None
+            finished = False
             try:
                 try:
-                    response = func(view, request, *args, **kwargs)
+                    if atomic:
+                        with transaction.atomic():
+                            response = func(view, request, *args, **kwargs)
+                            if response.status_code < 400:
+                                _finish(row=claimed, response=response, request=request, view=view)
+                        finished = response.status_code < 400  # committed with the work
+                    else:
+                        response = func(view, request, *args, **kwargs)
                 except Exception as exc:  # noqa: BLE001 - answered like DRF would, then stored
                     response = view.handle_exception(exc)
                 return response
             finally:
-                _finish(row=claimed, response=response, request=request, view=view)
+                if not finished:
+                    _finish(row=claimed, response=response, request=request, view=view)
 
         return wrapper
 

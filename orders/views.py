@@ -50,7 +50,7 @@ class CheckoutView(APIView):
             "Nothing changes on any error."
         ),
     )
-    @idempotent
+    @idempotent(atomic=True)  # all in the database: the key's answer is stored in its commit
     def post(self, request: Request) -> Response:
         serializer = CheckoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

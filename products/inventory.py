@@ -60,7 +60,10 @@ def stock_apply(
     `low_stock_thresholds` (shop id -> the shop's `low_stock_threshold`) when it has the shops
     at hand, to save reading them. Returns the updated products by id.
     """
-    with transaction.atomic():
+    # No savepoint when called inside a caller's transaction (checkout, cancellation): two
+    # round trips less, and an error here still rolls the whole caller back (nobody catches
+    # it to carry on).
+    with transaction.atomic(savepoint=False):
         products = (
             dict(locked) if locked is not None else lock_products(c.product_id for c in changes)
         )

@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from carts.models import CartItem
+from core import idempotency
 from core.idempotency import idempotency_keys_purge
 from core.models import IdempotencyKey
 from core.tasks import purge_expired_idempotency_keys
@@ -119,6 +121,31 @@ def test_server_error_frees_the_key_for_a_retry(client, address, product, monkey
     assert not IdempotencyKey.objects.filter(key="r").exists()
     monkeypatch.undo()
     assert checkout(client, address=address, idempotency_key="r").status_code == 201
+
+
+def test_checkout_and_its_stored_answer_commit_together(client, address, product, monkeypatch):
+    # Checkout stores its answer in its own transaction (`idempotent(atomic=True)`): when that
+    # fails, the checkout is undone with it, and the key is free for a retry.
+    real_finish = idempotency._finish
+    calls = []
+
+    def failing_once(**kwargs):
+        calls.append(kwargs["response"].status_code)
+        if len(calls) == 1:
+            raise RuntimeError("could not store the answer")
+        return real_finish(**kwargs)
+
+    monkeypatch.setattr(idempotency, "_finish", failing_once)
+    assert_error(checkout(client, address=address, idempotency_key="k"), 500, "server_error")
+    assert calls == [201, 500]
+    assert not OrderGroup.objects.exists()
+    assert Product.objects.get(id=product.id).stock == 10
+    assert CartItem.objects.filter(product=product).exists()
+    assert not IdempotencyKey.objects.filter(key="k").exists()
+    monkeypatch.undo()
+    assert checkout(client, address=address, idempotency_key="k").status_code == 201
+    assert Product.objects.get(id=product.id).stock == 8
+    assert IdempotencyKey.objects.get(key="k").state == "completed"
 
 
 def test_keys_belong_to_one_account(client, client_for, address, product):
