@@ -43,10 +43,14 @@ def order_group_lock(*, group_id: uuid.UUID) -> OrderGroup:
     return group
 
 
+def _lock_orders(group: OrderGroup) -> list[Order]:
+    """The group's orders, locked in primary-key order (the group's lock is held already)."""
+    return list(Order.objects.select_for_update().filter(group_id=group.id).order_by("id"))
+
+
 def _lock_group_with_orders(group_id: uuid.UUID) -> tuple[OrderGroup, list[Order]]:
     group = order_group_lock(group_id=group_id)
-    orders = list(Order.objects.select_for_update().filter(group_id=group.id).order_by("id"))
-    return group, orders
+    return group, _lock_orders(group)
 
 
 def _refresh_group(group: OrderGroup, orders: Sequence[Order], now: datetime) -> None:
@@ -255,13 +259,19 @@ def order_status_change(
 # --- Hooks for payments -----------------------------------------------------------------------
 
 
-def order_group_is_payable(group: OrderGroup) -> bool:
-    """A Paystack group that is unpaid, not cancelled and not expired."""
+def order_group_awaiting_payment(group: OrderGroup) -> bool:
+    """A Paystack group that is unpaid and not cancelled, whatever its deadline."""
     return (
         group.payment_method == PaymentMethod.PAYSTACK
         and group.payment_status == OrderGroup.PaymentStatus.UNPAID
         and group.status != OrderGroup.Status.CANCELLED
-        and (group.expires_at is None or group.expires_at > timezone.now())
+    )
+
+
+def order_group_is_payable(group: OrderGroup) -> bool:
+    """A Paystack group that is unpaid, not cancelled and not expired."""
+    return order_group_awaiting_payment(group) and (
+        group.expires_at is None or group.expires_at > timezone.now()
     )
 
 
@@ -290,14 +300,12 @@ def order_group_expire(*, group_id: uuid.UUID, now: datetime | None = None) -> b
         group = OrderGroup.objects.select_for_update().filter(id=group_id).first()
         if (
             group is None
-            or group.payment_method != PaymentMethod.PAYSTACK
-            or group.payment_status != OrderGroup.PaymentStatus.UNPAID
-            or group.status == OrderGroup.Status.CANCELLED
+            or not order_group_awaiting_payment(group)
             or group.expires_at is None
             or group.expires_at > now
         ):
             return False
-        orders = list(Order.objects.select_for_update().filter(group_id=group.id).order_by("id"))
+        orders = _lock_orders(group)
         still_open = [o for o in orders if o.status != Status.CANCELLED]
         if still_open:
             _cancel_orders(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from core.emails import queue_email
-from orders.models import OrderGroup, PaymentMethod
+from orders.models import OrderGroup
 from payments.models import Payment
 from payments.paystack import ProviderRejected, get_client
 from payments.services.common import (
@@ -61,12 +61,11 @@ def _paid_at(data: dict[str, Any], default: datetime) -> datetime:
 
 def _group_takes_payment(group: OrderGroup, *, paid_at: datetime) -> bool:
     """Payable now, or still open and paid before its deadline (the webhook was only late)."""
-    if orders_hooks().order_group_is_payable(group):
+    hooks = orders_hooks()
+    if hooks.order_group_is_payable(group):
         return True
     return (
-        group.payment_method == PaymentMethod.PAYSTACK
-        and group.payment_status == GroupPaymentStatus.UNPAID
-        and group.status != OrderGroup.Status.CANCELLED
+        hooks.order_group_awaiting_payment(group)
         and group.expires_at is not None
         and paid_at <= group.expires_at
     )
