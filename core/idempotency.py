@@ -39,6 +39,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.db import insert_rows, update_row
 from core.errors import IdempotencyKeyReused, RequestInProgress
 from core.models import IdempotencyKey
 from core.renderers import EnvelopeRenderer
@@ -98,14 +99,12 @@ def _claim(*, user: Any, key: str, scope: str, request_hash: str) -> Idempotency
     for _ in range(_CLAIM_ATTEMPTS):
         now = timezone.now()
         try:
+            row = IdempotencyKey(
+                user=user, key=key, scope=scope, request_hash=request_hash, expires_at=now + _ttl()
+            )
             with transaction.atomic():
-                return IdempotencyKey.objects.create(
-                    user=user,
-                    key=key,
-                    scope=scope,
-                    request_hash=request_hash,
-                    expires_at=now + _ttl(),
-                )
+                insert_rows([row])
+            return row
         except IntegrityError:
             existing = IdempotencyKey.objects.filter(user=user, key=key).first()
         if existing is None:  # deleted in between (expired, or its request failed): try again
@@ -149,7 +148,9 @@ def _finish(*, row: IdempotencyKey, response: Response | None, request: Request,
         IdempotencyKey.objects.filter(id=row.id).delete()
         return
     body = _enveloped_body(response, request, view) if isinstance(response, Response) else None
-    IdempotencyKey.objects.filter(id=row.id).update(
+    update_row(
+        IdempotencyKey,
+        row.id,
         state=IdempotencyKey.State.COMPLETED,
         response_status=response.status_code,
         response_body=body,

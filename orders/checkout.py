@@ -3,7 +3,8 @@
 Oversell-proof by construction: the cart row is locked (one checkout per cart at a time), then
 every product row of the cart in primary-key order (`lock_products`), and availability is checked
 on the locked rows only. The number of queries does not depend on the number of lines or shops:
-everything is read in bulk and written with `bulk_create` / one `stock_apply` call.
+everything is read in bulk and written with one multi-row INSERT a table (`core.db.insert_rows`)
+and one `stock_apply` call.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carts.models import Cart, CartItem
+from core.db import delete_where, insert_rows
 from core.errors import CartEmpty, Conflict, InsufficientStock, NotFound, ProductUnavailable
 from orders.emails import queue_checkout_emails
 from orders.models import (
@@ -33,7 +35,6 @@ from orders.models import (
 from orders.selectors import group_detail_from_memory
 from products.inventory import StockChange, lock_products, stock_apply
 from products.models import InventoryMovement
-from shops.models import Shop
 from users.models import Address, User
 
 # No 0/O, 1/I/L: easy to read out over the phone.
@@ -100,28 +101,23 @@ def _checkout(
 ) -> OrderGroup:
     shipping_address = None
     if fulfillment_method == FulfillmentMethod.DELIVERY:
-        address = Address.objects.filter(user=user, id=shipping_address_id).first()
-        if address is None:
-            raise NotFound("Address not found.")
+        try:
+            address = Address.objects.get(user=user, id=shipping_address_id)
+        except Address.DoesNotExist:
+            raise NotFound("Address not found.") from None
         shipping_address = address_snapshot(address)
 
     with transaction.atomic():
-        cart = Cart.objects.select_for_update().filter(user=user).first()
-        lines = (
-            list(CartItem.objects.filter(cart=cart).values_list("product_id", "quantity"))
-            if cart is not None
-            else []
-        )
+        try:
+            cart = Cart.objects.select_for_update().get(user=user)
+        except Cart.DoesNotExist:
+            raise CartEmpty() from None
+        lines = list(CartItem.objects.filter(cart=cart).values_list("product_id", "quantity"))
         if not lines:
             raise CartEmpty()
 
-        products = lock_products(product_id for product_id, _ in lines)
-        shops = {
-            shop.id: shop
-            for shop in Shop.objects.filter(
-                id__in={p.shop_id for p in products.values()}
-            ).select_related("owner")
-        }
+        products = lock_products((product_id for product_id, _ in lines), with_shops=True)
+        shops = {product.shop_id: product.shop for product in products.values()}
         unavailable = [
             {"product_id": str(product_id)}
             for product_id, _ in lines
@@ -202,15 +198,14 @@ def _checkout(
         if group.total > MAX_ORDER_TOTAL:
             raise Conflict(f"The order total may not exceed {MAX_ORDER_TOTAL}.")
 
-        group.save(force_insert=True)
         for order in orders:
             order.number = f"{group.number}-{order.position}"
-        Order.objects.bulk_create(orders)
-        OrderItem.objects.bulk_create(items)
         placed = Order.Status.PENDING
-        events = OrderEvent.objects.bulk_create(
-            [OrderEvent(order=o, status=placed, note="Order placed.", actor=user) for o in orders]
-        )
+        events = [
+            OrderEvent(order=o, status=placed, note="Order placed.", actor=user) for o in orders
+        ]
+        for rows in ([group], orders, items, events):
+            insert_rows(rows)
         stock_apply(
             changes=[StockChange(product_id, -quantity) for product_id, quantity in lines],
             reason=InventoryMovement.Reason.CHECKOUT,
@@ -220,7 +215,7 @@ def _checkout(
             locked=products,
             low_stock_thresholds={shop.id: shop.low_stock_threshold for shop in shops.values()},
         )
-        CartItem.objects.filter(cart=cart).delete()
+        delete_where(CartItem, cart=cart.id)
         queue_checkout_emails(group=group, orders=orders, items=items_by_order)
     # The answer shows what was just written: no need to read it back.
     return group_detail_from_memory(group=group, orders=orders, items=items, events=events)

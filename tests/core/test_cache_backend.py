@@ -2,6 +2,7 @@
 
 import threading
 
+import pytest
 from django.core.cache import caches
 
 from core.cache import RedisCache
@@ -30,3 +31,27 @@ def test_the_configured_cache_reuses_one_client_and_works_across_threads():
     assert backend.get("core-cache-test") == 400
     assert backend.get_many(["core-cache-test", "missing"]) == {"core-cache-test": 400}
     backend.delete("core-cache-test")
+
+
+def test_incr_is_one_round_trip_and_refuses_a_missing_key():
+    backend = caches["default"]
+    backend.set("core-cache-incr", 5, 30)
+    client = backend._cache.get_client(write=True)
+    sent = []
+    original = client.execute_command
+
+    def counting(*args, **kwargs):
+        sent.append(args[0])
+        return original(*args, **kwargs)
+
+    client.execute_command = counting
+    try:
+        assert backend.incr("core-cache-incr", 10) == 15
+    finally:
+        del client.execute_command
+    assert len(sent) == 1  # EVALSHA, not EXISTS then INCRBY
+    assert backend.get("core-cache-incr") == 15
+    backend.delete("core-cache-incr")
+    with pytest.raises(ValueError):
+        backend.incr("core-cache-incr")
+    assert backend.get("core-cache-incr") is None  # not created by the failed incr

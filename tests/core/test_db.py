@@ -1,0 +1,88 @@
+"""core.db: the hand-written statements write what the ORM would have written."""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.db import delete_where, insert_rows, update_by_id, update_row
+from orders.models import OrderGroup
+from products.models import Product
+from tests.factories import CartItemFactory, ProductFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_insert_rows_writes_every_field_as_the_orm_reads_it_back():
+    customer = UserFactory()
+    groups = [
+        OrderGroup(
+            number=f"MKT-TEST000{n}",
+            customer=customer,
+            customer_name="Ada Obi",
+            customer_email=customer.email,
+            shipping_address={"city": "Lagos", "line2": None, "note": "naïve ✓"} if n else None,
+            payment_method="paystack",
+            fulfillment_method="delivery",
+            currency="NGN",
+            subtotal=Decimal("1234.50"),
+            delivery_fee=Decimal("0.00"),
+            total=Decimal("1234.50"),
+            expires_at=timezone.now() + timedelta(minutes=30) if n else None,
+        )
+        for n in range(2)
+    ]
+    before = timezone.now()
+    insert_rows(groups)
+
+    assert all(not group._state.adding for group in groups)
+    for group in groups:
+        stored = OrderGroup.objects.get(id=group.id)
+        assert stored.created_at == group.created_at >= before  # auto_now_add filled in
+        for field in OrderGroup._meta.concrete_fields:
+            assert getattr(stored, field.attname) == getattr(group, field.attname), field.name
+
+
+def test_insert_rows_refuses_a_duplicate_like_the_orm():
+    customer = UserFactory()
+    group = OrderGroup(number="MKT-DUPLICAT", customer=customer, currency="NGN")
+    insert_rows([group])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows([OrderGroup(number="MKT-DUPLICAT", customer=customer, currency="NGN")])
+    assert OrderGroup.objects.filter(number="MKT-DUPLICAT").count() == 1
+    insert_rows([])  # nothing to do
+
+
+def test_update_by_id_sets_one_value_per_row_and_shared_values_on_all():
+    first, second, untouched = ProductFactory(stock=5), ProductFactory(stock=5), ProductFactory()
+    moment = timezone.now() - timedelta(days=1)
+
+    update_by_id(Product, "stock", {first.id: 7, second.id: 0}, updated_at=moment)
+
+    rows = {p.id: p for p in Product.objects.all()}
+    assert (rows[first.id].stock, rows[second.id].stock) == (7, 0)
+    assert rows[first.id].updated_at == rows[second.id].updated_at == moment
+    assert (rows[untouched.id].stock, rows[untouched.id].updated_at) == (
+        untouched.stock,
+        untouched.updated_at,
+    )
+
+
+def test_delete_where_deletes_only_matching_rows():
+    kept, gone = CartItemFactory(), CartItemFactory()
+    delete_where(type(gone), cart=gone.cart_id)
+    assert list(type(kept).objects.values_list("id", flat=True)) == [kept.id]
+    delete_where(type(kept), cart=uuid.uuid4())  # no match: nothing happens
+    assert type(kept).objects.count() == 1
+
+
+def test_update_row_sets_the_given_fields_of_one_row_only():
+    product, other = ProductFactory(stock=5, name="Before"), ProductFactory(stock=5)
+    update_row(Product, product.id, stock=9, name="After")
+    product.refresh_from_db()
+    other.refresh_from_db()
+    assert (product.stock, product.name) == (9, "After")
+    assert other.stock == 5
