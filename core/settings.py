@@ -343,6 +343,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
     },
     "retry-failed-refunds": {"task": "payments.tasks.retry_failed_refunds", "schedule": 300.0},
+    "reconcile-stale-refunds": {
+        "task": "payments.tasks.reconcile_stale_refunds",
+        "schedule": 600.0,
+    },
     "purge-expired-revoked-tokens": {
         "task": "users.tasks.purge_expired_revoked_tokens",
         "schedule": 3600.0,

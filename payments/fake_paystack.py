@@ -230,6 +230,7 @@ class FakePaystack:
             transaction["refunded"] += amount
             refund = {
                 "id": self._new_id(),
+                "transaction": transaction["id"],
                 "transaction_reference": transaction["reference"],
                 "amount": amount,
                 "currency": transaction["currency"],
@@ -268,6 +269,22 @@ class FakePaystack:
                 "updatedAt": refund["created_at"],
             },
         }
+
+    def fetch_refund(self, refund_id: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            refund = next((r for r in self.refunds if str(r["id"]) == refund_id), None)
+            if refund is None:
+                return 404, {"status": False, "message": "Refund not found"}
+            return 200, {"status": True, "message": "Refund retrieved", "data": dict(refund)}
+
+    def list_refunds(self, transaction: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            found = [
+                dict(r)
+                for r in self.refunds
+                if transaction in (r["transaction_reference"], str(r["transaction"]))
+            ]
+        return 200, {"status": True, "message": "Refunds retrieved", "data": found}
 
     def _public_transaction(self, transaction: dict[str, Any]) -> dict[str, Any]:
         hidden = {"callback_url", "access_code", "refunded"}
@@ -433,6 +450,16 @@ class _Handler(BaseHTTPRequestHandler):
             with fake._lock:
                 fake.requests.append({"method": "GET", "path": path})
             self._api(lambda: fake.verify(reference))
+        elif parts[:1] == ["refund"] and len(parts) <= 2:
+            with fake._lock:
+                fake.requests.append({"method": "GET", "path": path})
+            if len(parts) == 2:
+                refund_id = unquote(parts[1])
+                self._api(lambda: fake.fetch_refund(refund_id))
+            else:
+                query = parse_qs(urlsplit(self.path).query)
+                transaction = (query.get("transaction") or [""])[0]
+                self._api(lambda: fake.list_refunds(transaction))
         elif parts[:1] == ["checkout"] and len(parts) == 2:
             self._checkout_page(parts[1])
         elif parts == ["_control", "refunds"]:

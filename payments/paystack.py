@@ -119,13 +119,34 @@ class PaystackClient:
         """``POST /refund`` of `amount` kobo of the transaction with reference `transaction`."""
         return self._call("POST", "/refund", json={"transaction": transaction, "amount": amount})
 
+    def fetch_refund(self, refund_id: str) -> dict[str, Any]:
+        """``GET /refund/{id}``: one refund as Paystack knows it."""
+        return self._call("GET", f"/refund/{requests.utils.quote(refund_id, safe='')}")
+
+    def list_refunds(self, *, transaction: str) -> list[dict[str, Any]]:
+        """``GET /refund?transaction=...``: the refunds of one transaction (reference or id)."""
+        data = self._request("GET", "/refund", params={"transaction": transaction, "perPage": 100})
+        return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
     # --- plumbing ---------------------------------------------------------------------------
     def _call(self, method: str, path: str, json: dict[str, Any] | None = None) -> dict[str, Any]:
+        """An endpoint whose `data` is an object (`{}` when Paystack sends anything else)."""
+        data = self._request(method, path, json=json)
+        return data if isinstance(data, dict) else {}
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
         url = f"{self.base_url}{path}"
         headers = {"Authorization": f"Bearer {self.secret_key}"}
         try:
             response = _session().request(
-                method, url, json=json, headers=headers, timeout=self.timeout
+                method, url, json=json, params=params, headers=headers, timeout=self.timeout
             )
         except requests.Timeout as exc:
             logger.warning("Paystack %s %s timed out: %s", method, path, exc)
@@ -155,8 +176,7 @@ class PaystackClient:
                 http_status=response.status_code,
             )
 
-        data = payload.get("data")
-        return data if isinstance(data, dict) else {}
+        return payload.get("data")
 
 
 def get_client() -> PaystackClient:

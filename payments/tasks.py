@@ -55,3 +55,8 @@ def retry_failed_refunds() -> int:
     for refund_id in due:
         submit_refund.delay(str(refund_id))
     return len(due)
+
+
+@shared_task(soft_time_limit=100, time_limit=120)
+def reconcile_stale_refunds() -> int:
+    return services.refunds_reconcile_stale()

@@ -16,6 +16,7 @@ Lock order: the webhook event row, then the group row (then its orders and produ
 
 from payments.services.common import (
     ABANDON_AFTER,
+    RECONCILE_REFUNDS_AFTER,
     REFERENCE_PATTERN,
     REFUND_MAX_ATTEMPTS,
     REVERIFY_AFTER,
@@ -31,6 +32,7 @@ from payments.services.refunds import (
     refund_create,
     refund_request,
     refund_submit,
+    refunds_reconcile_stale,
     refunds_retry_due,
 )
 from payments.services.sweeps import order_groups_expire_due, payments_reverify_pending
@@ -43,6 +45,7 @@ from payments.services.verification import (
 
 __all__ = [
     "ABANDON_AFTER",
+    "RECONCILE_REFUNDS_AFTER",
     "REFERENCE_PATTERN",
     "REFUND_MAX_ATTEMPTS",
     "REVERIFY_AFTER",
@@ -56,6 +59,7 @@ __all__ = [
     "refund_create",
     "refund_request",
     "refund_submit",
+    "refunds_reconcile_stale",
     "refunds_retry_due",
     "split_compute",
     "to_kobo",

@@ -20,6 +20,9 @@ MAX_ATTEMPTS_PER_GROUP = 20
 REFUND_MAX_ATTEMPTS = 8
 # Attempts still pending this long are asked about (webhooks can be late or lost).
 REVERIFY_AFTER = timedelta(minutes=5)
+# Refunds still `processing` this long after they were sent are asked about (their webhook
+# may be lost).
+RECONCILE_REFUNDS_AFTER = timedelta(minutes=30)
 # After this, Paystack has given up on an unpaid transaction: so do we.
 ABANDON_AFTER = timedelta(hours=48)
 

@@ -20,8 +20,9 @@ from core.errors import (
 from orders.models import Order, OrderGroup
 from orders.state import PAYMENT_STATUS_RANK
 from payments.models import Payment, Refund
-from payments.paystack import ProviderTimeout, get_client
+from payments.paystack import PaystackClient, ProviderTimeout, get_client
 from payments.services.common import (
+    RECONCILE_REFUNDS_AFTER,
     REFUND_MAX_ATTEMPTS,
     GroupPaymentStatus,
     PaymentStatus,
@@ -33,7 +34,8 @@ logger = logging.getLogger(__name__)
 
 OUTCOME_UNKNOWN = (
     "Paystack did not answer in time: the refund's outcome is unknown until Paystack confirms "
-    "it (refund.processed / refund.failed); it is not sent again automatically."
+    "it (a refund.processed / refund.failed webhook, or the periodic reconciliation); it is "
+    "not sent again automatically."
 )
 
 
@@ -229,3 +231,63 @@ def refunds_retry_due(*, now: datetime | None = None, limit: int = 100) -> list[
     ).values_list("pk", flat=True)[:limit]
     due.extend(stale_pending)
     return due
+
+
+def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> int:
+    """Ask Paystack about refunds still `processing` `RECONCILE_REFUNDS_AFTER` after they were
+    sent: the webhook that settles them may be lost. Returns how many were settled.
+
+    A refund with Paystack's id is fetched (``GET /refund/{id}``). One whose call timed out has
+    no id: Paystack's refunds of the transaction (``GET /refund?transaction=``) are searched
+    for one of the same amount not yet matched to another of ours. What Paystack reports is
+    applied as its webhook would be. A refund Paystack does not know (yet) stays `processing`
+    and is never sent again from here; each one asked about waits its turn again.
+    """
+    now = now or timezone.now()
+    stale = list(
+        Refund.objects.filter(
+            status=Refund.Status.PROCESSING, updated_at__lte=now - RECONCILE_REFUNDS_AFTER
+        )
+        .select_related("payment")
+        .order_by("updated_at")[:limit]
+    )
+    client = get_client()
+    settled = 0
+    for refund in stale:
+        try:
+            found = _provider_refund(client, refund)
+        except (PaymentProviderError, PaymentProviderTimeout) as exc:
+            logger.warning("Refund %s: could not ask Paystack: %s", refund.pk, exc.message)
+            found = None
+        status = str(found.get("status") or "").lower() if found else ""
+        if status in ("processed", "failed"):
+            data = {**found, "transaction_reference": refund.payment.reference}
+            applied = refund_apply_event(event=f"refund.{status}", data=data)
+            settled += applied is not None and applied.status != Refund.Status.PROCESSING
+            continue
+        # Unknown to Paystack, or still in progress there: ask again after the others.
+        Refund.objects.filter(pk=refund.pk, status=Refund.Status.PROCESSING).update(
+            updated_at=timezone.now()
+        )
+    return settled
+
+
+def _provider_refund(client: PaystackClient, refund: Refund) -> dict[str, Any] | None:
+    """Paystack's record of `refund`, or None when it has none (that we can tell apart)."""
+    if refund.provider_refund_id:
+        return client.fetch_refund(refund.provider_refund_id)
+    payment = refund.payment
+    matched = set(
+        Refund.objects.filter(payment=payment)
+        .exclude(provider_refund_id="")
+        .values_list("provider_refund_id", flat=True)
+    )
+    transaction_id = str(payment.provider_response.get("id") or "")
+    for item in client.list_refunds(transaction=payment.reference):
+        of_payment = payment.reference == item.get("transaction_reference") or (
+            transaction_id and transaction_id == str(item.get("transaction") or "")
+        )
+        unmatched = str(item.get("id")) not in matched
+        if of_payment and unmatched and str(item.get("amount")) == str(refund.amount):
+            return item
+    return None

@@ -22,7 +22,12 @@ pytestmark = pytest.mark.django_db
 
 def test_beat_schedule_names_the_tasks():
     names = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
-    for task in ("expire_unpaid_order_groups", "reverify_pending_payments", "retry_failed_refunds"):
+    for task in (
+        "expire_unpaid_order_groups",
+        "reverify_pending_payments",
+        "retry_failed_refunds",
+        "reconcile_stale_refunds",
+    ):
         assert f"payments.tasks.{task}" in names
         assert getattr(tasks, task).name == f"payments.tasks.{task}"
 

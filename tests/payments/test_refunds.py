@@ -17,6 +17,7 @@ from payments.services import (
     payment_initialize,
     refund_request,
     refund_submit,
+    refunds_reconcile_stale,
     refunds_retry_due,
 )
 from tests.payments.helpers import make_group, post_event
@@ -353,3 +354,78 @@ def test_cash_group_cancellation_refunds_nothing(client_for, customer, fake_pays
     assert response.status_code == 200
     assert not Refund.objects.exists()
     assert OrderGroup.objects.get(pk=group.pk).payment_status == "unpaid"
+
+
+# --- Reconciliation: refunds whose webhook never came ---------------------------------------
+
+
+def _asked(fake, prefix="/refund"):
+    return [r for r in fake.requests if r["method"] == "GET" and r["path"].startswith(prefix)]
+
+
+def test_timed_out_refund_that_paystack_made_is_settled_by_reconciliation(
+    paid_group, fake_paystack
+):
+    group, orders, _products, payment = paid_group
+    refund = refund_request(group=group, orders=orders[:1], reason="test")
+    _submit_timing_out(fake_paystack, refund)
+    # Paystack did make it (the answer was lost), then processed it; its webhook is lost too.
+    made = fake_paystack.refund({"transaction": payment.reference, "amount": refund.amount})[1]
+    fake_paystack.settle_refund(made["data"]["id"], "processed")
+
+    assert refunds_reconcile_stale() == 0  # too early: the webhook may still come
+    assert _asked(fake_paystack) == []
+
+    later = timezone.now() + timedelta(minutes=31)
+    assert refunds_reconcile_stale(now=later) == 1
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSED
+    assert refund.provider_refund_id == str(made["data"]["id"])
+    group.refresh_from_db()
+    assert group.payment_status == "partially_refunded"
+    assert len([r for r in fake_paystack.requests if r["path"] == "/refund" and "body" in r]) == 1
+    assert refunds_reconcile_stale(now=later) == 0  # settled: never asked about again
+
+
+def test_refund_whose_failure_webhook_was_lost_is_failed_then_retried(paid_group, fake_paystack):
+    group, orders, _products, _payment = paid_group
+    refund = refund_request(group=group, orders=orders[:1], reason="test")
+    refund_submit(refund_id=refund.pk)
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSING and refund.provider_refund_id
+    fake_paystack.settle_refund(int(refund.provider_refund_id), "failed")  # no webhook URL set
+
+    later = timezone.now() + timedelta(minutes=31)
+    assert tasks.reconcile_stale_refunds.delay().get() == 0  # not stale yet
+    assert refunds_reconcile_stale(now=later) == 1
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.FAILED
+    assert _asked(fake_paystack, f"/refund/{refund.provider_refund_id}")
+    assert refund.pk in refunds_retry_due(now=later + timedelta(minutes=5))
+
+
+def test_refund_paystack_never_made_is_not_sent_again_by_reconciliation(paid_group, fake_paystack):
+    group, orders, _products, _payment = paid_group
+    refund = refund_request(group=group, orders=orders[:1], reason="test")
+    _submit_timing_out(fake_paystack, refund)  # the fake made nothing
+    before = refund.updated_at
+
+    later = timezone.now() + timedelta(minutes=31)
+    assert refunds_reconcile_stale(now=later) == 0
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSING and refund.attempts == 1
+    assert refund.updated_at > before  # asked about: waits its turn again
+    assert len(_asked(fake_paystack)) == 1
+    assert fake_paystack.refunds == []
+    assert len([r for r in fake_paystack.requests if r["path"] == "/refund" and "body" in r]) == 1
+
+
+def test_reconciliation_goes_on_when_paystack_is_down(paid_group, fake_paystack):
+    group, orders, _products, _payment = paid_group
+    refund = refund_request(group=group, orders=orders[:1], reason="test")
+    refund_submit(refund_id=refund.pk)
+    fake_paystack.fail_next(count=1, status=503)
+
+    assert refunds_reconcile_stale(now=timezone.now() + timedelta(minutes=31)) == 0
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSING
