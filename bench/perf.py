@@ -57,7 +57,8 @@ TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-PRODUCT_PAGES = 100  # 2,000 products / 20 a page
+PAGE_SIZE = 20  # the API's default page size
+MIN_PRODUCTS = 1000
 CART_READERS = 32
 # The backend this project replaces, same kind of machine (2 gunicorn workers, MariaDB).
 OLD_BACKEND = {"list": 34.5, "cart": 119.0, "checkout": 74.0}
@@ -80,8 +81,8 @@ def parse_args() -> argparse.Namespace:
     )
     common.add_race_arguments(parser)
     args = parser.parse_args()
-    if args.products < PRODUCT_PAGES * 20 // 2 or args.shops < 3:
-        parser.error("--products must be >= 1000 and --shops >= 3")
+    if args.products < MIN_PRODUCTS or args.shops < 3:
+        parser.error(f"--products must be >= {MIN_PRODUCTS} and --shops >= 3")
     return args
 
 
@@ -509,7 +510,8 @@ def main() -> int:
         f"after {args.warmup:.0f} s of warm-up"
     )
     rng = random.Random(7)
-    list_paths = [f"/api/v1/products/?page={n}" for n in range(1, PRODUCT_PAGES + 1)]
+    pages = args.products // PAGE_SIZE  # full pages only
+    list_paths = [f"/api/v1/products/?page={n}" for n in range(1, pages + 1)]
     rng.shuffle(list_paths)
     detail_paths = [f"/api/v1/products/{pid}/" for pid in data.product_ids]
     rng.shuffle(detail_paths)
