@@ -5,8 +5,8 @@ Templates live in each app's `templates/emails/<name>.txt` and `<name>.html`.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -14,8 +14,19 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template import Context, engines
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from core.models import SentEmail
+
+# A claim on a key never marked sent is abandoned after this long (its worker died mid-send).
+# Longer than the e-mail tasks' hard time limit (core/tasks.py), so a live send is never taken
+# over.
+CLAIM_STALE_AFTER = timedelta(minutes=3)
+
+
+class EmailInProgress(Exception):
+    """Another run holds a live claim on the key. It will most likely send the message, but it
+    may die first: ask again once the claim would be stale (the e-mail tasks retry then)."""
 
 
 def queue_email(*, to: str, subject: str, template: str, context: dict[str, Any], key: str) -> None:
@@ -55,18 +66,60 @@ def _logged(messages: list[dict[str, Any]]) -> str:
 def deliver_email(
     *, to: str, subject: str, template: str, context: dict[str, Any], key: str
 ) -> bool:
-    """Render and send now; returns False when this key was already sent."""
-    if SentEmail.objects.filter(key=key).exists():
+    """Render and send now, once per `key`; returns True when this call sent it, False when
+    the key was sent already.
+
+    The key is claimed (its `SentEmail` row written and committed) before sending, so two runs
+    of the same task at the same instant cannot both send: the other one gets `EmailInProgress`
+    (and its task asks again later, in case the first dies before sending). A claim is released
+    when sending fails, for the task's retry; it is marked sent once the message is out. A claim
+    left by a worker killed mid-send is taken over after `CLAIM_STALE_AFTER`.
+    """
+    claim = _email_claim(key=key, to=to, subject=subject[:255])
+    if claim is None:
         return False
-    full_context = {"frontend_url": settings.FRONTEND_URL, **context}
-    # Plain text is not HTML: no escaping of quotes or ampersands in it.
-    text_template = engines["django"].get_template(f"emails/{template}.txt").template
-    text = text_template.render(Context(full_context, autoescape=False))
-    html = render_to_string(f"emails/{template}.html", full_context)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
-    message.attach_alternative(html, "text/html")
-    message.send()
-    # A concurrent run of the same task may have recorded it first.
-    with contextlib.suppress(IntegrityError), transaction.atomic():
-        SentEmail.objects.create(key=key, to=to, subject=subject[:255])
+    try:
+        full_context = {"frontend_url": settings.FRONTEND_URL, **context}
+        # Plain text is not HTML: no escaping of quotes or ampersands in it.
+        text_template = engines["django"].get_template(f"emails/{template}.txt").template
+        text = text_template.render(Context(full_context, autoescape=False))
+        html = render_to_string(f"emails/{template}.html", full_context)
+        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+        message.attach_alternative(html, "text/html")
+        message.send()
+    except BaseException:
+        # Not sent: free the key so that a retry sends it (unless another run took it over).
+        SentEmail.objects.filter(pk=claim.pk, claimed_at=claim.claimed_at).delete()
+        raise
+    SentEmail.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
     return True
+
+
+def _email_claim(*, key: str, to: str, subject: str) -> SentEmail | None:
+    """This run's claim on `key`, committed unless called inside a transaction; None when the
+    key is already sent; `EmailInProgress` while another run's claim is live."""
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                return SentEmail.objects.create(key=key, to=to, subject=subject)
+        except IntegrityError:
+            pass
+        existing = SentEmail.objects.filter(key=key).first()
+        if existing is None:
+            continue  # its sender failed and released it in between: claim again
+        claimed_at = timezone.now()
+        stale_before = claimed_at - CLAIM_STALE_AFTER
+        if existing.sent_at is not None:
+            return None
+        if existing.claimed_at >= stale_before:
+            raise EmailInProgress(key)
+        # Abandoned. Of several runs seeing it so, one takes it over: the UPDATE re-reads the
+        # row, which no longer matches once another run has refreshed its `claimed_at`.
+        taken = SentEmail.objects.filter(
+            pk=existing.pk, sent_at__isnull=True, claimed_at__lt=stale_before
+        ).update(claimed_at=claimed_at, to=to, subject=subject)
+        if not taken:
+            raise EmailInProgress(key)
+        existing.claimed_at, existing.to, existing.subject = claimed_at, to, subject
+        return existing
+    raise EmailInProgress(key)

@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class IdempotencyKey(models.Model):
@@ -34,12 +35,17 @@ class IdempotencyKey(models.Model):
 
 
 class SentEmail(models.Model):
-    """One e-mail sent, by its dedupe key: a retried or repeated task never sends it twice."""
+    """One e-mail by its dedupe key: a retried or repeated task never sends it twice.
+
+    The row is written before sending, as a claim on the key; `sent_at` is set once the message
+    went out. A row with no `sent_at` is a send in progress, or one abandoned by a dead worker.
+    """
 
     key = models.CharField(max_length=255, unique=True)
     to = models.CharField(max_length=254)
     subject = models.CharField(max_length=255)
-    sent_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.key} -> {self.to}"

@@ -3,12 +3,16 @@ from __future__ import annotations
 import smtplib
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 
-from core.emails import deliver_email
+from core.emails import CLAIM_STALE_AFTER, EmailInProgress, deliver_email
+
+# When another run is sending the same key: ask again once its claim would be stale.
+_IN_PROGRESS_COUNTDOWN = CLAIM_STALE_AFTER.total_seconds() + 30
 
 
 @shared_task(
+    bind=True,
     autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError, OSError),
     retry_backoff=5,
     retry_backoff_max=300,
@@ -17,11 +21,17 @@ from core.emails import deliver_email
     soft_time_limit=30,
     time_limit=60,
 )
-def send_email(*, to: str, subject: str, template: str, context: dict[str, Any], key: str) -> bool:
-    return deliver_email(to=to, subject=subject, template=template, context=context, key=key)
+def send_email(
+    self: Task, *, to: str, subject: str, template: str, context: dict[str, Any], key: str
+) -> bool:
+    try:
+        return deliver_email(to=to, subject=subject, template=template, context=context, key=key)
+    except EmailInProgress as exc:
+        raise self.retry(exc=exc, countdown=_IN_PROGRESS_COUNTDOWN) from exc
 
 
 @shared_task(
+    bind=True,
     autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError, OSError),
     retry_backoff=5,
     retry_backoff_max=300,
@@ -30,9 +40,20 @@ def send_email(*, to: str, subject: str, template: str, context: dict[str, Any],
     soft_time_limit=60,
     time_limit=90,
 )
-def send_emails(*, messages: list[dict[str, Any]]) -> int:
-    """`send_email` for several messages (`core.emails.queue_emails`); returns how many went."""
-    return sum(deliver_email(**message) for message in messages)
+def send_emails(self: Task, *, messages: list[dict[str, Any]]) -> int:
+    """`send_email` for several messages (`core.emails.queue_emails`); returns how many went.
+    A message another run is sending does not hold up the others; the batch is asked again
+    later for it (what went out is not sent twice)."""
+    sent = 0
+    busy: EmailInProgress | None = None
+    for message in messages:
+        try:
+            sent += deliver_email(**message)
+        except EmailInProgress as exc:
+            busy = exc
+    if busy is not None:
+        raise self.retry(exc=busy, countdown=_IN_PROGRESS_COUNTDOWN)
+    return sent
 
 
 @shared_task(soft_time_limit=240, time_limit=300)

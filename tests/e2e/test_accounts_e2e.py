@@ -67,4 +67,5 @@ def test_register_verify_and_log_in_through_the_stack(live_server_url, celery_wo
     # The worker wrote to the test's own database.
     user = User.objects.get(email=EMAIL)
     assert user.is_email_verified
-    assert SentEmail.objects.filter(key__startswith=f"verify-email:{user.id}:").count() == 1
+    sent = SentEmail.objects.filter(sent_at__isnull=False)
+    assert sent.filter(key__startswith=f"verify-email:{user.id}:").count() == 1
