@@ -14,8 +14,12 @@ transaction commits, so an answer computed from the old rows carries a version n
 any more: one counter invalidates every page at once, and entries expire on their own after
 `CATALOGUE_CACHE_TIMEOUT` seconds.
 
-Requests with an `Authorization` header never touch the cache: a member may see inactive
-products, and an invalid or revoked token must still be refused with 401. With the cache
+Signed-in callers (an `Authorization` header) are authenticated first, so an invalid or revoked
+token is still refused with 401. Then, where a view allows it, they are answered from the cache
+as well: the product list is the same for everyone, and a product's stored answer is the public
+one, which is also what a member sees of a public product (a member sees more only of what is
+not public, and that is never stored). A shop's catalogue is never read from the cache by a
+signed-in caller (members ask it for their inactive products under the same URL). With the cache
 unreachable the catalogue is served fresh (and a failed bump is logged; entries then live at
 most `CATALOGUE_CACHE_TIMEOUT` seconds).
 """
@@ -32,6 +36,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from redis.exceptions import RedisError
+from rest_framework.exceptions import APIException
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +81,8 @@ def catalogue_changed() -> None:
 
 
 def _page_key(request: HttpRequest) -> str | None:
-    """The cache key of an anonymous GET of the public catalogue, or None (not cacheable)."""
-    if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META or not cache_timeout():
+    """The cache key of a GET of the public catalogue, or None (not cacheable)."""
+    if request.method != "GET" or not cache_timeout():
         return None
     accept = request.META.get("HTTP_ACCEPT", "").strip()
     address = "\n".join((request.build_absolute_uri(), "" if accept in PLAIN_ACCEPT else accept))
@@ -87,8 +92,17 @@ def _page_key(request: HttpRequest) -> str | None:
 # For the catalogue's views: anonymous GETs are answered from the cache when they can be.
 # (No docstring: the OpenAPI schema would take it as the views' description.)
 class PublicCatalogueCacheMixin:
+    # A signed-in caller, once authenticated, gets the stored (public) answer when there is one.
+    signed_in_reads_cache = False
+    # The answer does not depend on the caller at all: a signed-in caller's answer is stored too.
+    signed_in_fills_cache = False
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        key = _page_key(request)
+        signed_in = "HTTP_AUTHORIZATION" in request.META
+        key = None
+        if not signed_in or self._authenticated_early(request, *args, **kwargs):
+            key = _page_key(request)
+        store = not signed_in or self.signed_in_fills_cache
         version = stored = None
         if key:
             try:
@@ -106,7 +120,7 @@ class PublicCatalogueCacheMixin:
                 response[name] = value
             return response
         response = super().dispatch(request, *args, **kwargs)
-        if key and response.status_code == 200 and not response.streaming:
+        if key and store and response.status_code == 200 and not response.streaming:
             if hasattr(response, "render"):
                 response.render()
             headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
@@ -116,3 +130,25 @@ class PublicCatalogueCacheMixin:
             except RedisError:
                 logger.warning("Could not store a catalogue answer.", exc_info=True)
         return response
+
+    def _authenticated_early(self, request: HttpRequest, *args: Any, **kwargs: Any) -> bool:
+        """Authenticate a signed-in caller before the cache is read (the view's own request
+        object is then reused: one authentication). False when the view does not read the cache
+        for signed-in callers, or the credentials are refused: the view's normal path then
+        refuses them again, and answers (401)."""
+        if not self.signed_in_reads_cache:
+            return False
+        drf_request = self.initialize_request(request, *args, **kwargs)
+        try:
+            authenticated = bool(drf_request.user.is_authenticated)
+        except APIException:
+            return False  # (that request object now holds an anonymous user: never reused)
+        if authenticated:
+            self._early_request = drf_request
+        return authenticated
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        early = self.__dict__.pop("_early_request", None)
+        if early is not None:
+            return early
+        return super().initialize_request(request, *args, **kwargs)

@@ -152,6 +152,7 @@ class CategoryDetailView(GenericAPIView):
 
 
 class ProductListView(PublicCatalogueCacheMixin, GenericAPIView):
+    signed_in_reads_cache = signed_in_fills_cache = True  # the same list for everyone
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
@@ -220,6 +221,7 @@ class ShopProductListCreateView(PublicCatalogueCacheMixin, GenericAPIView):
 
 
 class ProductDetailView(PublicCatalogueCacheMixin, GenericAPIView):
+    signed_in_reads_cache = True  # a stored answer is a public product's, the same for members
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
 

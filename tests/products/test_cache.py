@@ -1,5 +1,6 @@
 """The public catalogue's cache (products.cache): same answers as fresh ones, invalidated by
-every kind of change once it commits, never used for members."""
+every kind of change once it commits, used for signed-in callers only where their answer is the
+public one, and only after their token is checked."""
 
 from __future__ import annotations
 
@@ -147,6 +148,40 @@ def test_a_revoked_token_is_refused_on_a_cached_page(world):
     APIClient().get(PRODUCTS)
     assert world.client("deactivated_staff").get(PRODUCTS).status_code == 401
     assert world.client("customer").get(PRODUCTS).status_code == 200
+    garbage = APIClient()
+    garbage.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    for path in (PRODUCTS, detail(world.products[0])):
+        APIClient().get(path)  # stored
+        assert garbage.get(path).status_code == 401, path
+
+
+@pytest.mark.parametrize("path_of", [lambda w: PRODUCTS, lambda w: detail(w.products[2])])
+def test_a_signed_in_caller_gets_the_stored_public_answer_after_one_query(world, path_of):
+    path = path_of(world)
+    stored = APIClient().get(path)
+    for role in ("customer", "owner", "admin"):
+        with CaptureQueriesContext(connection) as queries:
+            hit = world.client(role).get(path)
+        assert len(queries) == 1, (role, [q["sql"] for q in queries])  # the account's row
+        assert hit.content == stored.content, role
+
+
+def test_a_signed_in_caller_fills_the_list_but_never_a_members_only_answer(world):
+    # The list is the same for everyone: a customer's answer is stored for the next caller.
+    assert data_of(world.client("customer").get(f"{PRODUCTS}?page=2"))["count"] == 25
+    with CaptureQueriesContext(connection) as queries:
+        assert data_of(APIClient().get(f"{PRODUCTS}?page=2"))["count"] == 25
+    assert len(queries) == 0
+    # A product only its shop's members may see is answered to them, and never stored.
+    assert data_of(world.client("owner").get(detail(world.hidden)))["name"] == "Not yet"
+    assert APIClient().get(detail(world.hidden)).status_code == 404
+    assert world.client("customer").get(detail(world.hidden)).status_code == 404
+    # A public product asked first by a member is not stored either (read only for details).
+    product = world.products[4]
+    world.client("owner").get(detail(product))
+    with CaptureQueriesContext(connection) as queries:
+        assert APIClient().get(detail(product)).status_code == 200
+    assert len(queries) > 0
 
 
 def test_with_the_cache_unreachable_the_catalogue_is_served_fresh(world, settings):
