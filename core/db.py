@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 
 # The statements only depend on a model and a row count: built once per process.
@@ -60,6 +60,18 @@ def insert_rows(objects: Sequence[Model]) -> None:
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def insert_committed(objects: Sequence[Model]) -> None:
+    """`insert_rows`, committed at once: outside a transaction the statement is its own
+    (autocommit: no `BEGIN`/`COMMIT` round trips); inside one, in a savepoint, so that a refused
+    insert (`IntegrityError`, e.g. a unique key already taken) leaves the caller's transaction
+    usable."""
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            insert_rows(objects)
+    else:
+        insert_rows(objects)
 
 
 def update_row(model: type[Model], pk: Any, **values: Any) -> None:

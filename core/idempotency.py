@@ -39,7 +39,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.db import insert_rows, update_row
+from core.db import insert_committed, update_row
 from core.errors import IdempotencyKeyReused, RequestInProgress
 from core.models import IdempotencyKey
 from core.renderers import EnvelopeRenderer
@@ -102,8 +102,7 @@ def _claim(*, user: Any, key: str, scope: str, request_hash: str) -> Idempotency
             row = IdempotencyKey(
                 user=user, key=key, scope=scope, request_hash=request_hash, expires_at=now + _ttl()
             )
-            with transaction.atomic():
-                insert_rows([row])
+            insert_committed([row])
             return row
         except IntegrityError:
             existing = IdempotencyKey.objects.filter(user=user, key=key).first()

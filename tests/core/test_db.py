@@ -5,10 +5,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.db import delete_where, insert_rows, update_by_id, update_row
+from core.db import delete_where, insert_committed, insert_rows, update_by_id, update_row
 from orders.models import OrderGroup
 from products.models import Product
 from tests.factories import CartItemFactory, ProductFactory, UserFactory
@@ -86,3 +87,21 @@ def test_update_row_sets_the_given_fields_of_one_row_only():
     other.refresh_from_db()
     assert (product.stock, product.name) == (9, "After")
     assert other.stock == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_insert_committed_is_one_statement_in_autocommit_and_a_savepoint_inside_a_transaction():
+    customer = UserFactory()
+    with CaptureQueriesContext(connection) as queries:
+        insert_committed([OrderGroup(number="MKT-AUTOCOMM", customer=customer, currency="NGN")])
+    assert [q["sql"].split()[0] for q in queries] == ["INSERT"]  # no BEGIN / COMMIT around it
+
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            insert_committed([OrderGroup(number="MKT-AUTOCOMM", customer=customer, currency="NGN")])
+        # The refused insert was rolled back to its savepoint: the transaction goes on.
+        insert_committed([OrderGroup(number="MKT-SECONDON", customer=customer, currency="NGN")])
+    assert set(OrderGroup.objects.values_list("number", flat=True)) == {
+        "MKT-AUTOCOMM",
+        "MKT-SECONDON",
+    }
