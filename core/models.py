@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 
 
@@ -44,7 +45,9 @@ class SentEmail(models.Model):
     key = models.CharField(max_length=255, unique=True)
     to = models.CharField(max_length=254)
     subject = models.CharField(max_length=255)
-    claimed_at = models.DateTimeField(default=timezone.now)
+    # The database default too: a worker still running the previous release inserts rows
+    # without this column while the new one deploys.
+    claimed_at = models.DateTimeField(default=timezone.now, db_default=Now())
     sent_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import smtplib
 from typing import Any
 
@@ -7,13 +8,28 @@ from celery import Task, shared_task
 
 from core.emails import CLAIM_STALE_AFTER, EmailInProgress, deliver_email
 
+logger = logging.getLogger(__name__)
+
+# Retried on their own with backoff: the SMTP server or the network failed.
+EMAIL_SEND_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
 # When another run is sending the same key: ask again once its claim would be stale.
 _IN_PROGRESS_COUNTDOWN = CLAIM_STALE_AFTER.total_seconds() + 30
 
 
+def email_busy_retry(task: Task, exc: EmailInProgress) -> None:
+    """For an e-mail task that met a live claim on its key (`EmailInProgress`): ask again once
+    the claim could be stale, in case the run holding it dies before sending. With no broker
+    (tasks run eagerly, in the request) there is nothing to come back later with: the run
+    holding the claim sends the message."""
+    if task.request.is_eager:
+        logger.info("E-mail %s is being sent by another run.", exc)
+        return
+    raise task.retry(exc=exc, countdown=_IN_PROGRESS_COUNTDOWN)
+
+
 @shared_task(
     bind=True,
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError, OSError),
+    autoretry_for=EMAIL_SEND_ERRORS,
     retry_backoff=5,
     retry_backoff_max=300,
     retry_jitter=True,
@@ -27,12 +43,13 @@ def send_email(
     try:
         return deliver_email(to=to, subject=subject, template=template, context=context, key=key)
     except EmailInProgress as exc:
-        raise self.retry(exc=exc, countdown=_IN_PROGRESS_COUNTDOWN) from exc
+        email_busy_retry(self, exc)
+        return False
 
 
 @shared_task(
     bind=True,
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError, OSError),
+    autoretry_for=EMAIL_SEND_ERRORS,
     retry_backoff=5,
     retry_backoff_max=300,
     retry_jitter=True,
@@ -52,7 +69,7 @@ def send_emails(self: Task, *, messages: list[dict[str, Any]]) -> int:
         except EmailInProgress as exc:
             busy = exc
     if busy is not None:
-        raise self.retry(exc=busy, countdown=_IN_PROGRESS_COUNTDOWN)
+        email_busy_retry(self, busy)
     return sent
 
 

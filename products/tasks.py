@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-import smtplib
+from celery import Task, shared_task
 
-from celery import shared_task
-
-from core.emails import deliver_email
+from core.emails import EmailInProgress, deliver_email
+from core.tasks import EMAIL_SEND_ERRORS, email_busy_retry
 from products.models import Product
 
 
 @shared_task(
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError, OSError),
+    bind=True,
+    autoretry_for=EMAIL_SEND_ERRORS,
     retry_backoff=5,
     retry_backoff_max=300,
     retry_jitter=True,
@@ -17,7 +17,7 @@ from products.models import Product
     soft_time_limit=30,
     time_limit=60,
 )
-def low_stock_alert(product_id: str, movement_id: str) -> bool:
+def low_stock_alert(self: Task, product_id: str, movement_id: str) -> bool:
     """E-mail the shop owner that a product fell to or below the shop's threshold.
 
     Keyed by the movement that crossed the threshold: once per crossing, however often it runs.
@@ -25,15 +25,19 @@ def low_stock_alert(product_id: str, movement_id: str) -> bool:
     product = Product.objects.select_related("shop__owner").filter(id=product_id).first()
     if product is None or not product.shop.owner.email:
         return False
-    return deliver_email(
-        to=product.shop.owner.email,
-        subject=f"Low stock: {product.name}",
-        template="low_stock",
-        context={
-            "shop_name": product.shop.name,
-            "product_name": product.name,
-            "stock": product.stock,
-            "threshold": product.shop.low_stock_threshold,
-        },
-        key=f"low-stock:{movement_id}",
-    )
+    try:
+        return deliver_email(
+            to=product.shop.owner.email,
+            subject=f"Low stock: {product.name}",
+            template="low_stock",
+            context={
+                "shop_name": product.shop.name,
+                "product_name": product.name,
+                "stock": product.stock,
+                "threshold": product.shop.low_stock_threshold,
+            },
+            key=f"low-stock:{movement_id}",
+        )
+    except EmailInProgress as exc:
+        email_busy_retry(self, exc)
+        return False

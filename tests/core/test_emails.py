@@ -296,3 +296,54 @@ def test_a_single_message_being_sent_elsewhere_is_retried_later(monkeypatch):
     [scheduled] = retries
     assert isinstance(scheduled["exc"], EmailInProgress)
     assert scheduled["countdown"] > CLAIM_STALE_AFTER.total_seconds()
+
+
+@pytest.mark.django_db
+def test_with_no_broker_a_message_being_sent_elsewhere_is_left_to_that_run():
+    from core.tasks import send_email
+
+    SentEmail.objects.create(key="busy-2", to="first@example.com", subject="First")
+    kwargs = {"to": "o@example.com", "subject": "Low", "template": "low_stock",
+              "context": LOW_STOCK, "key": "busy-2"}  # fmt: skip
+
+    result = send_email.apply(kwargs=kwargs)  # eager, as without a broker
+
+    assert result.successful() and result.get() is False
+    assert mail.outbox == []
+    assert SentEmail.objects.get(key="busy-2").sent_at is None
+
+
+@pytest.mark.django_db
+def test_a_low_stock_alert_being_sent_elsewhere_is_retried_later(monkeypatch):
+    from products.tasks import low_stock_alert
+    from tests.factories import ProductFactory
+
+    product = ProductFactory()
+    SentEmail.objects.create(key="low-stock:m1", to="first@example.com", subject="First")
+    retries = []
+    monkeypatch.setattr(
+        low_stock_alert, "retry", lambda **kwargs: retries.append(kwargs) or RuntimeError()
+    )
+
+    with pytest.raises(RuntimeError):
+        low_stock_alert.run(str(product.id), "m1")
+
+    assert mail.outbox == []
+    [scheduled] = retries
+    assert isinstance(scheduled["exc"], EmailInProgress)
+    assert scheduled["countdown"] > CLAIM_STALE_AFTER.total_seconds()
+
+
+@pytest.mark.django_db
+def test_a_claim_row_written_without_claimed_at_gets_it_from_the_database():
+    # What a worker of the previous release (which had no `claimed_at`) writes during a deploy.
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in ("key", "to", "subject"))
+    before = timezone.now() - timedelta(seconds=5)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(SentEmail._meta.db_table)} ({columns}) VALUES (%s, %s, %s)",
+            ["old-release", "o@example.com", "Low"],
+        )
+    row = SentEmail.objects.get(key="old-release")
+    assert row.claimed_at >= before and row.sent_at is None
