@@ -101,7 +101,11 @@ def refund_submit(*, refund_id: uuid.UUID) -> Refund:
         refund.status = Refund.Status.PROCESSING
         refund.attempts += 1
         refund.last_error = ""
-        refund.save(update_fields=["status", "attempts", "last_error", "updated_at"])
+        # Paystack's id of an earlier, failed attempt says nothing about this one.
+        refund.provider_refund_id = ""
+        refund.save(
+            update_fields=["status", "attempts", "last_error", "provider_refund_id", "updated_at"]
+        )
 
     try:
         data = get_client().refund(transaction=refund.payment.reference, amount=refund.amount)
@@ -203,15 +207,20 @@ def refund_apply_event(*, event: str, data: dict[str, Any]) -> Refund | None:
             if refund.status in (Refund.Status.PENDING, Refund.Status.FAILED):
                 refund.status = Refund.Status.PROCESSING
         refund.save(update_fields=["status", "last_error", "provider_refund_id", "updated_at"])
-        if (
-            refund.status == Refund.Status.PROCESSED
-            and group.payment_status != GroupPaymentStatus.UNPAID
-        ):
-            new_status = _group_payment_status_after_refunds(group)
-            if new_status != group.payment_status:
-                group.payment_status = new_status
-                group.save(update_fields=["payment_status", "updated_at"])
+        if refund.status == Refund.Status.PROCESSED:
+            _group_refunds_changed(group)
     return refund
+
+
+def _group_refunds_changed(group: OrderGroup) -> None:
+    """After a refund was confirmed: the group's payment status from what Paystack confirmed.
+    The caller holds the group's lock."""
+    if group.payment_status == GroupPaymentStatus.UNPAID:
+        return
+    new_status = _group_payment_status_after_refunds(group)
+    if new_status != group.payment_status:
+        group.payment_status = new_status
+        group.save(update_fields=["payment_status", "updated_at"])
 
 
 def refunds_retry_due(*, now: datetime | None = None, limit: int = 100) -> list[uuid.UUID]:
@@ -237,11 +246,18 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
     """Ask Paystack about refunds still `processing` `RECONCILE_REFUNDS_AFTER` after they were
     sent: the webhook that settles them may be lost. Returns how many were settled.
 
-    A refund with Paystack's id is fetched (``GET /refund/{id}``). One whose call timed out has
-    no id: Paystack's refunds of the transaction (``GET /refund?transaction=``) are searched
-    for one of the same amount not yet matched to another of ours. What Paystack reports is
-    applied as its webhook would be. A refund Paystack does not know (yet) stays `processing`
-    and is never sent again from here; each one asked about waits its turn again.
+    A refund with Paystack's id (from the answer to its latest attempt) is fetched
+    (``GET /refund/{id}``). One whose call timed out has no id: Paystack's refunds of the
+    transaction (``GET /refund?transaction=``) are searched for one of the same amount not yet
+    matched to another of ours, a processed one first.
+
+    Only a `processed` verdict is applied, and to that refund only, if nothing else touched it
+    meanwhile: it proves the money went back, and settling it can never make us send money.
+    A `failed` verdict is not applied from here (the failure Paystack reports may be that of an
+    earlier attempt while a later one went through: marking it failed would send it again); it
+    is noted on the refund and logged for a person, and the `refund.failed` webhook still
+    applies as usual. A refund Paystack does not know (yet) stays `processing`; nothing here
+    ever sends a refund. Each refund asked about waits its turn again.
     """
     now = now or timezone.now()
     stale = list(
@@ -259,17 +275,29 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
         except (PaymentProviderError, PaymentProviderTimeout) as exc:
             logger.warning("Refund %s: could not ask Paystack: %s", refund.pk, exc.message)
             found = None
-        status = str(found.get("status") or "").lower() if found else ""
-        if status in ("processed", "failed"):
-            data = {**found, "transaction_reference": refund.payment.reference}
-            applied = refund_apply_event(event=f"refund.{status}", data=data)
-            settled += applied is not None and applied.status != Refund.Status.PROCESSING
+        verdict = _refund_status(found)
+        if found is not None and verdict == "processed":
+            settled += _refund_settle_processed(refund, provider_id=str(found.get("id") or ""))
             continue
-        # Unknown to Paystack, or still in progress there: ask again after the others.
-        Refund.objects.filter(pk=refund.pk, status=Refund.Status.PROCESSING).update(
-            updated_at=timezone.now()
-        )
+        note = {}
+        if verdict == "failed":
+            logger.warning(
+                "Refund %s: Paystack reports refund %s failed; check it before sending again",
+                refund.pk,
+                found.get("id") if found else "",
+            )
+            note["last_error"] = (
+                f"Paystack reports refund {found.get('id') if found else ''} as failed; it may "
+                "be an earlier attempt's: check it before sending this refund again."
+            )[:500]
+        Refund.objects.filter(
+            pk=refund.pk, status=Refund.Status.PROCESSING, attempts=refund.attempts
+        ).update(updated_at=timezone.now(), **note)
     return settled
+
+
+def _refund_status(found: dict[str, Any] | None) -> str:
+    return str(found.get("status") or "").lower() if found else ""
 
 
 def _provider_refund(client: PaystackClient, refund: Refund) -> dict[str, Any] | None:
@@ -283,11 +311,37 @@ def _provider_refund(client: PaystackClient, refund: Refund) -> dict[str, Any] |
         .values_list("provider_refund_id", flat=True)
     )
     transaction_id = str(payment.provider_response.get("id") or "")
-    for item in client.list_refunds(transaction=payment.reference):
-        of_payment = payment.reference == item.get("transaction_reference") or (
-            transaction_id and transaction_id == str(item.get("transaction") or "")
+    candidates = [
+        item
+        for item in client.list_refunds(transaction=payment.reference)
+        if (
+            payment.reference == item.get("transaction_reference")
+            or (transaction_id and transaction_id == str(item.get("transaction") or ""))
         )
-        unmatched = str(item.get("id")) not in matched
-        if of_payment and unmatched and str(item.get("amount")) == str(refund.amount):
-            return item
-    return None
+        and str(item.get("id")) not in matched
+        and str(item.get("amount")) == str(refund.amount)
+    ]
+    processed = [item for item in candidates if _refund_status(item) == "processed"]
+    return (processed or candidates or [None])[0]
+
+
+def _refund_settle_processed(refund: Refund, *, provider_id: str) -> bool:
+    """Mark `refund` processed (Paystack confirmed it) unless it changed since it was read
+    (settled by a webhook, or failed and claimed again). True when it was settled here."""
+    with transaction.atomic():
+        group = orders_hooks().order_group_lock(group_id=refund.payment.group_id)
+        current = Refund.objects.select_for_update().filter(pk=refund.pk).first()
+        unchanged = (
+            current is not None
+            and current.status == Refund.Status.PROCESSING
+            and current.attempts == refund.attempts
+        )
+        if not unchanged:
+            return False
+        current.status = Refund.Status.PROCESSED
+        current.last_error = ""
+        if provider_id and not current.provider_refund_id:
+            current.provider_refund_id = provider_id[:64]
+        current.save(update_fields=["status", "last_error", "provider_refund_id", "updated_at"])
+        _group_refunds_changed(group)
+    return True

@@ -387,7 +387,9 @@ def test_timed_out_refund_that_paystack_made_is_settled_by_reconciliation(
     assert refunds_reconcile_stale(now=later) == 0  # settled: never asked about again
 
 
-def test_refund_whose_failure_webhook_was_lost_is_failed_then_retried(paid_group, fake_paystack):
+def test_a_failure_found_by_reconciliation_is_noted_for_a_person_not_sent_again(
+    paid_group, fake_paystack
+):
     group, orders, _products, _payment = paid_group
     refund = refund_request(group=group, orders=orders[:1], reason="test")
     refund_submit(refund_id=refund.pk)
@@ -397,11 +399,66 @@ def test_refund_whose_failure_webhook_was_lost_is_failed_then_retried(paid_group
 
     later = timezone.now() + timedelta(minutes=31)
     assert tasks.reconcile_stale_refunds.delay().get() == 0  # not stale yet
+    assert refunds_reconcile_stale(now=later) == 0
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSING
+    assert "reports refund" in refund.last_error and "failed" in refund.last_error
+    assert _asked(fake_paystack, f"/refund/{refund.provider_refund_id}")
+    assert refunds_retry_due(now=later + timedelta(days=1)) == []
+    assert len([r for r in fake_paystack.requests if r["path"] == "/refund" and "body" in r]) == 1
+
+
+def test_an_earlier_attempts_failure_never_causes_a_second_refund(
+    paid_group, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    group, orders, _products, payment = paid_group
+    refund = refund_request(group=group, orders=orders[1:2], reason="test")
+    # Attempt 1 is accepted (P_a), then fails; its webhook arrives.
+    refund_submit(refund_id=refund.pk)
+    refund.refresh_from_db()
+    first_id = refund.provider_refund_id
+    fake_paystack.settle_refund(int(first_id), "failed")  # no webhook URL: delivered below
+    _refund_webhook(api_client, fake_paystack, django_capture_on_commit_callbacks, refund, "failed")
+    assert refund.status == Refund.Status.FAILED
+    # Attempt 2 times out, but Paystack made it (P_b) and processed it; that webhook is lost.
+    _submit_timing_out(fake_paystack, refund)
+    assert refund.provider_refund_id == ""  # P_a says nothing about this attempt
+    made = fake_paystack.refund({"transaction": payment.reference, "amount": refund.amount})[1]
+    fake_paystack.settle_refund(made["data"]["id"], "processed")
+    assert {str(r["id"]) for r in fake_paystack.refunds} == {first_id, str(made["data"]["id"])}
+
+    later = timezone.now() + timedelta(minutes=31)
     assert refunds_reconcile_stale(now=later) == 1
     refund.refresh_from_db()
-    assert refund.status == Refund.Status.FAILED
-    assert _asked(fake_paystack, f"/refund/{refund.provider_refund_id}")
-    assert refund.pk in refunds_retry_due(now=later + timedelta(minutes=5))
+    assert refund.status == Refund.Status.PROCESSED
+    assert refund.provider_refund_id == str(made["data"]["id"])
+    assert refunds_retry_due(now=later + timedelta(days=1)) == []
+    assert [r["status"] for r in fake_paystack.refunds] == ["failed", "processed"]
+
+
+def test_reconciliation_settles_the_refund_it_asked_about_not_another_of_the_same_amount(
+    customer, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    group, orders, _products = make_group(
+        customer=customer, prices=[Decimal("500.00"), Decimal("500.00")], quantity=1
+    )
+    payment = payment_initialize(group=group, email=customer.email)
+    pay(fake_paystack, api_client, django_capture_on_commit_callbacks, payment)
+    first = refund_request(group=group, orders=orders[:1], reason="first")
+    second = refund_request(group=group, orders=orders[1:], reason="second")
+    assert first.amount == second.amount
+    Refund.objects.filter(pk=first.pk).update(status=Refund.Status.FAILED)  # e.g. a 503
+    _submit_timing_out(fake_paystack, second)  # Paystack made it and processed it
+    made = fake_paystack.refund({"transaction": payment.reference, "amount": second.amount})[1]
+    fake_paystack.settle_refund(made["data"]["id"], "processed")
+
+    assert refunds_reconcile_stale(now=timezone.now() + timedelta(minutes=31)) == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.status == Refund.Status.PROCESSED
+    assert second.provider_refund_id == str(made["data"]["id"])
+    assert first.status == Refund.Status.FAILED and first.provider_refund_id == ""
+    assert first.pk in refunds_retry_due(now=timezone.now() + timedelta(days=1))
 
 
 def test_refund_paystack_never_made_is_not_sent_again_by_reconciliation(paid_group, fake_paystack):
