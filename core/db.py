@@ -37,7 +37,9 @@ def db_value(model: type[Model], field_name: str, value: Any) -> Any:
 def insert_rows(objects: Sequence[Model]) -> None:
     """INSERT new instances of one model in one statement: every concrete field, with
     `auto_now`/`auto_now_add` filled in as `save()` would. Primary keys must be set already
-    (UUID defaults are, at instantiation)."""
+    (UUID defaults are, at instantiation). For plain models with plain values only: no parent
+    model, no database-side defaults or expressions (`F()`, `Now()`), and at most a few hundred
+    rows (one statement, no batching)."""
     if not objects:
         return
     model = type(objects[0])

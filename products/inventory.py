@@ -42,7 +42,8 @@ def lock_products(
     """Lock the products' rows, always in primary-key order. Call inside a transaction.
 
     `with_shops` also loads each product's shop and the shop's owner (not locked): in the same
-    query where the engine can lock only some tables of a join (PostgreSQL), else in a second.
+    query where the engine can lock only some tables of a join (`SELECT ... FOR UPDATE OF`:
+    PostgreSQL), else in a second query.
     """
     ids = sorted(set(product_ids))
     products = Product.objects.filter(id__in=ids).order_by("id")
