@@ -39,6 +39,12 @@ OUTCOME_UNKNOWN = (
 )
 
 
+AMBIGUOUS_FAILURE = (
+    "Paystack reports refund {provider_id} as failed; it may be an earlier attempt's: check it "
+    "before sending this refund again."
+)
+
+
 def refund_create(
     *, payment: Payment, amount: int, reason: str, order: Order | None = None
 ) -> Refund:
@@ -187,12 +193,30 @@ def refund_apply_event(*, event: str, data: dict[str, Any]) -> Refund | None:
         refund = next(
             (r for r in refunds if provider_id and r.provider_refund_id == provider_id), None
         )
+        matched_by_id = refund is not None
         if refund is None:
             open_refunds = [r for r in refunds if r.status != Refund.Status.PROCESSED]
             refund = next((r for r in open_refunds if r.amount == amount), None)
             refund = refund or (open_refunds[0] if open_refunds else None)
         if refund is None:
             return None
+        if (
+            status == "failed"
+            and not matched_by_id
+            and refund.status == Refund.Status.PROCESSING
+            and refund.attempts > 1
+        ):
+            # Found by amount only, and sent more than once: the failure may be an earlier
+            # attempt's while the latest is on its way. Failing it would send it again.
+            logger.warning(
+                "Refund %s: Paystack reports refund %s failed, maybe an earlier attempt's; "
+                "check it before sending again",
+                refund.pk,
+                provider_id,
+            )
+            refund.last_error = AMBIGUOUS_FAILURE.format(provider_id=provider_id or "?")[:500]
+            refund.save(update_fields=["last_error", "updated_at"])
+            return refund
         if provider_id and not refund.provider_refund_id:
             refund.provider_refund_id = provider_id[:64]
         if status == "processed":
@@ -280,16 +304,14 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
             settled += _refund_settle_processed(refund, provider_id=str(found.get("id") or ""))
             continue
         note = {}
-        if verdict == "failed":
+        if found is not None and verdict == "failed":
+            provider_id = str(found.get("id") or "?")
             logger.warning(
                 "Refund %s: Paystack reports refund %s failed; check it before sending again",
                 refund.pk,
-                found.get("id") if found else "",
+                provider_id,
             )
-            note["last_error"] = (
-                f"Paystack reports refund {found.get('id') if found else ''} as failed; it may "
-                "be an earlier attempt's: check it before sending this refund again."
-            )[:500]
+            note["last_error"] = AMBIGUOUS_FAILURE.format(provider_id=provider_id)[:500]
         Refund.objects.filter(
             pk=refund.pk, status=Refund.Status.PROCESSING, attempts=refund.attempts
         ).update(updated_at=timezone.now(), **note)

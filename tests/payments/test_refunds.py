@@ -486,3 +486,42 @@ def test_reconciliation_goes_on_when_paystack_is_down(paid_group, fake_paystack)
     assert refunds_reconcile_stale(now=timezone.now() + timedelta(minutes=31)) == 0
     refund.refresh_from_db()
     assert refund.status == Refund.Status.PROCESSING
+
+
+def test_a_late_failure_of_an_earlier_attempt_does_not_fail_the_attempt_in_flight(
+    paid_group, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    group, orders, _products, payment = paid_group
+    refund = refund_request(group=group, orders=orders[1:2], reason="test")
+    refund_submit(refund_id=refund.pk)  # attempt 1: Paystack makes it
+    refund.refresh_from_db()
+    first_id = refund.provider_refund_id
+    # We lost track of attempt 1 (as after an error answer) and sent attempt 2.
+    Refund.objects.filter(pk=refund.pk).update(status=Refund.Status.FAILED)
+    refund_submit(refund_id=refund.pk)
+    refund.refresh_from_db()
+    assert refund.attempts == 2 and refund.provider_refund_id not in ("", first_id)
+    second_id = refund.provider_refund_id
+    Refund.objects.filter(pk=refund.pk).update(provider_refund_id="")  # its answer was lost
+
+    # Attempt 1's failure arrives late: it must not make attempt 2 look failed.
+    data = {
+        "id": int(first_id),
+        "status": "failed",
+        "transaction_reference": payment.reference,
+        "amount": str(refund.amount),
+        "currency": "NGN",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_event(api_client, fake_paystack, "refund.failed", data).status_code == 200
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSING
+    assert first_id in refund.last_error and "earlier attempt" in refund.last_error
+    assert refunds_retry_due(now=timezone.now() + timedelta(days=1)) == []
+
+    # Attempt 2's own confirmation still settles it.
+    data.update(id=int(second_id), status="processed")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_event(api_client, fake_paystack, "refund.processed", data).status_code == 200
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.PROCESSED
