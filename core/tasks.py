@@ -10,8 +10,16 @@ from core.emails import CLAIM_STALE_AFTER, EmailInProgress, deliver_email
 
 logger = logging.getLogger(__name__)
 
-# Retried on their own with backoff: the SMTP server or the network failed.
-EMAIL_SEND_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
+# Options of every task that sends e-mail: bound (for `email_busy_retry`), and retried on its
+# own with backoff when the SMTP server or the network fails.
+EMAIL_TASK_OPTIONS: dict[str, Any] = {
+    "bind": True,
+    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError, OSError),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
 # When another run is sending the same key: ask again once its claim would be stale.
 _IN_PROGRESS_COUNTDOWN = CLAIM_STALE_AFTER.total_seconds() + 30
 
@@ -27,16 +35,7 @@ def email_busy_retry(task: Task, exc: EmailInProgress) -> None:
     raise task.retry(exc=exc, countdown=_IN_PROGRESS_COUNTDOWN)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=EMAIL_SEND_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=6,
-    soft_time_limit=30,
-    time_limit=60,
-)
+@shared_task(soft_time_limit=30, time_limit=60, **EMAIL_TASK_OPTIONS)
 def send_email(
     self: Task, *, to: str, subject: str, template: str, context: dict[str, Any], key: str
 ) -> bool:
@@ -47,16 +46,7 @@ def send_email(
         return False
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=EMAIL_SEND_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=6,
-    soft_time_limit=60,
-    time_limit=90,
-)
+@shared_task(soft_time_limit=60, time_limit=90, **EMAIL_TASK_OPTIONS)
 def send_emails(self: Task, *, messages: list[dict[str, Any]]) -> int:
     """`send_email` for several messages (`core.emails.queue_emails`); returns how many went.
     A message another run is sending does not hold up the others; the batch is asked again

@@ -3,20 +3,11 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from core.emails import EmailInProgress, deliver_email
-from core.tasks import EMAIL_SEND_ERRORS, email_busy_retry
+from core.tasks import EMAIL_TASK_OPTIONS, email_busy_retry
 from products.models import Product
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=EMAIL_SEND_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=6,
-    soft_time_limit=30,
-    time_limit=60,
-)
+@shared_task(soft_time_limit=30, time_limit=60, **EMAIL_TASK_OPTIONS)
 def low_stock_alert(self: Task, product_id: str, movement_id: str) -> bool:
     """E-mail the shop owner that a product fell to or below the shop's threshold.
 

@@ -208,21 +208,15 @@ def refund_apply_event(*, event: str, data: dict[str, Any]) -> Refund | None:
         ):
             # Found by amount only, and sent more than once: the failure may be an earlier
             # attempt's while the latest is on its way. Failing it would send it again.
-            logger.warning(
-                "Refund %s: Paystack reports refund %s failed, maybe an earlier attempt's; "
-                "check it before sending again",
-                refund.pk,
-                provider_id,
-            )
-            refund.last_error = AMBIGUOUS_FAILURE.format(provider_id=provider_id or "?")[:500]
+            refund.last_error = _ambiguous_failure(refund, provider_id)
             refund.save(update_fields=["last_error", "updated_at"])
+            return refund
+        if status == "processed":
+            _refund_mark_processed(refund, group=group, provider_id=provider_id)
             return refund
         if provider_id and not refund.provider_refund_id:
             refund.provider_refund_id = provider_id[:64]
-        if status == "processed":
-            refund.status = Refund.Status.PROCESSED
-            refund.last_error = ""
-        elif status == "failed":
+        if status == "failed":
             if refund.status == Refund.Status.PROCESSED:
                 return refund
             refund.status = Refund.Status.FAILED
@@ -231,9 +225,30 @@ def refund_apply_event(*, event: str, data: dict[str, Any]) -> Refund | None:
             if refund.status in (Refund.Status.PENDING, Refund.Status.FAILED):
                 refund.status = Refund.Status.PROCESSING
         refund.save(update_fields=["status", "last_error", "provider_refund_id", "updated_at"])
-        if refund.status == Refund.Status.PROCESSED:
-            _group_refunds_changed(group)
     return refund
+
+
+def _refund_mark_processed(refund: Refund, *, group: OrderGroup, provider_id: str) -> None:
+    """Paystack confirmed `refund`: record it, and the group's payment status that follows.
+    The caller holds the group's and the refund's locks."""
+    refund.status = Refund.Status.PROCESSED
+    refund.last_error = ""
+    if provider_id and not refund.provider_refund_id:
+        refund.provider_refund_id = provider_id[:64]
+    refund.save(update_fields=["status", "last_error", "provider_refund_id", "updated_at"])
+    _group_refunds_changed(group)
+
+
+def _ambiguous_failure(refund: Refund, provider_id: str) -> str:
+    """Log, and word for the refund's `last_error`, a failure Paystack reports that may be an
+    earlier attempt's: a person checks before the refund is sent again."""
+    logger.warning(
+        "Refund %s: Paystack reports refund %s failed, maybe an earlier attempt's; check it "
+        "before sending again",
+        refund.pk,
+        provider_id or "?",
+    )
+    return AMBIGUOUS_FAILURE.format(provider_id=provider_id or "?")[:500]
 
 
 def _group_refunds_changed(group: OrderGroup) -> None:
@@ -305,13 +320,7 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
             continue
         note = {}
         if found is not None and verdict == "failed":
-            provider_id = str(found.get("id") or "?")
-            logger.warning(
-                "Refund %s: Paystack reports refund %s failed; check it before sending again",
-                refund.pk,
-                provider_id,
-            )
-            note["last_error"] = AMBIGUOUS_FAILURE.format(provider_id=provider_id)[:500]
+            note["last_error"] = _ambiguous_failure(refund, str(found.get("id") or ""))
         Refund.objects.filter(
             pk=refund.pk, status=Refund.Status.PROCESSING, attempts=refund.attempts
         ).update(updated_at=timezone.now(), **note)
@@ -360,10 +369,5 @@ def _refund_settle_processed(refund: Refund, *, provider_id: str) -> bool:
         )
         if not unchanged:
             return False
-        current.status = Refund.Status.PROCESSED
-        current.last_error = ""
-        if provider_id and not current.provider_refund_id:
-            current.provider_refund_id = provider_id[:64]
-        current.save(update_fields=["status", "last_error", "provider_refund_id", "updated_at"])
-        _group_refunds_changed(group)
+        _refund_mark_processed(current, group=group, provider_id=provider_id)
     return True
