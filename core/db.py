@@ -1,23 +1,21 @@
 """Statements for the hottest write paths (checkout), without the ORM's per-call machinery.
 
 On a small machine a `bulk_create` or a `QuerySet.update` spends several times longer building
-its statement than the database spends running it. The helpers here write the same statements
-directly: table and column names come from the models, values are prepared by the model fields
-themselves (`get_db_prep_save`), so every engine (SQLite, PostgreSQL, MariaDB) receives what the
-ORM would have sent. Like `bulk_create`, they send no signals and call no `save()`.
+its statement than the database spends running it, and every statement is a round trip. The
+helpers here write the same statements directly and send several in one go (`Batch`): table
+and column names come from the models, values are prepared by the model fields themselves
+(`get_db_prep_save`), so every engine (SQLite, PostgreSQL, MariaDB) receives what the ORM would
+have sent. Like `bulk_create`, they send no signals and call no `save()`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Model
-
-# The statements only depend on a model and a row count: built once per process.
-_insert_sql: dict[tuple[type[Model], int], str] = {}
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Field, Model
 
 
 def quoted_table(model: type[Model]) -> str:
@@ -35,33 +33,10 @@ def db_value(model: type[Model], field_name: str, value: Any) -> Any:
 
 
 def insert_rows(objects: Sequence[Model]) -> None:
-    """INSERT new instances of one model in one statement: every concrete field, with
-    `auto_now`/`auto_now_add` filled in as `save()` would. Primary keys must be set already
-    (UUID defaults are, at instantiation). For plain models with plain values only: no parent
-    model, no database-side defaults or expressions (`F()`, `Now()`), and at most a few hundred
-    rows (one statement, no batching)."""
-    if not objects:
-        return
-    model = type(objects[0])
-    fields = model._meta.local_concrete_fields
-    sql = _insert_sql.get((model, len(objects)))
-    if sql is None:
-        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        sql = f"INSERT INTO {quoted_table(model)} ({columns}) VALUES " + ", ".join(
-            [row] * len(objects)
-        )
-        _insert_sql[(model, len(objects))] = sql
-    params = [
-        field.get_db_prep_save(field.pre_save(obj, True), connection)
-        for obj in objects
-        for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-    for obj in objects:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+    """INSERT new instances of one model in one statement (see `Batch.insert`)."""
+    batch = Batch()
+    batch.insert(objects)
+    batch.execute()
 
 
 def insert_committed(objects: Sequence[Model]) -> None:
@@ -89,35 +64,124 @@ def update_row(model: type[Model], pk: Any, **values: Any) -> None:
         )
 
 
-def update_by_id(
-    model: type[Model], field_name: str, values: Mapping[uuid.UUID, Any], **same: Any
-) -> None:
-    """One UPDATE that sets `field_name` to a different value on each row (`values`: primary
-    key -> value) and every field of `same` to one value on all of them."""
-    if not values:
-        return
-    pk = quoted_column(model, model._meta.pk.name)
-    cases = " ".join(f"WHEN {pk} = %s THEN %s" for _ in values)
-    assignments = [f"{quoted_column(model, field_name)} = CASE {cases} END"]
-    params: list[Any] = []
-    for key, value in values.items():
-        params += [db_value(model, model._meta.pk.name, key), db_value(model, field_name, value)]
-    for name, value in same.items():
-        assignments.append(f"{quoted_column(model, name)} = %s")
-        params.append(db_value(model, name, value))
-    ids = [db_value(model, model._meta.pk.name, key) for key in values]
-    sql = (
-        f"UPDATE {quoted_table(model)} SET {', '.join(assignments)} "
-        f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params + ids)
+class Batch:
+    """Write statements sent to the database together, then what to do once they ran.
+
+    On PostgreSQL the statements travel in one round trip: psycopg2 binds the parameters on the
+    client, and the server runs a multi-statement query in order, stopping at the first error
+    (outside a transaction, as one transaction of its own). Elsewhere they run one after
+    another. Checkout writes its group, orders, items, events, stock, ledger and cart this way:
+    one round trip instead of seven.
+    """
+
+    def __init__(self) -> None:
+        self._statements: list[tuple[str, list[Any]]] = []
+        self._inserted: list[Model] = []
+        self._after: list[Callable[[], object]] = []
+
+    def insert(self, objects: Sequence[Model]) -> None:
+        """INSERT new instances of one model in one statement: every concrete field, with
+        `auto_now`/`auto_now_add` filled in as `save()` would. Primary keys must be set already
+        (UUID defaults are, at instantiation). For plain models with plain values only: no
+        parent model, no database-side defaults or expressions (`F()`, `Now()`), and at most a
+        few hundred rows (one statement, no batching)."""
+        if not objects:
+            return
+        model = type(objects[0])
+        sql, fields = _insert_statement(model, len(objects))
+        params = [
+            field.get_db_prep_save(
+                field.pre_save(obj, True) if presave else getattr(obj, field.attname), connection
+            )
+            for obj in objects
+            for field, presave in fields
+        ]
+        self._statements.append((sql, params))
+        self._inserted.extend(objects)
+
+    def update_by_id(
+        self, model: type[Model], field_name: str, values: Mapping[uuid.UUID, Any], **same: Any
+    ) -> None:
+        """One UPDATE that sets `field_name` to a different value on each row (`values`:
+        primary key -> value) and every field of `same` to one value on all of them."""
+        if not values:
+            return
+        pk = quoted_column(model, model._meta.pk.name)
+        cases = " ".join(f"WHEN {pk} = %s THEN %s" for _ in values)
+        assignments = [f"{quoted_column(model, field_name)} = CASE {cases} END"]
+        params: list[Any] = []
+        for key, value in values.items():
+            params += [
+                db_value(model, model._meta.pk.name, key),
+                db_value(model, field_name, value),
+            ]
+        for name, value in same.items():
+            assignments.append(f"{quoted_column(model, name)} = %s")
+            params.append(db_value(model, name, value))
+        ids = [db_value(model, model._meta.pk.name, key) for key in values]
+        sql = (
+            f"UPDATE {quoted_table(model)} SET {', '.join(assignments)} "
+            f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))})"
+        )
+        self._statements.append((sql, params + ids))
+
+    def delete_where(self, model: type[Model], **equal: Any) -> None:
+        """DELETE the rows whose fields equal the given values (no cascade, no signals: for
+        rows nothing else points at)."""
+        conditions = " AND ".join(f"{quoted_column(model, name)} = %s" for name in equal)
+        params = [db_value(model, name, value) for name, value in equal.items()]
+        self._statements.append((f"DELETE FROM {quoted_table(model)} WHERE {conditions}", params))
+
+    def after(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once the statements ran (not when they fail): for in-memory state
+        and `on_commit` hooks that must only follow a successful write."""
+        self._after.append(callback)
+
+    def execute(self, *, savepoint: bool = False) -> None:
+        """Run the statements, then the `after` callbacks. With `savepoint`, inside a
+        transaction only, a failing statement (e.g. `IntegrityError` on a unique key) undoes
+        the whole batch and leaves the caller's transaction usable, at no extra round trip."""
+        if savepoint and self._statements:
+            try:
+                _run([(f"SAVEPOINT {_SAVEPOINT}", []), *self._statements, _RELEASE])
+            except DatabaseError:
+                _run([(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", []), _RELEASE])
+                raise
+        elif self._statements:
+            _run(self._statements)
+        for obj in self._inserted:
+            obj._state.adding = False
+            obj._state.db = connection.alias
+        for callback in self._after:
+            callback()
 
 
-def delete_where(model: type[Model], **equal: Any) -> None:
-    """DELETE the rows whose fields equal the given values (no cascade, no signals: for rows
-    nothing else points at)."""
-    conditions = " AND ".join(f"{quoted_column(model, name)} = %s" for name in equal)
-    params = [db_value(model, name, value) for name, value in equal.items()]
+_SAVEPOINT = "write_batch"
+_RELEASE = (f"RELEASE SAVEPOINT {_SAVEPOINT}", [])
+
+
+def _run(statements: Sequence[tuple[str, list[Any]]]) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {quoted_table(model)} WHERE {conditions}", params)
+        if connection.vendor == "postgresql":
+            sql = ";\n".join(sql for sql, _ in statements)
+            cursor.execute(sql, [param for _, params in statements for param in params])
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+
+
+# An INSERT only depends on a model and a row count: built once per process, with the fields
+# whose value `save()` would compute (`pre_save`: `auto_now`, files) marked.
+_inserts: dict[tuple[type[Model], int], tuple[str, list[tuple[Field, bool]]]] = {}
+
+
+def _insert_statement(model: type[Model], rows: int) -> tuple[str, list[tuple[Field, bool]]]:
+    cached = _inserts.get((model, rows))
+    if cached is None:
+        fields = model._meta.local_concrete_fields
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        sql = f"INSERT INTO {quoted_table(model)} ({columns}) VALUES " + ", ".join([row] * rows)
+        marked = [(field, type(field).pre_save is not Field.pre_save) for field in fields]
+        cached = _inserts[(model, rows)] = (sql, marked)
+    return cached

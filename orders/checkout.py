@@ -3,24 +3,26 @@
 Oversell-proof by construction: the cart row is locked (one checkout per cart at a time), then
 every product row of the cart in primary-key order (`lock_products`), and availability is checked
 on the locked rows only. The number of queries does not depend on the number of lines or shops:
-everything is read in bulk and written with one multi-row INSERT a table (`core.db.insert_rows`)
-and one `stock_apply` call.
+the cart and its lines are read in one query, the products with their shops in one more, and
+everything is written in one `core.db.Batch` (one multi-row INSERT a table, one UPDATE of the
+stock, one DELETE of the cart's lines: a single round trip on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from carts.models import Cart, CartItem
-from core.db import delete_where, insert_rows
+from core.db import Batch
 from core.errors import CartEmpty, Conflict, InsufficientStock, NotFound, ProductUnavailable
 from orders.emails import queue_checkout_emails
 from orders.models import (
@@ -32,9 +34,10 @@ from orders.models import (
     OrderItem,
     PaymentMethod,
 )
-from orders.selectors import group_detail_from_memory
+from orders.selectors import OrderDetail, order_details_from_memory
 from products.inventory import StockChange, lock_products, stock_apply
-from products.models import InventoryMovement
+from products.models import InventoryMovement, Product
+from shops.models import Shop
 from users.models import Address, User
 
 # No 0/O, 1/I/L: easy to read out over the phone.
@@ -62,43 +65,27 @@ def address_snapshot(address: Address) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class PlacedGroup:
+    """A group checkout just wrote, with its orders as its representation lists them."""
+
+    group: OrderGroup
+    orders: list[OrderDetail]
+
+
 def checkout_create(
     *,
     user: User,
     fulfillment_method: str,
     payment_method: str,
     shipping_address_id: uuid.UUID | None = None,
-) -> OrderGroup:
+) -> PlacedGroup:
     """Turn the caller's cart into an order group; see the module docstring for the rules.
 
     The group number is random; in the rare case it is taken, the unique index refuses the
-    insert, the whole transaction rolls back, and checkout runs again with a new number.
+    writes, they are undone together (`Batch.execute(savepoint=True)`) and written again with a
+    new number.
     """
-    for attempt in range(_NUMBER_ATTEMPTS):
-        number = generate_group_number()
-        try:
-            return _checkout(
-                user=user,
-                number=number,
-                fulfillment_method=fulfillment_method,
-                payment_method=payment_method,
-                shipping_address_id=shipping_address_id,
-            )
-        except IntegrityError:
-            last_attempt = attempt == _NUMBER_ATTEMPTS - 1
-            if last_attempt or not OrderGroup.objects.filter(number=number).exists():
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _checkout(
-    *,
-    user: User,
-    number: str,
-    fulfillment_method: str,
-    payment_method: str,
-    shipping_address_id: uuid.UUID | None,
-) -> OrderGroup:
     shipping_address = None
     if fulfillment_method == FulfillmentMethod.DELIVERY:
         try:
@@ -108,114 +95,172 @@ def _checkout(
         shipping_address = address_snapshot(address)
 
     with transaction.atomic():
-        try:
-            cart = Cart.objects.select_for_update().get(user=user)
-        except Cart.DoesNotExist:
-            raise CartEmpty() from None
-        lines = list(CartItem.objects.filter(cart=cart).values_list("product_id", "quantity"))
-        if not lines:
-            raise CartEmpty()
-
+        cart_id, lines = _lock_cart(user)
         products = lock_products((product_id for product_id, _ in lines), with_shops=True)
-        shops = {product.shop_id: product.shop for product in products.values()}
-        unavailable = [
-            {"product_id": str(product_id)}
-            for product_id, _ in lines
-            if product_id not in products
-            or not products[product_id].is_active
-            or not shops[products[product_id].shop_id].is_active
-        ]
-        if unavailable:
-            raise ProductUnavailable(items=unavailable)
-        shortages = [
-            {
-                "product_id": str(product_id),
-                "requested": quantity,
-                "available": products[product_id].stock,
-            }
-            for product_id, quantity in lines
-            if quantity > products[product_id].stock
-        ]
-        if shortages:
-            raise InsufficientStock(items=shortages)
-
-        # One order per shop, in the order the shops first appear in the cart.
-        lines_by_shop: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = {}
-        for product_id, quantity in lines:
-            lines_by_shop.setdefault(products[product_id].shop_id, []).append(
-                (product_id, quantity)
+        _check_lines(lines, products)
+        for attempt in range(_NUMBER_ATTEMPTS):
+            placed = _place(
+                user=user,
+                number=generate_group_number(),
+                lines=lines,
+                products=products,
+                fulfillment_method=fulfillment_method,
+                payment_method=payment_method,
+                shipping_address=shipping_address,
             )
+            placed.writes.delete_where(CartItem, cart=cart_id)
+            try:
+                placed.writes.execute(savepoint=True)
+                break
+            except IntegrityError:
+                number_taken = OrderGroup.objects.filter(number=placed.group.number).exists()
+                if attempt == _NUMBER_ATTEMPTS - 1 or not number_taken:
+                    raise
+        queue_checkout_emails(group=placed.group, orders=placed.orders, items=placed.items_of)
+    return PlacedGroup(
+        group=placed.group,
+        orders=order_details_from_memory(
+            orders=placed.orders, items=placed.items_of, events=placed.events_of
+        ),
+    )
 
-        now = timezone.now()
-        delivery = fulfillment_method == FulfillmentMethod.DELIVERY
-        group = OrderGroup(
-            id=uuid.uuid4(),
-            number=number,
-            customer=user,
-            customer_name=user.full_name,
-            customer_email=user.email or "",
-            shipping_address=shipping_address,
-            payment_method=payment_method,
-            fulfillment_method=fulfillment_method,
-            currency=settings.CURRENCY,
-            expires_at=(
-                now + timedelta(minutes=settings.PAYMENT_TIMEOUT_MINUTES)
-                if payment_method == PaymentMethod.PAYSTACK
-                else None
-            ),
-        )
-        orders: list[Order] = []
-        items: list[OrderItem] = []
-        items_by_order: dict[uuid.UUID, list[OrderItem]] = {}
-        order_of_product: dict[uuid.UUID, uuid.UUID] = {}
-        for position, (shop_id, shop_lines) in enumerate(lines_by_shop.items(), start=1):
-            shop = shops[shop_id]
-            order = Order(id=uuid.uuid4(), group=group, shop=shop)
-            order_items = []
-            for product_id, quantity in shop_lines:
-                product = products[product_id]
-                order_items.append(
-                    OrderItem(
-                        order=order,
-                        product=product,
-                        product_name=product.name,
-                        unit_price=product.price,
-                        quantity=quantity,
-                        line_total=product.price * quantity,
-                    )
+
+def _lock_cart(user: User) -> tuple[uuid.UUID, list[tuple[uuid.UUID, int]]]:
+    """Lock the caller's cart row and read its lines (product, quantity) in the same query,
+    oldest first; `CartEmpty` when there is no cart or no line."""
+    rows = Cart.objects.filter(user=user).order_by("items__created_at")
+    # Only the cart row where the engine can say so (PostgreSQL); elsewhere the lines are locked
+    # too, after the cart row, the order cart writes take them in (no deadlock).
+    if connection.features.has_select_for_update_of:
+        rows = rows.select_for_update(of=("self",))
+    else:
+        rows = rows.select_for_update()
+    found = list(rows.values_list("id", "items__product_id", "items__quantity"))
+    lines = [(product_id, quantity) for _, product_id, quantity in found if product_id]
+    if not lines:
+        raise CartEmpty()
+    return found[0][0], lines
+
+
+def _check_lines(lines: list[tuple[uuid.UUID, int]], products: dict[uuid.UUID, Product]) -> None:
+    """Every line's product (and its shop) active and in stock, checked on the locked rows."""
+    unavailable = [
+        {"product_id": str(product_id)}
+        for product_id, _ in lines
+        if product_id not in products
+        or not products[product_id].is_active
+        or not products[product_id].shop.is_active
+    ]
+    if unavailable:
+        raise ProductUnavailable(items=unavailable)
+    shortages = [
+        {
+            "product_id": str(product_id),
+            "requested": quantity,
+            "available": products[product_id].stock,
+        }
+        for product_id, quantity in lines
+        if quantity > products[product_id].stock
+    ]
+    if shortages:
+        raise InsufficientStock(items=shortages)
+
+
+@dataclass
+class _Placement:
+    """The rows of one checkout, built in memory, and the batch that writes them."""
+
+    group: OrderGroup
+    orders: list[Order]
+    items_of: dict[uuid.UUID, list[OrderItem]]
+    events_of: dict[uuid.UUID, list[OrderEvent]]
+    writes: Batch
+
+
+def _place(
+    *,
+    user: User,
+    number: str,
+    lines: list[tuple[uuid.UUID, int]],
+    products: dict[uuid.UUID, Product],
+    fulfillment_method: str,
+    payment_method: str,
+    shipping_address: dict[str, Any] | None,
+) -> _Placement:
+    """Build the group, its orders (one per shop, in the order the shops first appear in the
+    cart), items and events, and the batch that writes them with the stock and the ledger."""
+    lines_by_shop: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = {}
+    for product_id, quantity in lines:
+        lines_by_shop.setdefault(products[product_id].shop_id, []).append((product_id, quantity))
+
+    now = timezone.now()
+    delivery = fulfillment_method == FulfillmentMethod.DELIVERY
+    group = OrderGroup(
+        id=uuid.uuid4(),
+        number=number,
+        customer=user,
+        customer_name=user.full_name,
+        customer_email=user.email or "",
+        shipping_address=shipping_address,
+        payment_method=payment_method,
+        fulfillment_method=fulfillment_method,
+        currency=settings.CURRENCY,
+        expires_at=(
+            now + timedelta(minutes=settings.PAYMENT_TIMEOUT_MINUTES)
+            if payment_method == PaymentMethod.PAYSTACK
+            else None
+        ),
+    )
+    orders: list[Order] = []
+    items_of: dict[uuid.UUID, list[OrderItem]] = {}
+    events_of: dict[uuid.UUID, list[OrderEvent]] = {}
+    order_of_product: dict[uuid.UUID, uuid.UUID] = {}
+    shops: dict[uuid.UUID, Shop] = {}
+    for position, (shop_id, shop_lines) in enumerate(lines_by_shop.items(), start=1):
+        shop = shops[shop_id] = products[shop_lines[0][0]].shop
+        order = Order(id=uuid.uuid4(), group=group, shop=shop, number=f"{number}-{position}")
+        order_items = []
+        for product_id, quantity in shop_lines:
+            product = products[product_id]
+            order_items.append(
+                OrderItem(
+                    order=order,
+                    product=product,
+                    product_name=product.name,
+                    unit_price=product.price,
+                    quantity=quantity,
+                    line_total=product.price * quantity,
                 )
-                order_of_product[product_id] = order.id
-            order.position = position
-            order.subtotal = sum((item.line_total for item in order_items), ZERO)
-            order.delivery_fee = shop.delivery_fee if delivery else ZERO
-            order.total = order.subtotal + order.delivery_fee
-            orders.append(order)
-            items.extend(order_items)
-            items_by_order[order.id] = order_items
-        group.subtotal = sum((o.subtotal for o in orders), ZERO)
-        group.delivery_fee = sum((o.delivery_fee for o in orders), ZERO)
-        group.total = group.subtotal + group.delivery_fee
-        if group.total > MAX_ORDER_TOTAL:
-            raise Conflict(f"The order total may not exceed {MAX_ORDER_TOTAL}.")
-
-        for order in orders:
-            order.number = f"{group.number}-{order.position}"
-        placed = Order.Status.PENDING
-        events = [
-            OrderEvent(order=o, status=placed, note="Order placed.", actor=user) for o in orders
+            )
+            order_of_product[product_id] = order.id
+        order.position = position
+        order.subtotal = sum((item.line_total for item in order_items), ZERO)
+        order.delivery_fee = shop.delivery_fee if delivery else ZERO
+        order.total = order.subtotal + order.delivery_fee
+        orders.append(order)
+        items_of[order.id] = order_items
+        events_of[order.id] = [
+            OrderEvent(order=order, status=Order.Status.PENDING, note="Order placed.", actor=user)
         ]
-        for rows in ([group], orders, items, events):
-            insert_rows(rows)
-        stock_apply(
-            changes=[StockChange(product_id, -quantity) for product_id, quantity in lines],
-            reason=InventoryMovement.Reason.CHECKOUT,
-            actor=user,
-            order_ids=order_of_product,
-            note=group.number,
-            locked=products,
-            low_stock_thresholds={shop.id: shop.low_stock_threshold for shop in shops.values()},
-        )
-        delete_where(CartItem, cart=cart.id)
-        queue_checkout_emails(group=group, orders=orders, items=items_by_order)
-    # The answer shows what was just written: no need to read it back.
-    return group_detail_from_memory(group=group, orders=orders, items=items, events=events)
+    group.subtotal = sum((o.subtotal for o in orders), ZERO)
+    group.delivery_fee = sum((o.delivery_fee for o in orders), ZERO)
+    group.total = group.subtotal + group.delivery_fee
+    if group.total > MAX_ORDER_TOTAL:
+        raise Conflict(f"The order total may not exceed {MAX_ORDER_TOTAL}.")
+
+    writes = Batch()
+    writes.insert([group])  # first: a number already taken stops the batch at once
+    writes.insert(orders)
+    writes.insert([item for order in orders for item in items_of[order.id]])
+    writes.insert([event for order in orders for event in events_of[order.id]])
+    stock_apply(
+        changes=[StockChange(product_id, -quantity) for product_id, quantity in lines],
+        reason=InventoryMovement.Reason.CHECKOUT,
+        actor=user,
+        order_ids=order_of_product,
+        note=number,
+        locked=products,
+        low_stock_thresholds={shop.id: shop.low_stock_threshold for shop in shops.values()},
+        batch=writes,
+    )
+    return _Placement(group, orders, items_of, events_of, writes)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Length
@@ -63,48 +64,38 @@ def group_detail(*, group_id: uuid.UUID) -> OrderGroup:
     return _groups_with_details().get(id=group_id)
 
 
-def group_detail_from_memory(
+class OrderDetail(NamedTuple):
+    """An order with its items (by product name) and events (by time), as a group's
+    representation lists them."""
+
+    order: Order
+    items: Sequence[OrderItem]
+    events: Sequence[OrderEvent]
+
+
+def order_details(group: OrderGroup) -> list[OrderDetail]:
+    """A group's orders with their items and events, from what `_groups_with_details` loaded
+    (no query)."""
+    return [OrderDetail(o, o.items.all(), o.events.all()) for o in group.orders.all()]
+
+
+def order_details_from_memory(
     *,
-    group: OrderGroup,
-    orders: Sequence[Order],
-    items: Iterable[OrderItem],
-    events: Iterable[OrderEvent],
-) -> OrderGroup:
-    """A group just written (checkout), made ready for its representation from the objects in
-    hand, as `group_detail` would load it but without reading it back: orders by number, items
-    by product name, events by time. Every order's `shop` (and every event's `actor`) must be
-    set."""
-    items_of: dict[uuid.UUID, list[OrderItem]] = {order.id: [] for order in orders}
-    events_of: dict[uuid.UUID, list[OrderEvent]] = {order.id: [] for order in orders}
-    for item in items:
-        items_of[item.order_id].append(item)
-    for event in events:
-        events_of[event.order_id].append(event)
-    for order in orders:
-        order._prefetched_objects_cache = {
-            "items": _evaluated(
-                order.items.order_by("product_name", "id"),
-                sorted(items_of[order.id], key=lambda i: (i.product_name, i.id)),
-            ),
-            "events": _evaluated(
-                order.events.select_related("actor").order_by("created_at", "id"),
-                sorted(events_of[order.id], key=lambda e: (e.created_at, e.id)),
-            ),
-        }
-    group._prefetched_objects_cache = {
-        "orders": _evaluated(
-            group.orders.select_related("shop").order_by(*ORDER_NUMBER_ORDERING),
-            sorted(orders, key=_order_number_key),
+    orders: Iterable[Order],
+    items: Mapping[uuid.UUID, Iterable[OrderItem]],
+    events: Mapping[uuid.UUID, Iterable[OrderEvent]],
+) -> list[OrderDetail]:
+    """Orders just written (checkout), with their items and events by order id, in the order
+    `order_details` gives them: without reading them back. Every order's `shop` (and every
+    event's `actor`) must be set."""
+    return [
+        OrderDetail(
+            order,
+            sorted(items.get(order.id, ()), key=lambda i: (i.product_name, i.id)),
+            sorted(events.get(order.id, ()), key=lambda e: (e.created_at, e.id)),
         )
-    }
-    return group
-
-
-def _evaluated(queryset: QuerySet, objects: list) -> QuerySet:
-    """`queryset` as if it had been run and returned `objects` (as prefetching leaves it)."""
-    queryset._result_cache = objects
-    queryset._prefetch_done = True
-    return queryset
+        for order in sorted(orders, key=_order_number_key)
+    ]
 
 
 def orders_for_shop(*, shop: Shop) -> QuerySet[Order]:

@@ -8,9 +8,11 @@ number of products: one locking SELECT, one bulk UPDATE, one bulk INSERT.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
@@ -18,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from core.db import insert_rows, update_by_id
+from core.db import Batch
 from core.errors import InsufficientStock, NotFound
 from products.cache import catalogue_changed
 from products.models import InventoryMovement, Product
@@ -70,6 +72,7 @@ def stock_apply(
     note: str = "",
     locked: Mapping[uuid.UUID, Product] | None = None,
     low_stock_thresholds: Mapping[uuid.UUID, int] | None = None,
+    batch: Batch | None = None,
 ) -> dict[uuid.UUID, Product]:
     """Apply signed stock deltas to several products atomically.
 
@@ -77,7 +80,9 @@ def stock_apply(
     changes. `order_ids` maps a product to the order a movement belongs to. Pass `locked` when the
     caller already holds the rows (from `lock_products`) to save the locking query, and
     `low_stock_thresholds` (shop id -> the shop's `low_stock_threshold`) when it has the shops
-    at hand, to save reading them. Returns the updated products by id.
+    at hand, to save reading them. Pass `batch` to add the writes to the caller's `Batch`
+    instead of running them now: the products in hand then change, and the alerts and the cache
+    invalidation are scheduled, only once the batch ran. Returns the products by id.
     """
     # No savepoint when called inside a caller's transaction (checkout, cancellation): two
     # round trips less, and an error here still rolls the whole caller back (nobody catches
@@ -102,9 +107,9 @@ def stock_apply(
             raise InsufficientStock(items=shortages)
 
         now = timezone.now()
-        changed: list[Product] = []
+        stock: dict[uuid.UUID, int] = {}
         movements: list[InventoryMovement] = []
-        crossed: list[InventoryMovement] = []
+        writes = batch if batch is not None else Batch()
         thresholds = (
             low_stock_thresholds
             if low_stock_thresholds is not None
@@ -115,10 +120,7 @@ def stock_apply(
                 continue
             product = products[pid]
             before, after = product.stock, product.stock + delta
-            threshold = thresholds.get(product.shop_id)
-            product.stock = after
-            product.updated_at = now
-            changed.append(product)
+            stock[pid] = after
             movement = InventoryMovement(
                 product=product,
                 delta=delta,
@@ -129,20 +131,31 @@ def stock_apply(
                 note=note,
             )
             movements.append(movement)
+            threshold = thresholds.get(product.shop_id)
             if threshold is not None and before > threshold >= after:
-                crossed.append(movement)
-        if changed:
-            update_by_id(Product, "stock", {p.pk: p.stock for p in changed}, updated_at=now)
-            insert_rows(movements)
-            catalogue_changed()  # stock and `in_stock` are public
-        if crossed:
-            from products.tasks import low_stock_alert
-
-            for movement in crossed:
-                transaction.on_commit(
-                    lambda m=movement: low_stock_alert.delay(str(m.product_id), str(m.id))
-                )
+                writes.after(functools.partial(_alert_on_commit, movement))
+        if stock:
+            writes.update_by_id(Product, "stock", stock, updated_at=now)
+            writes.insert(movements)
+            writes.after(functools.partial(_set_stock, products, stock, now))
+            writes.after(catalogue_changed)  # stock and `in_stock` are public
+        if batch is None:
+            writes.execute()
         return products
+
+
+def _set_stock(
+    products: Mapping[uuid.UUID, Product], stock: Mapping[uuid.UUID, int], now: datetime
+) -> None:
+    for pid, value in stock.items():
+        products[pid].stock = value
+        products[pid].updated_at = now
+
+
+def _alert_on_commit(movement: InventoryMovement) -> None:
+    from products.tasks import low_stock_alert
+
+    transaction.on_commit(lambda: low_stock_alert.delay(str(movement.product_id), str(movement.id)))
 
 
 def _low_stock_thresholds(products: Iterable[Product]) -> dict[uuid.UUID, int]:

@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.db import delete_where, insert_committed, insert_rows, update_by_id, update_row
+from core.db import Batch, insert_committed, insert_rows, update_row
 from orders.models import OrderGroup
 from products.models import Product
 from tests.factories import CartItemFactory, ProductFactory, UserFactory
@@ -61,7 +61,9 @@ def test_update_by_id_sets_one_value_per_row_and_shared_values_on_all():
     first, second, untouched = ProductFactory(stock=5), ProductFactory(stock=5), ProductFactory()
     moment = timezone.now() - timedelta(days=1)
 
-    update_by_id(Product, "stock", {first.id: 7, second.id: 0}, updated_at=moment)
+    batch = Batch()
+    batch.update_by_id(Product, "stock", {first.id: 7, second.id: 0}, updated_at=moment)
+    batch.execute()
 
     rows = {p.id: p for p in Product.objects.all()}
     assert (rows[first.id].stock, rows[second.id].stock) == (7, 0)
@@ -74,10 +76,53 @@ def test_update_by_id_sets_one_value_per_row_and_shared_values_on_all():
 
 def test_delete_where_deletes_only_matching_rows():
     kept, gone = CartItemFactory(), CartItemFactory()
-    delete_where(type(gone), cart=gone.cart_id)
+    batch = Batch()
+    batch.delete_where(type(gone), cart=gone.cart_id)
+    batch.delete_where(type(kept), cart=uuid.uuid4())  # no match: nothing happens
+    batch.execute()
     assert list(type(kept).objects.values_list("id", flat=True)) == [kept.id]
-    delete_where(type(kept), cart=uuid.uuid4())  # no match: nothing happens
-    assert type(kept).objects.count() == 1
+
+
+def test_a_batch_is_one_round_trip_on_postgresql_and_runs_its_callbacks_after():
+    customer = UserFactory()
+    product = ProductFactory(stock=5)
+    ran = []
+    batch = Batch()
+    batch.insert([OrderGroup(number="MKT-BATCH001", customer=customer, currency="NGN")])
+    batch.update_by_id(Product, "stock", {product.id: 4}, updated_at=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        batch.after(lambda: ran.append(len(queries)))
+        assert ran == []
+        batch.execute()
+    statements = 1 if connection.vendor == "postgresql" else 2
+    assert len(queries) == statements
+    assert ran == [statements]  # called once, after the statements ran
+    assert OrderGroup.objects.filter(number="MKT-BATCH001").exists()
+    assert Product.objects.get(id=product.id).stock == 4
+
+
+def test_a_refused_batch_in_a_savepoint_undoes_all_of_it_and_keeps_the_transaction():
+    customer = UserFactory()
+    product = ProductFactory(stock=5)
+    insert_rows([OrderGroup(number="MKT-TAKEN001", customer=customer, currency="NGN")])
+    ran = []
+    with transaction.atomic():
+        batch = Batch()
+        batch.update_by_id(Product, "stock", {product.id: 0}, updated_at=timezone.now())
+        batch.insert([OrderGroup(number="MKT-TAKEN001", customer=customer, currency="NGN")])
+        batch.after(lambda: ran.append(True))
+        with pytest.raises(IntegrityError):
+            batch.execute(savepoint=True)
+        # The stock update before the refused insert was undone; the transaction goes on.
+        assert Product.objects.get(id=product.id).stock == 5
+        retry = Batch()
+        retry.insert([OrderGroup(number="MKT-FREE0001", customer=customer, currency="NGN")])
+        retry.execute(savepoint=True)
+    assert ran == []
+    assert set(OrderGroup.objects.values_list("number", flat=True)) == {
+        "MKT-TAKEN001",
+        "MKT-FREE0001",
+    }
 
 
 def test_update_row_sets_the_given_fields_of_one_row_only():
