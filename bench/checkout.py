@@ -6,8 +6,9 @@
 
 What it does:
 1. (re)creates its own database (`--db-name`, default `mkt_bench`) and migrates it;
-2. seeds `--shops` shops, `--products` products (ledgered initial stock) and enough verified
-   customers (each with an address) directly through the ORM;
+2. seeds `--shops` shops, `--products` products (ledgered initial stock), enough verified
+   customers (each with an address) and `--history` past order groups directly through the
+   ORM, then gathers planner statistics;
 3. starts gunicorn (`--workers`, DEBUG off) on a free port of 127.0.0.1; Celery tasks go to a
    Redis broker (`--redis`) that no worker reads, so e-mails cost what they cost in production
    (one push) and nothing is sent;
@@ -75,6 +76,8 @@ def seed(args: argparse.Namespace, customers_needed: int) -> Seed:
         shops = common.seed_shops(args.shops, rng, password)
         products, hot = common.seed_products(shops, args.products, rng, hot_stock=args.hot_stock)
         customers, addresses = common.seed_customers(customers_needed + args.hot_buyers, password)
+        common.seed_order_history(args.history, customers, products, rng)
+    common.analyze()
     by_shop = [[str(p.id) for p in ps] for ps in common.products_by_shop(products, len(shops))]
     tokens = common.access_tokens(customers)
     spread = list(zip(tokens[:customers_needed], (str(a.id) for a in addresses), strict=False))

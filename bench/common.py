@@ -67,6 +67,9 @@ def add_server_arguments(parser: argparse.ArgumentParser, *, redis: str) -> None
     parser.add_argument("--shops", type=int, default=20)
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--history", type=int, default=20000, help="past order groups, as in a shop in service"
+    )
 
 
 def add_race_arguments(parser: argparse.ArgumentParser) -> None:
@@ -274,6 +277,78 @@ def seed_customers(count: int, password: str) -> tuple[list[User], list[Address]
         batch_size=2000,
     )
     return customers, addresses
+
+
+def seed_order_history(
+    count: int, customers: Sequence[User], products: Sequence[Product], rng: random.Random
+) -> None:
+    """`count` past order groups of `customers` (completed, paid in cash, one order of one line
+    each), as a marketplace in service has.
+
+    Not decoration: PostgreSQL checks the foreign keys of new rows (an order's group, an item's
+    order) with plans it keeps for the life of a connection, made when the connection first
+    needs them. Against empty order tables that plan reads the whole table, and keeps doing so
+    as the table grows until autovacuum next analyses it: a checkout would cost more with every
+    order the run adds. With a history, as in production, the plan uses the primary key."""
+    from orders.models import Order, OrderEvent, OrderGroup, OrderItem
+
+    groups, orders, items, events = [], [], [], []
+    for n in range(count):
+        customer, product = rng.choice(customers), rng.choice(products)
+        group = OrderGroup(
+            number=f"MKT-H{n:07d}",
+            customer=customer,
+            customer_name=customer.full_name,
+            customer_email=customer.email,
+            status="completed",
+            payment_method="cash",
+            payment_status="paid",
+            fulfillment_method="pickup",
+            currency="NGN",
+            subtotal=product.price,
+            delivery_fee=Decimal("0.00"),
+            total=product.price,
+        )
+        order = Order(
+            group=group,
+            number=f"{group.number}-1",
+            shop_id=product.shop_id,
+            status="completed",
+            subtotal=product.price,
+            delivery_fee=Decimal("0.00"),
+            total=product.price,
+            is_paid=True,
+            cash_collected=True,
+        )
+        groups.append(group)
+        orders.append(order)
+        items.append(
+            OrderItem(
+                order=order,
+                product=product,
+                product_name=product.name,
+                unit_price=product.price,
+                quantity=1,
+                line_total=product.price,
+            )
+        )
+        events.append(OrderEvent(order=order, status="completed", note="Seeded."))
+    for model, rows in ((OrderGroup, groups), (Order, orders), (OrderItem, items)):
+        model.objects.bulk_create(rows, batch_size=2000)
+    OrderEvent.objects.bulk_create(events, batch_size=2000)
+
+
+def analyze() -> None:
+    """Fresh planner statistics, as autovacuum would gather them a little later."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE")
+        else:
+            tables = ", ".join(connection.introspection.table_names(cursor))
+            cursor.execute(f"ANALYZE TABLE {tables}")
+            cursor.fetchall()
 
 
 def access_tokens(users: Iterable[User]) -> list[str]:

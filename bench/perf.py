@@ -10,7 +10,9 @@ What it does:
    rows (all pointing at one tiny PNG in a temporary media folder) and their initial ledger
    movement, a hot product with `--hot-stock` units, and verified customers: cart readers (a
    cart of 3 lines), spread buyers (an address and a cart with one product of each of 3 shops)
-   and hot buyers (one unit of the hot product in the cart);
+   and hot buyers (one unit of the hot product in the cart); and `--history` past order groups
+   (20,000), as a marketplace in service has (see `common.seed_order_history` for why it
+   matters); then gathers planner statistics;
 3. counts the queries of one request of each kind in-process (`CaptureQueriesContext`);
 4. starts gunicorn (`core.wsgi`, `--workers` workers, DEBUG off, persistent database
    connections, Redis cache; Celery tasks are pushed to a Redis broker that no worker reads,
@@ -101,7 +103,7 @@ class Seed:
 def seed(args: argparse.Namespace, media_root: Path) -> Seed:
     """Everything in bulk, in one transaction."""
     from django.contrib.auth.hashers import make_password
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from carts.models import Cart, CartItem
     from products.models import Category, Product, ProductImage
@@ -158,14 +160,8 @@ def seed(args: argparse.Namespace, media_root: Path) -> Seed:
                     CartItem(cart=cart, product=p, quantity=rng.randint(1, 3)) for p in picked
                 )
         CartItem.objects.bulk_create(items, batch_size=2000)
-    # Fresh planner statistics, as autovacuum would gather them a little later.
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE")
-        else:
-            tables = ", ".join(connection.introspection.table_names(cursor))
-            cursor.execute(f"ANALYZE TABLE {tables}")
-            cursor.fetchall()
+        common.seed_order_history(args.history, customers[:CART_READERS], products, rng)
+    common.analyze()
     tokens = common.access_tokens(customers)
     address_ids = [str(a.id) for a in addresses]
     hot_from = CART_READERS + args.checkouts
