@@ -333,9 +333,13 @@ def seed_order_history(
             )
         )
         events.append(OrderEvent(order=order, status="completed", note="Seeded."))
-    for model, rows in ((OrderGroup, groups), (Order, orders), (OrderItem, items)):
+    for model, rows in (
+        (OrderGroup, groups),
+        (Order, orders),
+        (OrderItem, items),
+        (OrderEvent, events),
+    ):
         model.objects.bulk_create(rows, batch_size=2000)
-    OrderEvent.objects.bulk_create(events, batch_size=2000)
 
 
 def analyze() -> None:
