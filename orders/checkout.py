@@ -3,8 +3,8 @@
 Oversell-proof by construction: the cart row is locked (one checkout per cart at a time), then
 every product row of the cart in primary-key order (`lock_products`), and availability is checked
 on the locked rows only. The number of queries does not depend on the number of lines or shops:
-the cart and its lines are read in one query, the products with their shops in one more, and
-everything is written in one `core.db.Batch` (one multi-row INSERT a table, one UPDATE of the
+the cart is locked, its lines read, the products locked with their shops, and everything is
+written in one `core.db.Batch` (one multi-row INSERT a table, one UPDATE of the
 stock, one DELETE of the cart's lines: a single round trip on PostgreSQL).
 """
 
@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from carts.models import Cart, CartItem
@@ -126,20 +126,19 @@ def checkout_create(
 
 
 def _lock_cart(user: User) -> tuple[uuid.UUID, list[tuple[uuid.UUID, int]]]:
-    """Lock the caller's cart row and read its lines (product, quantity) in the same query,
-    oldest first; `CartEmpty` when there is no cart or no line."""
-    rows = Cart.objects.filter(user=user).order_by("items__created_at")
-    # Only the cart row where the engine can say so (PostgreSQL); elsewhere the lines are locked
-    # too, after the cart row, the order cart writes take them in (no deadlock).
-    if connection.features.has_select_for_update_of:
-        rows = rows.select_for_update(of=("self",))
-    else:
-        rows = rows.select_for_update()
-    found = list(rows.values_list("id", "items__product_id", "items__quantity"))
-    lines = [(product_id, quantity) for _, product_id, quantity in found if product_id]
+    """Lock the caller's cart row, then read its lines (product, quantity), oldest first;
+    `CartEmpty` when there is no cart or no line. The lines are read after the lock, by a
+    statement of their own: a checkout that waited for another one on the same cart then sees
+    what that one left (nothing). Read in the locking statement itself, they would come from
+    before the wait on PostgreSQL, and the cart would be ordered twice."""
+    try:
+        cart_id = Cart.objects.select_for_update().values_list("id", flat=True).get(user=user)
+    except Cart.DoesNotExist:
+        raise CartEmpty() from None
+    lines = list(CartItem.objects.filter(cart_id=cart_id).values_list("product_id", "quantity"))
     if not lines:
         raise CartEmpty()
-    return found[0][0], lines
+    return cart_id, lines
 
 
 def _check_lines(lines: list[tuple[uuid.UUID, int]], products: dict[uuid.UUID, Product]) -> None:

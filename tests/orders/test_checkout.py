@@ -316,9 +316,9 @@ def test_checkout_query_count_does_not_grow(
         [(ProductFactory(shop=shop_list[n % shops], stock=50), 2) for n in range(lines)],
     )
     if connection.vendor == "postgresql":
-        budget = 7 if key is None else 13
+        budget = 8 if key is None else 14
     else:
-        budget = 16 if key is None else 22
+        budget = 17 if key is None else 23
     with django_assert_max_num_queries(budget):
         response = checkout(client, address=address, idempotency_key=key)
     assert response.status_code == 201, response.content
