@@ -1,21 +1,31 @@
-"""Statements for the hottest write paths (checkout), without the ORM's per-call machinery.
+"""Statements for the hottest paths (authentication, checkout), without the ORM's per-call
+machinery.
 
-On a small machine a `bulk_create` or a `QuerySet.update` spends several times longer building
-its statement than the database spends running it, and every statement is a round trip. The
-helpers here write the same statements directly and send several in one go (`Batch`): table
-and column names come from the models, values are prepared by the model fields themselves
-(`get_db_prep_save`), so every engine (SQLite, PostgreSQL, MariaDB) receives what the ORM would
-have sent. Like `bulk_create`, they send no signals and call no `save()`.
+On a small machine a `bulk_create`, a `QuerySet.update` or even a simple filtered `SELECT`
+spends longer building its statement than the database spends running it, and every statement
+is a round trip. The write helpers here send the same statements directly and several in one go
+(`Batch`): table and column names come from the models, values are prepared by the model fields
+themselves (`get_db_prep_save`), so every engine (SQLite, PostgreSQL, MariaDB) receives what
+the ORM would have sent. Like `bulk_create`, they send no signals and call no `save()`. For
+reads, `Prepared` builds a queryset's SQL once and runs it again with other values.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Field, Model
+from django.db.models import Expression, Field, Model, QuerySet
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
+
+T = TypeVar("T")
 
 
 def quoted_table(model: type[Model]) -> str:
@@ -185,3 +195,88 @@ def _insert_statement(model: type[Model], rows: int) -> tuple[str, list[tuple[Fi
         marked = [(field, type(field).pre_save is not Field.pre_save) for field in fields]
         cached = _inserts[(model, rows)] = (sql, marked)
     return cached
+
+
+class Param(Expression):
+    """A value left open in a `Prepared` query, given by name when the query runs; `field` is
+    the model field it is compared with (it prepares the value for the database)."""
+
+    def __init__(self, name: str, field: Field) -> None:
+        super().__init__(output_field=field)
+        self.name = name
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        return "%s", (self,)
+
+
+class Prepared(Generic[T]):
+    """A queryset whose SQL is built once, then run with other values: for the few reads that
+    every request of a hot path makes (the caller's account, checkout's locking reads).
+
+    The queryset leaves its values open with `Param`s and is compiled on first use (inside a
+    transaction for `select_for_update`). `all(**values)` gives what iterating the queryset
+    would: model instances (with their `select_related` relations) or `values_list` tuples (or
+    values, `flat=True`), converted by the fields as the ORM converts them::
+
+        CART_ID = Prepared(
+            Cart.objects.filter(user=Param("user", Cart._meta.get_field("user")))
+            .values_list("id", flat=True)
+        )
+        CART_ID.all(user=user.id)
+    """
+
+    def __init__(self, queryset: QuerySet[Any, T]) -> None:
+        iterable = queryset._iterable_class
+        if iterable not in (ModelIterable, ValuesListIterable, FlatValuesListIterable) or (
+            iterable is not ModelIterable
+            and (queryset.query.annotation_select or queryset.query.extra_select)
+        ):
+            raise TypeError("Prepared takes model querysets and values_list of plain fields.")
+        self._queryset = queryset
+        self._compiled: tuple[Any, ...] | None = None
+
+    def _compile(self) -> tuple[Any, ...]:
+        compiler = self._queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        columns = [column[0] for column in compiler.select]
+        if compiler.has_extra_select or compiler.has_composite_fields(columns):
+            raise TypeError("Prepared takes querysets that select only plain columns they return.")
+        hydrate = None
+        if self._queryset._iterable_class is ModelIterable:
+            info = compiler.klass_info
+            start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+            hydrate = (
+                info["model"],
+                [column.target.attname for column in columns[start:end]],
+                start,
+                end,
+                get_related_populators(info, compiler.select, connection.alias),
+            )
+        self._compiled = (sql, params, compiler, compiler.get_converters(columns), hydrate)
+        return self._compiled
+
+    def all(self, **values: Any) -> list[T]:
+        sql, params, compiler, converters, hydrate = self._compiled or self._compile()
+        bound = [
+            param.output_field.get_db_prep_value(values[param.name], connection)
+            if isinstance(param, Param)
+            else param
+            for param in params
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, bound)
+            rows = cursor.fetchall()
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
+        if hydrate is None:
+            if self._queryset._iterable_class is FlatValuesListIterable:
+                return [row[0] for row in rows]
+            return [tuple(row) for row in rows]
+        model, attnames, start, end, populators = hydrate
+        objects = []
+        for row in rows:
+            obj = model.from_db(connection.alias, attnames, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            objects.append(obj)
+        return objects

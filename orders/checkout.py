@@ -1,28 +1,32 @@
 """Checkout: the cart becomes one order group with one order per shop, in one transaction.
 
 Oversell-proof by construction: the cart row is locked (one checkout per cart at a time), then
-every product row of the cart in primary-key order (`lock_products`), and availability is checked
-on the locked rows only. The number of queries does not depend on the number of lines or shops:
-the cart is locked, its lines read, the products locked with their shops, and everything is
-written in one `core.db.Batch` (one multi-row INSERT a table, one UPDATE of the
-stock, one DELETE of the cart's lines: a single round trip on PostgreSQL).
+every product row of the cart in primary-key order, and availability is checked on the locked
+rows only. The number of queries does not depend on the number of lines or shops: the address
+is read, the cart locked, its lines read with their products locked and their shops (one
+statement on PostgreSQL, two elsewhere), and everything is written in one `core.db.Batch` (one
+multi-row INSERT a table, one UPDATE of the stock, one DELETE of the cart's lines: a single
+round trip on PostgreSQL). These reads run on every checkout, so their SQL is built once
+(`core.db.Prepared`).
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from carts.models import Cart, CartItem
-from core.db import Batch
+from core.db import Batch, Param, Prepared
 from core.errors import CartEmpty, Conflict, InsufficientStock, NotFound, ProductUnavailable
 from orders.emails import queue_checkout_emails
 from orders.models import (
@@ -46,6 +50,29 @@ NUMBER_LENGTH = 8
 NUMBER_PREFIX = "MKT-"
 _NUMBER_ATTEMPTS = 5
 ZERO = Decimal("0.00")
+
+# The reads of every checkout, built once (see `core.db.Prepared`).
+_ADDRESS = Prepared(
+    Address.objects.filter(
+        user=Param("user", Address._meta.get_field("user")), id=Param("id", Address._meta.pk)
+    )
+)
+_CART_ID = Prepared(
+    Cart.objects.select_for_update()
+    .filter(user=Param("user", Cart._meta.get_field("user")))
+    .values_list("id", flat=True)
+)
+_LINES = Prepared(
+    CartItem.objects.filter(cart=Param("cart", CartItem._meta.get_field("cart"))).values_list(
+        "product_id", "quantity"
+    )
+)
+_LINES_WITH_LOCKED_PRODUCTS = Prepared(
+    CartItem.objects.filter(cart=Param("cart", CartItem._meta.get_field("cart")))
+    .select_related("product__shop__owner")
+    .select_for_update(of=("product",))
+    .order_by("product_id")
+)
 
 
 def generate_group_number() -> str:
@@ -85,18 +112,21 @@ def checkout_create(
     The group number is random; in the rare case it is taken, the unique index refuses the
     writes, they are undone together (`Batch.execute(savepoint=True)`) and written again with a
     new number.
+
+    Inside the caller's transaction when there is one (the `Idempotency-Key` path stores the
+    answer in it): everything that can refuse the checkout is checked before anything is
+    written, and the writes are undone by their own savepoint, so no savepoint of its own is
+    needed around the whole. Without one, it opens its own transaction.
     """
     shipping_address = None
     if fulfillment_method == FulfillmentMethod.DELIVERY:
-        try:
-            address = Address.objects.get(user=user, id=shipping_address_id)
-        except Address.DoesNotExist:
-            raise NotFound("Address not found.") from None
-        shipping_address = address_snapshot(address)
+        found = _ADDRESS.all(user=user.id, id=shipping_address_id)
+        if not found:
+            raise NotFound("Address not found.")
+        shipping_address = address_snapshot(found[0])
 
-    with transaction.atomic():
-        cart_id, lines = _lock_cart(user)
-        products = lock_products((product_id for product_id, _ in lines), with_shops=True)
+    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+        cart_id, lines, products = _lock_cart(user)
         _check_lines(lines, products)
         for attempt in range(_NUMBER_ATTEMPTS):
             placed = _place(
@@ -125,20 +155,34 @@ def checkout_create(
     )
 
 
-def _lock_cart(user: User) -> tuple[uuid.UUID, list[tuple[uuid.UUID, int]]]:
-    """Lock the caller's cart row, then read its lines (product, quantity), oldest first;
-    `CartEmpty` when there is no cart or no line. The lines are read after the lock, by a
-    statement of their own: a checkout that waited for another one on the same cart then sees
-    what that one left (nothing). Read in the locking statement itself, they would come from
-    before the wait on PostgreSQL, and the cart would be ordered twice."""
-    try:
-        cart_id = Cart.objects.select_for_update().values_list("id", flat=True).get(user=user)
-    except Cart.DoesNotExist:
-        raise CartEmpty() from None
-    lines = list(CartItem.objects.filter(cart_id=cart_id).values_list("product_id", "quantity"))
-    if not lines:
+def _lock_cart(
+    user: User,
+) -> tuple[uuid.UUID, list[tuple[uuid.UUID, int]], dict[uuid.UUID, Product]]:
+    """Lock the caller's cart row (its id is returned), then read its lines (product,
+    quantity), oldest first, with their products locked (in primary-key order) and each
+    product's shop and its owner; `CartEmpty` when there is no cart or no line.
+
+    The lines are read after the cart's lock, by a statement of their own: a checkout that
+    waited for another one on the same cart then sees what that one left (nothing). Read in
+    the cart's locking statement, they would come from before the wait on PostgreSQL, and the
+    cart would be ordered twice. Where the engine can lock one table of a join
+    (`SELECT ... FOR UPDATE OF`: PostgreSQL), the lines come joined to their locked products;
+    elsewhere the products are locked by a second statement (`lock_products`)."""
+    found = _CART_ID.all(user=user.id)
+    if not found:
         raise CartEmpty()
-    return cart_id, lines
+    cart_id = found[0]
+    if connection.features.has_select_for_update_of:
+        items = _LINES_WITH_LOCKED_PRODUCTS.all(cart=cart_id)
+        products = {item.product_id: item.product for item in items}
+        items.sort(key=attrgetter("created_at"))
+        quantities = [(item.product_id, item.quantity) for item in items]
+    else:
+        quantities = _LINES.all(cart=cart_id)
+        products = lock_products((product_id for product_id, _ in quantities), with_shops=True)
+    if not quantities:
+        raise CartEmpty()
+    return cart_id, quantities, products
 
 
 def _check_lines(lines: list[tuple[uuid.UUID, int]], products: dict[uuid.UUID, Product]) -> None:

@@ -1,4 +1,5 @@
-"""core.db: the hand-written statements write what the ORM would have written."""
+"""core.db: the hand-written statements write what the ORM would have written, and prepared
+queries read what the ORM would have read."""
 
 import uuid
 from datetime import timedelta
@@ -6,13 +7,16 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Value
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.db import Batch, insert_committed, insert_rows, update_row
+from core.db import Batch, Param, Prepared, insert_committed, insert_rows, update_row
 from orders.models import OrderGroup
 from products.models import Product
-from tests.factories import CartItemFactory, ProductFactory, UserFactory
+from shops.models import Shop
+from tests.factories import CartItemFactory, ProductFactory, ShopFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +154,70 @@ def test_insert_committed_is_one_statement_in_autocommit_and_a_savepoint_inside_
         "MKT-AUTOCOMM",
         "MKT-SECONDON",
     }
+
+
+SHOP_PRODUCTS = Prepared(
+    Product.objects.filter(shop=Param("shop", Product._meta.get_field("shop")))
+    .select_related("shop__owner")
+    .order_by("price")
+)
+PRODUCT_STOCK = Prepared(
+    Product.objects.filter(id=Param("id", Product._meta.pk)).values_list("name", "stock", "price")
+)
+SHOP_IDS = Prepared(
+    Shop.objects.filter(owner=Param("owner", Shop._meta.get_field("owner"))).values_list(
+        "id", flat=True
+    )
+)
+
+
+def test_a_prepared_query_reads_what_the_queryset_reads_with_each_run_s_values():
+    shops = [ShopFactory(), ShopFactory()]
+    for n, shop in enumerate(shops):
+        ProductFactory(shop=shop, price=Decimal("9.99") + n, stock=5)
+        ProductFactory(shop=shop, price=Decimal("1.50"), stock=0)
+
+    for shop in shops:
+        expected = list(
+            Product.objects.filter(shop=shop).select_related("shop__owner").order_by("price")
+        )
+        with CaptureQueriesContext(connection) as queries:
+            found = SHOP_PRODUCTS.all(shop=shop.id)
+            assert [p.shop.owner.email for p in found] == [shop.owner.email] * 2  # no more query
+        assert len(queries) == 1
+        assert found == expected
+        for got, want in zip(found, expected, strict=True):
+            assert not got._state.adding and got._state.db == "default"
+            for model_got, model_want in ((got, want), (got.shop, want.shop)):
+                for field in type(model_want)._meta.concrete_fields:
+                    value = getattr(model_got, field.attname)
+                    assert value == getattr(model_want, field.attname), field.name
+                    assert type(value) is type(getattr(model_want, field.attname)), field.name
+
+    product = shops[1].products.get(stock=5)
+    assert PRODUCT_STOCK.all(id=str(product.id)) == [(product.name, 5, Decimal("10.99"))]
+    assert PRODUCT_STOCK.all(id=uuid.uuid4()) == []
+    ids = SHOP_IDS.all(owner=shops[0].owner_id)
+    assert ids == [shops[0].id] and isinstance(ids[0], uuid.UUID)
+
+
+def test_a_prepared_query_builds_its_sql_once(monkeypatch):
+    shops = [ShopFactory(), ShopFactory()]
+    built = []
+    as_sql = SQLCompiler.as_sql
+    monkeypatch.setattr(
+        SQLCompiler, "as_sql", lambda self, *a, **kw: built.append(self) or as_sql(self, *a, **kw)
+    )
+    query = Prepared(
+        Shop.objects.filter(id=Param("id", Shop._meta.pk)).values_list("id", flat=True)
+    )
+    assert [query.all(id=shop.id) for shop in shops] == [[shop.id] for shop in shops]
+    assert query.all(id=uuid.uuid4()) == []
+    assert len(built) == 1
+
+
+def test_prepared_takes_only_querysets_it_can_read_back():
+    with pytest.raises(TypeError):
+        Prepared(Product.objects.values("id"))
+    with pytest.raises(TypeError):
+        Prepared(Product.objects.annotate(n=Value(1)).values_list("id", "n"))

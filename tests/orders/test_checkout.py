@@ -305,20 +305,22 @@ def test_group_numbers_are_unique():
 def test_checkout_query_count_does_not_grow(
     client, customer, address, lines, shops, key, django_assert_max_num_queries
 ):
-    """One bound for 1 line and for 20 lines over 5 shops, within the budget of 25. Inside the
-    test's transaction every `atomic` block costs a SAVEPOINT and a RELEASE (2 of the queries
-    counted here; in production they are BEGIN/COMMIT); the idempotency key adds its claim and
-    its result. The writes are one batch: a single statement on PostgreSQL, one a table (in a
-    savepoint) elsewhere. The answer is built from what was written, not read back."""
+    """One bound for 1 line and for 20 lines over 5 shops, within the budget of 25: the account,
+    the address, the cart's lock, its lines with their products locked (PostgreSQL; elsewhere
+    the lines, then the products and their shops), and the writes in one batch (a single
+    statement on PostgreSQL, one a table in a savepoint elsewhere). The idempotency key adds its
+    claim and its result, and an `atomic` block for the work: inside the test's transaction each
+    of those two blocks costs a SAVEPOINT and a RELEASE (in production, BEGIN and COMMIT). The
+    answer is built from what was written, not read back."""
     shop_list = [ShopFactory() for _ in range(shops)]
     fill_cart(
         customer,
         [(ProductFactory(shop=shop_list[n % shops], stock=50), 2) for n in range(lines)],
     )
     if connection.vendor == "postgresql":
-        budget = 8 if key is None else 14
+        budget = 5 if key is None else 11
     else:
-        budget = 17 if key is None else 23
+        budget = 15 if key is None else 21
     with django_assert_max_num_queries(budget):
         response = checkout(client, address=address, idempotency_key=key)
     assert response.status_code == 201, response.content
