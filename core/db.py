@@ -12,8 +12,10 @@ reads, `Prepared` builds a queryset's SQL once and runs it again with other valu
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import DatabaseError, connection, transaction
@@ -24,6 +26,7 @@ from django.db.models.query import (
     ValuesListIterable,
     get_related_populators,
 )
+from django.db.transaction import TransactionManagementError
 
 T = TypeVar("T")
 
@@ -209,14 +212,30 @@ class Param(Expression):
         return "%s", (self,)
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[Any, ...]  # `Param`s where a value is given at run time
+    compiler: Any
+    converters: dict[int, Any]
+    # Model querysets: the model, its columns' attribute names and their span in a row, the
+    # `select_related` populators and the annotations' positions.
+    model: type[Model] | None
+    attnames: list[str]
+    span: slice
+    populators: list[Any]
+    annotations: dict[str, int]
+
+
 class Prepared(Generic[T]):
     """A queryset whose SQL is built once, then run with other values: for the few reads that
     every request of a hot path makes (the caller's account, checkout's locking reads).
 
     The queryset leaves its values open with `Param`s and is compiled on first use (inside a
     transaction for `select_for_update`). `all(**values)` gives what iterating the queryset
-    would: model instances (with their `select_related` relations) or `values_list` tuples (or
-    values, `flat=True`), converted by the fields as the ORM converts them::
+    would: model instances (with their `select_related` relations and annotations) or
+    `values_list` tuples of fields (or values, `flat=True`), converted by the fields as the ORM
+    converts them. A `Param` given None compares as SQL does (`= NULL`: nothing matches)::
 
         CART_ID = Prepared(
             Cart.objects.filter(user=Param("user", Cart._meta.get_field("user")))
@@ -226,57 +245,87 @@ class Prepared(Generic[T]):
     """
 
     def __init__(self, queryset: QuerySet[Any, T]) -> None:
-        iterable = queryset._iterable_class
-        if iterable not in (ModelIterable, ValuesListIterable, FlatValuesListIterable) or (
-            iterable is not ModelIterable
-            and (queryset.query.annotation_select or queryset.query.extra_select)
+        iterable, query = queryset._iterable_class, queryset.query
+        if (
+            iterable not in (ModelIterable, ValuesListIterable, FlatValuesListIterable)
+            or (iterable is not ModelIterable and query.annotation_select)
+            or query.extra_select
+            or queryset._prefetch_related_lookups
+            or queryset._known_related_objects
+            or queryset._db
         ):
-            raise TypeError("Prepared takes model querysets and values_list of plain fields.")
-        self._queryset = queryset
-        self._compiled: tuple[Any, ...] | None = None
-
-    def _compile(self) -> tuple[Any, ...]:
-        compiler = self._queryset.query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        columns = [column[0] for column in compiler.select]
-        if compiler.has_extra_select or compiler.has_composite_fields(columns):
-            raise TypeError("Prepared takes querysets that select only plain columns they return.")
-        hydrate = None
-        if self._queryset._iterable_class is ModelIterable:
-            info = compiler.klass_info
-            start, end = info["select_fields"][0], info["select_fields"][-1] + 1
-            hydrate = (
-                info["model"],
-                [column.target.attname for column in columns[start:end]],
-                start,
-                end,
-                get_related_populators(info, compiler.select, connection.alias),
+            raise TypeError(
+                "Prepared takes model querysets (select_related and annotations included) and "
+                "values_list of fields, on the default database, without prefetch_related or "
+                "extra."
             )
-        self._compiled = (sql, params, compiler, compiler.get_converters(columns), hydrate)
-        return self._compiled
+        self._queryset = queryset
+        self._locks = bool(query.select_for_update)
+        self._compiled: _Compiled | None = None
+        self._compiling = threading.Lock()
+
+    def _compile(self) -> _Compiled:
+        # Building the SQL changes the query while it runs (joins, alias counts): one thread
+        # builds it, on a copy.
+        with self._compiling:
+            if self._compiled is not None:
+                return self._compiled
+            compiler = self._queryset.query.clone().get_compiler(connection=connection)
+            sql, params = compiler.as_sql()
+            columns = [column[0] for column in compiler.select]
+            if compiler.has_extra_select or compiler.has_composite_fields(columns):
+                raise TypeError("Prepared takes querysets that select only what they return.")
+            converters = compiler.get_converters(columns)
+            if self._queryset._iterable_class is ModelIterable:
+                info = compiler.klass_info
+                start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+                compiled = _Compiled(
+                    sql,
+                    params,
+                    compiler,
+                    converters,
+                    model=info["model"],
+                    attnames=[column.target.attname for column in columns[start:end]],
+                    span=slice(start, end),
+                    populators=get_related_populators(info, compiler.select, connection.alias),
+                    annotations=dict(compiler.annotation_col_map or {}),
+                )
+            else:
+                compiled = _Compiled(sql, params, compiler, converters, None, [], slice(0), [], {})
+            self._compiled = compiled
+            return compiled
 
     def all(self, **values: Any) -> list[T]:
-        sql, params, compiler, converters, hydrate = self._compiled or self._compile()
+        compiled = self._compiled or self._compile()
+        if (
+            self._locks
+            and connection.features.has_select_for_update
+            and connection.get_autocommit()
+        ):
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         bound = [
             param.output_field.get_db_prep_value(values[param.name], connection)
             if isinstance(param, Param)
             else param
-            for param in params
+            for param in compiled.params
         ]
         with connection.cursor() as cursor:
-            cursor.execute(sql, bound)
+            cursor.execute(compiled.sql, bound)
             rows = cursor.fetchall()
-        if converters:
-            rows = compiler.apply_converters(rows, converters)
-        if hydrate is None:
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        if compiled.model is None:
             if self._queryset._iterable_class is FlatValuesListIterable:
                 return [row[0] for row in rows]
             return [tuple(row) for row in rows]
-        model, attnames, start, end, populators = hydrate
         objects = []
         for row in rows:
-            obj = model.from_db(connection.alias, attnames, row[start:end])
-            for populator in populators:
+            obj = compiled.model.from_db(connection.alias, compiled.attnames, row[compiled.span])
+            for populator in compiled.populators:
                 populator.populate(row, obj)
+            for name, position in compiled.annotations.items():
+                setattr(obj, name, row[position])
             objects.append(obj)
         return objects

@@ -22,7 +22,9 @@ from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from carts.models import Cart, CartItem
@@ -67,9 +69,20 @@ _LINES = Prepared(
         "product_id", "quantity"
     )
 )
+# Each line also carries the ids of all the cart's products: a product deleted while this
+# waited for its lock drops out of the join, and must be reported, not left out of the order.
 _LINES_WITH_LOCKED_PRODUCTS = Prepared(
     CartItem.objects.filter(cart=Param("cart", CartItem._meta.get_field("cart")))
     .select_related("product__shop__owner")
+    .annotate(
+        cart_product_ids=Subquery(
+            CartItem.objects.filter(cart=OuterRef("cart"))
+            .order_by()
+            .values("cart")
+            .annotate(ids=ArrayAgg("product_id"))
+            .values("ids")
+        )
+    )
     .select_for_update(of=("product",))
     .order_by("product_id")
 )
@@ -175,6 +188,9 @@ def _lock_cart(
     if connection.features.has_select_for_update_of:
         items = _LINES_WITH_LOCKED_PRODUCTS.all(cart=cart_id)
         products = {item.product_id: item.product for item in items}
+        gone = [pid for pid in items[0].cart_product_ids if pid not in products] if items else []
+        if gone:
+            raise ProductUnavailable(items=[{"product_id": str(pid)} for pid in gone])
         items.sort(key=attrgetter("created_at"))
         quantities = [(item.product_id, item.quantity) for item in items]
     else:

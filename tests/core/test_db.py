@@ -1,14 +1,17 @@
 """core.db: the hand-written statements write what the ORM would have written, and prepared
 queries read what the ORM would have read."""
 
+import sys
+import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Value
+from django.db.models import Sum, Value
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -217,7 +220,67 @@ def test_a_prepared_query_builds_its_sql_once(monkeypatch):
 
 
 def test_prepared_takes_only_querysets_it_can_read_back():
-    with pytest.raises(TypeError):
-        Prepared(Product.objects.values("id"))
-    with pytest.raises(TypeError):
-        Prepared(Product.objects.annotate(n=Value(1)).values_list("id", "n"))
+    for queryset in (
+        Product.objects.values("id"),
+        Product.objects.annotate(n=Value(1)).values_list("id", "n"),
+        Product.objects.prefetch_related("images"),
+        Product.objects.extra(select={"n": "1"}),
+        Product.objects.using("default"),
+    ):
+        with pytest.raises(TypeError):
+            Prepared(queryset)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_running_a_new_prepared_query_together_all_get_its_sql_whole():
+    """Building the SQL changes the query while it runs: threads that first run a prepared
+    query at the same moment must not see (or keep) a half-built statement."""
+    product = ProductFactory()
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for _ in range(20):
+            query = Prepared(
+                Product.objects.select_related("shop__owner").filter(
+                    id=Param("id", Product._meta.pk)
+                )
+            )
+            barrier, emails = threading.Barrier(6), []
+
+            def run(query=query, barrier=barrier, emails=emails) -> None:
+                try:
+                    connection.ensure_connection()
+                    barrier.wait(timeout=30)
+                    emails.extend(found.shop.owner.email for found in query.all(id=product.id))
+                finally:
+                    connection.close()
+
+            threads = [threading.Thread(target=run) for _ in range(6)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+            assert emails == [product.shop.owner.email] * 6
+            assert query.all(id=product.id)[0].shop.owner.email == product.shop.owner.email
+    finally:
+        sys.setswitchinterval(switch)
+
+
+def test_a_prepared_model_query_sets_its_annotations():
+    shop = ShopFactory()
+    ProductFactory(shop=shop, stock=4)
+    query = Prepared(
+        Shop.objects.filter(id=Param("id", Shop._meta.pk)).annotate(units=Sum("products__stock"))
+    )
+    assert [found.units for found in query.all(id=shop.id)] == [4]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_locking_query_refuses_to_run_outside_a_transaction():
+    query = Prepared(Product.objects.select_for_update().filter(id=Param("id", Product._meta.pk)))
+    if not connection.features.has_select_for_update:
+        pytest.skip("the engine has no row locks (SQLite)")
+    with transaction.atomic():
+        assert query.all(id=uuid.uuid4()) == []
+    with pytest.raises(TransactionManagementError):
+        query.all(id=uuid.uuid4())

@@ -8,16 +8,18 @@ restored once however many cancel at the same moment.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from carts.models import Cart, CartItem
 from orders.models import Order, OrderGroup
 from products.inventory import ledger_drift
 from products.models import InventoryMovement, Product
+from products.services import product_delete
 from tests.factories import ProductFactory, ShopFactory, UserFactory
 from tests.orders.helpers import fill_cart, place_order
 
@@ -186,3 +188,69 @@ def test_cart_is_created_once_and_adds_never_pass_the_stock(client_for):
     assert codes(results) == {(201, None): 5, (409, "insufficient_stock"): 5}
     assert Cart.objects.filter(user=buyer).count() == 1
     assert CartItem.objects.get(cart__user=buyer).quantity == 5
+
+
+def _lock_waits() -> int:
+    """Statements of other sessions waiting for a row lock (MariaDB: running a locking read,
+    the only way they can be still running here)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+        else:
+            cursor.execute(
+                "SELECT count(*) FROM information_schema.processlist "
+                "WHERE id != CONNECTION_ID() AND info LIKE '%%FOR UPDATE%%'"
+            )
+        return cursor.fetchone()[0]
+
+
+def test_a_product_deleted_while_checkout_waits_for_it_is_reported_not_left_out(client_for):
+    """The shop deletes a product (holding its row lock) while a checkout of a cart with it
+    waits for that lock: the checkout is refused and names the product; nothing is ordered
+    from the rest of the cart. (On PostgreSQL the waiting statement drops a row deleted under
+    it from its join: this is what the cart's product ids read with the lines are for.)"""
+    buyer = UserFactory()
+    shop = ShopFactory()
+    going, staying = ProductFactory(shop=shop, stock=5), ProductFactory(shop=shop, stock=5)
+    fill_cart(buyer, [(going, 1), (staying, 2)])
+    deleted, checkout_waits, answer = threading.Event(), threading.Event(), {}
+
+    def delete() -> None:
+        try:
+            with transaction.atomic():
+                assert product_delete(product=Product.objects.get(id=going.id))
+                deleted.set()  # not committed yet: the row stays locked until checkout waits
+                checkout_waits.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def check_out() -> None:
+        try:
+            response = client_for(buyer).post("/api/v1/checkout/", PICKUP_CASH, format="json")
+            answer.update(status=response.status_code, body=response.json())
+        finally:
+            connection.close()
+
+    deleter = threading.Thread(target=delete)
+    deleter.start()
+    assert deleted.wait(timeout=30)
+    buyer_thread = threading.Thread(target=check_out)
+    buyer_thread.start()
+    for _ in range(600):
+        if _lock_waits():
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the checkout never waited for the product's lock: {answer}")
+    checkout_waits.set()
+    deleter.join(timeout=30)
+    buyer_thread.join(timeout=30)
+
+    assert answer["status"] == 409 and answer["body"]["code"] == "product_unavailable", answer
+    assert [item["product_id"] for item in answer["body"]["errors"]["items"]] == [str(going.id)]
+    assert not Product.objects.filter(id=going.id).exists()
+    assert OrderGroup.objects.count() == 0
+    assert Product.objects.get(id=staying.id).stock == 5
+    assert list(
+        CartItem.objects.filter(cart__user=buyer).values_list("product_id", "quantity")
+    ) == [(staying.id, 2)]
