@@ -73,8 +73,20 @@ class ProductImageSerializer(serializers.Serializer):
         return absolute_file_url(self.context.get("request"), image.image)
 
 
+_IMAGE_STORAGE = ProductImage._meta.get_field("image").storage
+
+
+def _image_url(request: Any, name: str) -> str | None:
+    """What `absolute_file_url` gives for a product image's field, from the file's name."""
+    if not name:
+        return None
+    url = _IMAGE_STORAGE.url(name)
+    return request.build_absolute_uri(url) if request is not None else url
+
+
 class ProductSerializer(serializers.Serializer):
-    """Reads only prefetched relations (`products.selectors.with_catalogue_relations`)."""
+    """Reads only the relations `products.selectors.with_catalogue_relations` reads with the
+    products (`shop`, `image_list`, `category_list`)."""
 
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
@@ -121,7 +133,7 @@ class ProductSerializer(serializers.Serializer):
             "images": [
                 {
                     "id": str(image.id),
-                    "url": absolute_file_url(request, image.image),
+                    "url": _image_url(request, image.name),
                     "position": image.position,
                 }
                 for image in product.image_list
