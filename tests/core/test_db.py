@@ -2,7 +2,6 @@
 queries read what the ORM would have read."""
 
 import sys
-import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -20,6 +19,7 @@ from orders.models import OrderGroup
 from products.models import Product
 from shops.models import Shop
 from tests.factories import CartItemFactory, ProductFactory, ShopFactory, UserFactory
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -245,22 +245,10 @@ def test_threads_running_a_new_prepared_query_together_all_get_its_sql_whole():
                     id=Param("id", Product._meta.pk)
                 )
             )
-            barrier, emails = threading.Barrier(6), []
-
-            def run(query=query, barrier=barrier, emails=emails) -> None:
-                try:
-                    connection.ensure_connection()
-                    barrier.wait(timeout=30)
-                    emails.extend(found.shop.owner.email for found in query.all(id=product.id))
-                finally:
-                    connection.close()
-
-            threads = [threading.Thread(target=run) for _ in range(6)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=30)
-            assert emails == [product.shop.owner.email] * 6
+            results = run_together(
+                *[lambda query=query: [p.shop.owner.email for p in query.all(id=product.id)]] * 6
+            )
+            assert results == [[product.shop.owner.email]] * 6
             assert query.all(id=product.id)[0].shop.owner.email == product.shop.owner.email
     finally:
         sys.setswitchinterval(switch)

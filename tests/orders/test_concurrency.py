@@ -20,6 +20,7 @@ from orders.models import Order, OrderGroup
 from products.inventory import ledger_drift
 from products.models import InventoryMovement, Product
 from products.services import product_delete
+from tests import threads
 from tests.factories import ProductFactory, ShopFactory, UserFactory
 from tests.orders.helpers import fill_cart, place_order
 
@@ -30,24 +31,7 @@ PICKUP_CASH = {"fulfillment_method": "pickup", "payment_method": "cash"}
 
 def run_together(calls: list[Callable[[], tuple[int, dict]]]) -> list[tuple[int, dict]]:
     """Run every call in its own thread, all released at once; returns (status, body) each."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index: int, call: Callable[[], tuple[int, dict]]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request never finished"
+    results = threads.run_together(*calls)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors
     assert all(status < 500 for status, _ in results), results

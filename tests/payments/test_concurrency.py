@@ -7,13 +7,10 @@ queues, which is the worst case for duplicates.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -25,31 +22,9 @@ from payments.models import Payment, Refund, WebhookEvent
 from products.inventory import ledger_drift
 from products.models import InventoryMovement
 from tests.payments.helpers import make_group, post_event
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_together(*functions: Callable[[], object]) -> list[object]:
-    """Run the callables in threads released by one barrier; returns results or exceptions."""
-    barrier = threading.Barrier(len(functions))
-    results: list[object] = [None] * len(functions)
-
-    def worker(index: int, function: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = function()
-        except Exception as exc:  # noqa: BLE001 - reported to the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def test_concurrent_deliveries_of_one_event_are_processed_once(customer, fake_paystack):
