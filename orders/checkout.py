@@ -179,8 +179,10 @@ def _lock_cart(
     waited for another one on the same cart then sees what that one left (nothing). Read in
     the cart's locking statement, they would come from before the wait on PostgreSQL, and the
     cart would be ordered twice. Where the engine can lock one table of a join
-    (`SELECT ... FOR UPDATE OF`: PostgreSQL), the lines come joined to their locked products;
-    elsewhere the products are locked by a second statement (`lock_products`)."""
+    (`SELECT ... FOR UPDATE OF`: PostgreSQL), the lines come joined to their locked products,
+    each with the ids of all the cart's products: a product deleted while this waited for its
+    lock drops out of the join, and is reported (`ProductUnavailable`) rather than left out of
+    the order. Elsewhere the products are locked by a second statement (`lock_products`)."""
     found = _CART_ID.all(user=user.id)
     if not found:
         raise CartEmpty()
