@@ -32,6 +32,10 @@ class EmailInProgress(Exception):
 def queue_email(*, to: str, subject: str, template: str, context: dict[str, Any], key: str) -> None:
     """Send `template` to `to` through a Celery task once the current transaction commits.
 
+    What the transaction did stands whatever happens to the message: a broker that cannot be
+    reached then is logged (Django's `on_commit(robust=True)`), not raised to the request whose
+    work is already committed.
+
     `key` identifies this message (e.g. ``verify:<user>:<token id>``): the same key is sent at
     most once, however often the task runs. `context` must be JSON-serialisable.
     """
@@ -39,7 +43,7 @@ def queue_email(*, to: str, subject: str, template: str, context: dict[str, Any]
 
     kwargs = {"to": to, "subject": subject, "template": template, "context": context, "key": key}
     transaction.on_commit(
-        lambda: send_email.apply_async(kwargs=kwargs, kwargsrepr=_logged([kwargs]))
+        lambda: send_email.apply_async(kwargs=kwargs, kwargsrepr=_logged([kwargs])), robust=True
     )
 
 
@@ -53,7 +57,8 @@ def queue_emails(messages: Iterable[dict[str, Any]]) -> None:
     batch = [dict(message) for message in messages]
     if batch:
         transaction.on_commit(
-            lambda: send_emails.apply_async(kwargs={"messages": batch}, kwargsrepr=_logged(batch))
+            lambda: send_emails.apply_async(kwargs={"messages": batch}, kwargsrepr=_logged(batch)),
+            robust=True,
         )
 
 

@@ -155,7 +155,9 @@ def _set_stock(
 def _alert_on_commit(movement: InventoryMovement) -> None:
     from products.tasks import low_stock_alert
 
-    transaction.on_commit(lambda: low_stock_alert.delay(str(movement.product_id), str(movement.id)))
+    transaction.on_commit(
+        lambda: low_stock_alert.delay(str(movement.product_id), str(movement.id)), robust=True
+    )
 
 
 def _low_stock_thresholds(products: Iterable[Product]) -> dict[uuid.UUID, int]:

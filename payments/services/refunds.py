@@ -48,11 +48,13 @@ AMBIGUOUS_FAILURE = (
 def refund_create(
     *, payment: Payment, amount: int, reason: str, order: Order | None = None
 ) -> Refund:
-    """Record a refund and submit it to Paystack once the transaction commits."""
+    """Record a refund and submit it to Paystack once the transaction commits. A broker that
+    cannot be reached then is logged; the refund stays pending and `retry_failed_refunds`
+    submits it later."""
     refund = Refund.objects.create(payment=payment, order=order, amount=amount, reason=reason[:255])
     from payments.tasks import submit_refund
 
-    transaction.on_commit(lambda: submit_refund.delay(str(refund.pk)))
+    transaction.on_commit(lambda: submit_refund.delay(str(refund.pk)), robust=True)
     return refund
 
 
