@@ -260,6 +260,7 @@ class Prepared(Generic[T]):
                 "extra."
             )
         self._queryset = queryset
+        self._flat = iterable is FlatValuesListIterable
         self._locks = bool(query.select_for_update)
         self._compiled: _Compiled | None = None
         self._compiling = threading.Lock()
@@ -317,7 +318,7 @@ class Prepared(Generic[T]):
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
         if compiled.model is None:
-            if self._queryset._iterable_class is FlatValuesListIterable:
+            if self._flat:
                 return [row[0] for row in rows]
             return [tuple(row) for row in rows]
         objects = []
