@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.utils import timezone
@@ -15,17 +14,10 @@ from orders.models import (
     OrderItem,
     PaymentMethod,
 )
-from orders.selectors import OrderDetail, order_details
 
 
 def _money() -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
-
-
-# Formatters of `group_data`, as the declared fields format.
-_MONEY = _money()
-_MOMENT = serializers.DateTimeField(read_only=True)
-_DAY = serializers.DateField(read_only=True)
 
 
 # --- Input ----------------------------------------------------------------------------------
@@ -110,15 +102,11 @@ class OrderEventSerializer(serializers.ModelSerializer):
         )
     )
     def get_actor(self, event: OrderEvent) -> dict[str, str] | None:
-        return _event_actor(event)
-
-
-def _event_actor(event: OrderEvent) -> dict[str, str] | None:
-    actor = event.actor
-    if actor is None:
-        return None
-    name = actor.full_name or actor.email or actor.handle or ""
-    return {"id": str(actor.id), "name": name}
+        actor = event.actor
+        if actor is None:
+            return None
+        name = actor.full_name or actor.email or actor.handle or ""
+        return {"id": str(actor.id), "name": name}
 
 
 ORDER_FIELDS = [
@@ -141,11 +129,12 @@ ORDER_FIELDS = [
 
 
 class OrderSerializer(serializers.ModelSerializer):
-    """One shop's order as its customer sees it (inside the order group)."""
+    """One shop's order as its customer sees it (inside the order group). Reads the
+    `item_list` and `event_list` that `orders.selectors` prefetch."""
 
     shop = OrderShopSerializer(read_only=True)
-    items = OrderItemSerializer(many=True, read_only=True)
-    events = OrderEventSerializer(many=True, read_only=True)
+    items = OrderItemSerializer(many=True, read_only=True, source="item_list")
+    events = OrderEventSerializer(many=True, read_only=True, source="event_list")
     subtotal = _money()
     delivery_fee = _money()
     total = _money()
@@ -187,7 +176,9 @@ class ShopOrderSerializer(OrderSerializer):
 
 
 class OrderGroupSerializer(serializers.ModelSerializer):
-    orders = OrderSerializer(many=True, read_only=True)
+    """Reads the `order_list` that `orders.selectors` prefetch (or checkout attaches)."""
+
+    orders = OrderSerializer(many=True, read_only=True, source="order_list")
     subtotal = _money()
     delivery_fee = _money()
     total = _money()
@@ -215,84 +206,14 @@ class OrderGroupSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, group: OrderGroup) -> dict[str, Any]:
-        return group_data(group, order_details(group))
-
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_expires_at(self, group: OrderGroup) -> str | None:
-        return expires_at(group)
-
-
-def expires_at(group: OrderGroup) -> str | None:
-    """The payment deadline of an unpaid Paystack group; null otherwise."""
-    unpaid_paystack = (
-        group.payment_method == PaymentMethod.PAYSTACK
-        and group.payment_status == OrderGroup.PaymentStatus.UNPAID
-        and group.status != OrderGroup.Status.CANCELLED
-    )
-    if not unpaid_paystack or group.expires_at is None:
-        return None
-    return _MOMENT.to_representation(group.expires_at)
-
-
-def group_data(group: OrderGroup, orders: Iterable[OrderDetail]) -> dict[str, Any]:
-    """What `OrderGroupSerializer`'s fields declare, built directly: a ModelSerializer builds
-    its fields from the model again for every instance and walks them generically, most of the
-    cost of a checkout's answer. `tests/orders/test_serializers.py` checks that both give the
-    same. `orders` in display order (`orders.selectors.order_details`)."""
-    money = _MONEY.to_representation
-    moment = _MOMENT.to_representation
-    return {
-        "id": str(group.id),
-        "number": group.number,
-        "status": str(group.status),
-        "payment_method": str(group.payment_method),
-        "payment_status": str(group.payment_status),
-        "fulfillment_method": str(group.fulfillment_method),
-        "currency": group.currency,
-        "subtotal": money(group.subtotal),
-        "delivery_fee": money(group.delivery_fee),
-        "total": money(group.total),
-        "shipping_address": group.shipping_address,
-        "orders": [
-            {
-                "id": str(order.id),
-                "group_id": order.group_id,
-                "number": order.number,
-                "shop": {"id": str(order.shop.id), "name": order.shop.name},
-                "status": str(order.status),
-                "items": [
-                    {
-                        "id": str(item.id),
-                        "product_id": item.product_id,
-                        "product_name": item.product_name,
-                        "unit_price": money(item.unit_price),
-                        "quantity": item.quantity,
-                        "line_total": money(item.line_total),
-                    }
-                    for item in items
-                ],
-                "subtotal": money(order.subtotal),
-                "delivery_fee": money(order.delivery_fee),
-                "total": money(order.total),
-                "is_paid": bool(order.is_paid),
-                "cash_collected": bool(order.cash_collected),
-                "estimated_delivery_date": _DAY.to_representation(order.estimated_delivery_date),
-                "events": [
-                    {
-                        "status": str(event.status),
-                        "note": event.note,
-                        "actor": _event_actor(event),
-                        "created_at": moment(event.created_at),
-                    }
-                    for event in events
-                ],
-                "created_at": moment(order.created_at),
-                "updated_at": moment(order.updated_at),
-            }
-            for order, items, events in orders
-        ],
-        "expires_at": expires_at(group),
-        "created_at": moment(group.created_at),
-        "updated_at": moment(group.updated_at),
-    }
+        """The payment deadline of an unpaid Paystack group; null otherwise."""
+        unpaid_paystack = (
+            group.payment_method == PaymentMethod.PAYSTACK
+            and group.payment_status == OrderGroup.PaymentStatus.UNPAID
+            and group.status != OrderGroup.Status.CANCELLED
+        )
+        if not unpaid_paystack or group.expires_at is None:
+            return None
+        return serializers.DateTimeField().to_representation(group.expires_at)

@@ -23,7 +23,6 @@ from orders.serializers import (
     OrderGroupSerializer,
     OrderStatusChangeSerializer,
     ShopOrderSerializer,
-    group_data,
 )
 from shops.selectors import shop_membership
 
@@ -55,8 +54,8 @@ class CheckoutView(APIView):
     def post(self, request: Request) -> Response:
         serializer = CheckoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        placed = checkout_create(user=request.user, **serializer.validated_data)
-        return created(group_data(placed.group, placed.orders), "Order placed.")
+        group = checkout_create(user=request.user, **serializer.validated_data)
+        return created(OrderGroupSerializer(group).data, "Order placed.")
 
 
 class OrderGroupListView(ListAPIView):

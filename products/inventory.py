@@ -8,19 +8,16 @@ number of products: one locking SELECT, one bulk UPDATE, one bulk INSERT.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from core.db import Batch
 from core.errors import InsufficientStock, NotFound
 from products.cache import catalogue_changed
 from products.models import InventoryMovement, Product
@@ -72,7 +69,6 @@ def stock_apply(
     note: str = "",
     locked: Mapping[uuid.UUID, Product] | None = None,
     low_stock_thresholds: Mapping[uuid.UUID, int] | None = None,
-    batch: Batch | None = None,
 ) -> dict[uuid.UUID, Product]:
     """Apply signed stock deltas to several products atomically.
 
@@ -80,9 +76,7 @@ def stock_apply(
     changes. `order_ids` maps a product to the order a movement belongs to. Pass `locked` when the
     caller already holds the rows (from `lock_products`) to save the locking query, and
     `low_stock_thresholds` (shop id -> the shop's `low_stock_threshold`) when it has the shops
-    at hand, to save reading them. Pass `batch` to add the writes to the caller's `Batch`
-    instead of running them now: the products in hand then change, and the alerts and the cache
-    invalidation are scheduled, only once the batch ran. Returns the products by id.
+    at hand, to save reading them. Returns the products by id.
     """
     # No savepoint when called inside a caller's transaction (checkout, cancellation): two
     # round trips less, and an error here still rolls the whole caller back (nobody catches
@@ -109,7 +103,7 @@ def stock_apply(
         now = timezone.now()
         stock: dict[uuid.UUID, int] = {}
         movements: list[InventoryMovement] = []
-        writes = batch if batch is not None else Batch()
+        alerts: list[InventoryMovement] = []
         thresholds = (
             low_stock_thresholds
             if low_stock_thresholds is not None
@@ -133,23 +127,21 @@ def stock_apply(
             movements.append(movement)
             threshold = thresholds.get(product.shop_id)
             if threshold is not None and before > threshold >= after:
-                writes.after(functools.partial(_alert_on_commit, movement))
+                alerts.append(movement)
         if stock:
-            writes.update_by_id(Product, "stock", stock, updated_at=now)
-            writes.insert(movements)
-            writes.after(functools.partial(_set_stock, products, stock, now))
-            writes.after(catalogue_changed)  # stock and `in_stock` are public
-        if batch is None:
-            writes.execute()
+            # One UPDATE for all the products, whatever their number.
+            Product.objects.filter(id__in=stock).update(
+                stock=Case(*(When(id=pid, then=Value(value)) for pid, value in stock.items())),
+                updated_at=now,
+            )
+            InventoryMovement.objects.bulk_create(movements)
+            for pid, value in stock.items():
+                products[pid].stock = value
+                products[pid].updated_at = now
+            for movement in alerts:
+                _alert_on_commit(movement)
+            catalogue_changed()  # stock and `in_stock` are public
         return products
-
-
-def _set_stock(
-    products: Mapping[uuid.UUID, Product], stock: Mapping[uuid.UUID, int], now: datetime
-) -> None:
-    for pid, value in stock.items():
-        products[pid].stock = value
-        products[pid].updated_at = now
 
 
 def _alert_on_commit(movement: InventoryMovement) -> None:
