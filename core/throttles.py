@@ -22,12 +22,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
+
+from core.cache import RedisCache, redis_script
 
 
 def _digest(value: str) -> str:
@@ -80,8 +81,7 @@ class ScopedThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        client = backend._cache.get_client(write=True)
-        allowed, count, oldest = client.register_script(_SLIDING_WINDOW)(
+        allowed, count, oldest = redis_script(backend.redis, _SLIDING_WINDOW)(
             keys=[backend.make_key(f"{self.key}:window")],
             args=[repr(self.now), self.duration, self.num_requests, uuid.uuid4().hex],
         )
