@@ -89,6 +89,7 @@ def test_the_cache_api_behaves_as_django_s_redis_backend(settings):
         ours.delete_many(list(values))
         assert ours.get_many(list(values)) == {}
     finally:
+        ours.clear()
         ours.key_prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
 
 
