@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from carts.models import MAX_LINE_QUANTITY
 from carts.selectors import LineStatus
+from core.serializers import PlannedSerializer
 from products.models import ProductImage
 
 
@@ -33,12 +34,12 @@ class CartItemUpdateSerializer(serializers.Serializer):
 # --- Output ---------------------------------------------------------------------------------
 
 
-class CartShopRefSerializer(serializers.Serializer):
+class CartShopRefSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
 
 
-class CartProductSerializer(serializers.Serializer):
+class CartProductSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
     price = _money()
@@ -55,7 +56,7 @@ class CartProductSerializer(serializers.Serializer):
         return request.build_absolute_uri(url) if request is not None else url
 
 
-class CartLineSerializer(serializers.Serializer):
+class CartLineSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     product = CartProductSerializer(read_only=True)
     quantity = serializers.IntegerField(read_only=True)
@@ -65,14 +66,14 @@ class CartLineSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=LineStatus.choices, read_only=True)
 
 
-class CartShopSerializer(serializers.Serializer):
+class CartShopSerializer(PlannedSerializer):
     shop_id = serializers.UUIDField(read_only=True)
     shop_name = serializers.CharField(read_only=True)
     subtotal = _money()
     delivery_fee = _money()
 
 
-class CartSerializer(serializers.Serializer):
+class CartSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     items = CartLineSerializer(many=True, read_only=True)
     shops = CartShopSerializer(many=True, read_only=True)

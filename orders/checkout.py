@@ -110,9 +110,10 @@ def checkout_create(
     """
     shipping_address = None
     if fulfillment_method == FulfillmentMethod.DELIVERY:
-        found = Address.objects.filter(user=user, id=shipping_address_id).first()
-        if found is None:
-            raise NotFound("Address not found.")
+        try:
+            found = Address.objects.get(user=user, id=shipping_address_id)
+        except Address.DoesNotExist:
+            raise NotFound("Address not found.") from None
         shipping_address = address_snapshot(found)
 
     with nullcontext() if connection.in_atomic_block else transaction.atomic():

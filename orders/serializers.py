@@ -6,12 +6,12 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from core.serializers import PlannedSerializer
 from orders.models import (
     FulfillmentMethod,
     Order,
     OrderEvent,
     OrderGroup,
-    OrderItem,
     PaymentMethod,
 )
 
@@ -71,28 +71,25 @@ class OrderStatusChangeSerializer(serializers.Serializer):
 # --- Output ---------------------------------------------------------------------------------
 
 
-class OrderShopSerializer(serializers.Serializer):
+class OrderShopSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
 
 
-class OrderItemSerializer(serializers.ModelSerializer):
+class OrderItemSerializer(PlannedSerializer):
+    id = serializers.UUIDField(read_only=True)
+    product_id = serializers.UUIDField(read_only=True)
+    product_name = serializers.CharField(read_only=True)
     unit_price = _money()
+    quantity = serializers.IntegerField(read_only=True)
     line_total = _money()
 
-    class Meta:
-        model = OrderItem
-        fields = ["id", "product_id", "product_name", "unit_price", "quantity", "line_total"]
-        read_only_fields = fields
 
-
-class OrderEventSerializer(serializers.ModelSerializer):
+class OrderEventSerializer(PlannedSerializer):
+    status = serializers.ChoiceField(choices=Order.Status.choices, read_only=True)
+    note = serializers.CharField(read_only=True)
     actor = serializers.SerializerMethodField()
-
-    class Meta:
-        model = OrderEvent
-        fields = ["status", "note", "actor", "created_at"]
-        read_only_fields = fields
+    created_at = serializers.DateTimeField(read_only=True)
 
     @extend_schema_field(
         inline_serializer(
@@ -109,40 +106,26 @@ class OrderEventSerializer(serializers.ModelSerializer):
         return {"id": str(actor.id), "name": name}
 
 
-ORDER_FIELDS = [
-    "id",
-    "group_id",
-    "number",
-    "shop",
-    "status",
-    "items",
-    "subtotal",
-    "delivery_fee",
-    "total",
-    "is_paid",
-    "cash_collected",
-    "estimated_delivery_date",
-    "events",
-    "created_at",
-    "updated_at",
-]
+class OrderSerializer(PlannedSerializer):
+    """One shop's order as its customer sees it (inside the order group)."""
 
+    # Reads the `item_list` and `event_list` that `orders.selectors` prefetch.
 
-class OrderSerializer(serializers.ModelSerializer):
-    """One shop's order as its customer sees it (inside the order group). Reads the
-    `item_list` and `event_list` that `orders.selectors` prefetch."""
-
+    id = serializers.UUIDField(read_only=True)
+    group_id = serializers.UUIDField(read_only=True)
+    number = serializers.CharField(read_only=True)
     shop = OrderShopSerializer(read_only=True)
+    status = serializers.ChoiceField(choices=Order.Status.choices, read_only=True)
     items = OrderItemSerializer(many=True, read_only=True, source="item_list")
-    events = OrderEventSerializer(many=True, read_only=True, source="event_list")
     subtotal = _money()
     delivery_fee = _money()
     total = _money()
-
-    class Meta:
-        model = Order
-        fields = ORDER_FIELDS
-        read_only_fields = fields
+    is_paid = serializers.BooleanField(read_only=True)
+    cash_collected = serializers.BooleanField(read_only=True)
+    estimated_delivery_date = serializers.DateField(read_only=True, allow_null=True)
+    events = OrderEventSerializer(many=True, read_only=True, source="event_list")
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
 
 class ShopOrderSerializer(OrderSerializer):
@@ -154,17 +137,6 @@ class ShopOrderSerializer(OrderSerializer):
     fulfillment_method = serializers.CharField(source="group.fulfillment_method", read_only=True)
     group_number = serializers.CharField(source="group.number", read_only=True)
 
-    class Meta(OrderSerializer.Meta):
-        fields = [
-            *ORDER_FIELDS,
-            "customer",
-            "shipping_address",
-            "payment_method",
-            "fulfillment_method",
-            "group_number",
-        ]
-        read_only_fields = fields
-
     @extend_schema_field(
         inline_serializer(
             "OrderCustomer",
@@ -175,36 +147,25 @@ class ShopOrderSerializer(OrderSerializer):
         return {"name": order.group.customer_name, "email": order.group.customer_email}
 
 
-class OrderGroupSerializer(serializers.ModelSerializer):
-    """Reads the `order_list` that `orders.selectors` prefetch (or checkout attaches)."""
-
-    orders = OrderSerializer(many=True, read_only=True, source="order_list")
+# Reads the `order_list` that `orders.selectors` prefetch (or checkout attaches).
+class OrderGroupSerializer(PlannedSerializer):
+    id = serializers.UUIDField(read_only=True)
+    number = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=OrderGroup.Status.choices, read_only=True)
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, read_only=True)
+    payment_status = serializers.ChoiceField(
+        choices=OrderGroup.PaymentStatus.choices, read_only=True
+    )
+    fulfillment_method = serializers.ChoiceField(choices=FulfillmentMethod.choices, read_only=True)
+    currency = serializers.CharField(read_only=True)
     subtotal = _money()
     delivery_fee = _money()
     total = _money()
     shipping_address = serializers.JSONField(read_only=True, allow_null=True)
+    orders = OrderSerializer(many=True, read_only=True, source="order_list")
     expires_at = serializers.SerializerMethodField()
-
-    class Meta:
-        model = OrderGroup
-        fields = [
-            "id",
-            "number",
-            "status",
-            "payment_method",
-            "payment_status",
-            "fulfillment_method",
-            "currency",
-            "subtotal",
-            "delivery_fee",
-            "total",
-            "shipping_address",
-            "orders",
-            "expires_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_expires_at(self, group: OrderGroup) -> str | None:

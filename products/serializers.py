@@ -7,6 +7,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import PlannedSerializer
 from products.inventory import MAX_STOCK
 from products.models import Category, InventoryMovement, Product, ProductImage
 from shops.serializers import ShopRefSerializer
@@ -54,7 +55,7 @@ class CategoryUpdateSerializer(serializers.Serializer):
         return value.lower()
 
 
-class CategoryRefSerializer(serializers.Serializer):
+class CategoryRefSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
     slug = serializers.CharField(read_only=True)
@@ -63,10 +64,9 @@ class CategoryRefSerializer(serializers.Serializer):
 # --- Products --------------------------------------------------------------------------------
 
 
-class ProductImageSerializer(serializers.Serializer):
-    """A `ProductImage`, or the `ImageRef` of `products.selectors.attach_catalogue_relations`
-    (`image` is then the file's name: a file field's `str()` is its name too)."""
-
+# A `ProductImage`, or the `ImageRef` of `products.selectors.attach_catalogue_relations` (`image`
+# is then the file's name: a file field's `str()` is its name too).
+class ProductImageSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     url = serializers.SerializerMethodField()
     position = serializers.IntegerField(read_only=True)
@@ -84,7 +84,7 @@ class ProductImageSerializer(serializers.Serializer):
 _IMAGE_STORAGE = ProductImage._meta.get_field("image").storage
 
 
-class ProductSerializer(serializers.Serializer):
+class ProductSerializer(PlannedSerializer):
     """Reads the relations `products.selectors.attach_catalogue_relations` sets (`image_list`,
     `category_list`) and the product's `shop` (`select_related`)."""
 

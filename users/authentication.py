@@ -22,9 +22,10 @@ class AccountJWTAuthentication(JWTAuthentication):
         user_id = token_user_id(validated_token)
         if user_id is None or access_token_is_denied(validated_token):
             raise InvalidToken()
-        user = User.objects.select_related("shop").filter(id=user_id).first()
-        if user is None:
-            raise InvalidToken()
+        try:
+            user = User.objects.select_related("shop").get(id=user_id)
+        except User.DoesNotExist:
+            raise InvalidToken() from None
         if not token_matches_user(validated_token, user):
             raise InvalidToken()
         return user

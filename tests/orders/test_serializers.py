@@ -104,7 +104,7 @@ def test_unpaid_paystack_delivery_group_with_every_kind_of_line():
     ]
     first = data["orders"][0]
     assert list(first) == ORDER_KEYS
-    assert first["group_id"] == group.id and first["shop"] == {
+    assert first["group_id"] == str(group.id) and first["shop"] == {
         "id": str(first["shop"]["id"]),
         "name": first["shop"]["name"],
     }
