@@ -5,7 +5,8 @@ every product row of the cart in primary-key order, and availability is checked 
 rows only. The number of queries does not depend on the number of lines or shops: the address
 is read, the cart locked, its lines read with their products locked and their shops (one
 statement on PostgreSQL, two elsewhere), then one multi-row INSERT a table, one UPDATE of the
-stock and one DELETE of the cart's lines.
+stock and one DELETE of the cart's lines, sent together (`core.db.WriteBatch`: one round trip on
+PostgreSQL).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from carts.models import Cart, CartItem
+from core.db import WriteBatch
 from core.errors import CartEmpty, Conflict, InsufficientStock, NotFound, ProductUnavailable
 from orders.emails import queue_checkout_emails
 from orders.models import (
@@ -102,7 +104,8 @@ def checkout_create(
     docstring for the rules.
 
     The group number is random; in the rare case it is taken, the unique index refuses the
-    group's row, which is inserted first in a savepoint of its own, and it is drawn again.
+    group's row, the first of the writes, which are undone together (`WriteBatch.execute(
+    savepoint=True)`) and written again with a new number.
 
     Inside the caller's transaction when there is one (the `Idempotency-Key` path stores the
     answer in it): everything that can refuse the checkout is checked before anything is
@@ -129,15 +132,14 @@ def checkout_create(
                 payment_method=payment_method,
                 shipping_address=shipping_address,
             )
+            writes = _writes(placed, user=user, lines=lines, products=products, cart_id=cart_id)
             try:
-                with transaction.atomic():
-                    OrderGroup.objects.bulk_create([placed.group])
+                writes.execute(savepoint=True)
                 break
             except IntegrityError:
                 number_taken = OrderGroup.objects.filter(number=placed.group.number).exists()
                 if attempt == _NUMBER_ATTEMPTS - 1 or not number_taken:
                     raise
-        _write(placed, user=user, lines=lines, products=products, cart_id=cart_id)
         queue_checkout_emails(group=placed.group, orders=placed.orders, items=placed.items_of)
     order_group_attach(
         placed.group, orders=placed.orders, items=placed.items_of, events=placed.events_of
@@ -294,23 +296,22 @@ def _place(
     return _Placement(group, orders, items_of, events_of, shops, order_of_product)
 
 
-def _write(
+def _writes(
     placed: _Placement,
     *,
     user: User,
     lines: list[tuple[uuid.UUID, int]],
     products: dict[uuid.UUID, Product],
     cart_id: uuid.UUID,
-) -> None:
-    """Write the orders, items and events after their group, take the stock (with its ledger)
-    and empty the cart: one statement each, whatever the number of lines."""
-    Order.objects.bulk_create(placed.orders)
-    OrderItem.objects.bulk_create(
-        [item for order in placed.orders for item in placed.items_of[order.id]]
-    )
-    OrderEvent.objects.bulk_create(
-        [event for order in placed.orders for event in placed.events_of[order.id]]
-    )
+) -> WriteBatch:
+    """The group first (a number already taken stops the batch at once), then its orders,
+    items and events, the stock with its ledger and the emptied cart: one statement each,
+    whatever the number of lines, sent as one round trip on PostgreSQL."""
+    writes = WriteBatch()
+    writes.insert([placed.group])
+    writes.insert(placed.orders)
+    writes.insert([item for order in placed.orders for item in placed.items_of[order.id]])
+    writes.insert([event for order in placed.orders for event in placed.events_of[order.id]])
     stock_apply(
         changes=[StockChange(product_id, -quantity) for product_id, quantity in lines],
         reason=InventoryMovement.Reason.CHECKOUT,
@@ -319,5 +320,7 @@ def _write(
         note=placed.group.number,
         locked=products,
         low_stock_thresholds={shop.id: shop.low_stock_threshold for shop in placed.shops.values()},
+        batch=writes,
     )
-    CartItem.objects.filter(cart=cart_id).delete()
+    writes.delete_where(CartItem, cart=cart_id)
+    return writes

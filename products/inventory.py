@@ -8,16 +8,19 @@ number of products: one locking SELECT, one bulk UPDATE, one bulk INSERT.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Sum, Value, When
+from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from core.db import WriteBatch
 from core.errors import InsufficientStock, NotFound
 from products.cache import catalogue_changed
 from products.models import InventoryMovement, Product
@@ -69,6 +72,7 @@ def stock_apply(
     note: str = "",
     locked: Mapping[uuid.UUID, Product] | None = None,
     low_stock_thresholds: Mapping[uuid.UUID, int] | None = None,
+    batch: WriteBatch | None = None,
 ) -> dict[uuid.UUID, Product]:
     """Apply signed stock deltas to several products atomically.
 
@@ -76,7 +80,9 @@ def stock_apply(
     changes. `order_ids` maps a product to the order a movement belongs to. Pass `locked` when the
     caller already holds the rows (from `lock_products`) to save the locking query, and
     `low_stock_thresholds` (shop id -> the shop's `low_stock_threshold`) when it has the shops
-    at hand, to save reading them. Returns the products by id.
+    at hand, to save reading them. Pass `batch` to add the writes to the caller's `WriteBatch`
+    instead of running them now: the products in hand then change, and the alerts and the cache
+    invalidation are scheduled, only once the batch ran. Returns the products by id.
     """
     # No savepoint when called inside a caller's transaction (checkout, cancellation): two
     # round trips less, and an error here still rolls the whole caller back (nobody catches
@@ -129,19 +135,29 @@ def stock_apply(
             if threshold is not None and before > threshold >= after:
                 alerts.append(movement)
         if stock:
-            # One UPDATE for all the products, whatever their number.
-            Product.objects.filter(id__in=stock).update(
-                stock=Case(*(When(id=pid, then=Value(value)) for pid, value in stock.items())),
-                updated_at=now,
-            )
-            InventoryMovement.objects.bulk_create(movements)
-            for pid, value in stock.items():
-                products[pid].stock = value
-                products[pid].updated_at = now
-            for movement in alerts:
-                _alert_on_commit(movement)
-            catalogue_changed()  # stock and `in_stock` are public
+            writes = batch if batch is not None else WriteBatch()
+            writes.update_by_id(Product, "stock", stock, updated_at=now)
+            writes.insert(movements)
+            writes.after(functools.partial(_applied, products, stock, now, alerts))
+            if batch is None:
+                writes.execute()
         return products
+
+
+def _applied(
+    products: Mapping[uuid.UUID, Product],
+    stock: Mapping[uuid.UUID, int],
+    now: datetime,
+    alerts: Sequence[InventoryMovement],
+) -> None:
+    """Once the writes ran: the products in hand show their new stock, the low-stock alerts
+    and the catalogue's invalidation wait for the commit."""
+    for pid, value in stock.items():
+        products[pid].stock = value
+        products[pid].updated_at = now
+    for movement in alerts:
+        _alert_on_commit(movement)
+    catalogue_changed()  # stock and `in_stock` are public
 
 
 def _alert_on_commit(movement: InventoryMovement) -> None:
