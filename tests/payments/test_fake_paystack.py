@@ -150,7 +150,7 @@ def test_management_command_serves(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings_test"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings.test"}
     process = subprocess.Popen(
         [sys.executable, "manage.py", "fake_paystack", "--port", str(port), "--secret", "sk_cmd"],
         cwd=root,
