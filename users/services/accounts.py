@@ -11,11 +11,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from carts.models import Cart
 from core.emails import queue_email
-from core.errors import Conflict, InvalidToken
+from core.errors import Conflict, InvalidInput, InvalidToken
 from products.cache import catalogue_changed
 from shops.models import Shop
 from users.models import Address, User
@@ -40,7 +39,7 @@ def _validate_new_password(password: str, user: User, field: str) -> None:
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationError({field: list(exc.messages)}) from exc
+        raise InvalidInput({field: list(exc.messages)}) from exc
 
 
 def _lock(user: User) -> User:
@@ -163,7 +162,7 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     """Change the password; every earlier token is revoked, a fresh pair is returned."""
     locked = _lock(user)
     if not locked.check_password(current_password):
-        raise ValidationError({"current_password": ["The current password is not correct."]})
+        raise InvalidInput({"current_password": ["The current password is not correct."]})
     _validate_new_password(new_password, locked, "new_password")
     user_password_set(user=locked, password=new_password)
     return tokens_for_user(user=locked)
@@ -209,7 +208,7 @@ def user_delete(*, user: User, password: str) -> None:
     """
     locked = _lock(user)
     if not locked.check_password(password):
-        raise ValidationError({"password": ["The password is not correct."]})
+        raise InvalidInput({"password": ["The password is not correct."]})
 
     Address.objects.filter(user=locked).delete()
     Cart.objects.filter(user=locked).delete()
