@@ -131,7 +131,7 @@ def _validate_password(password: str, user: User, field: str) -> None:
         raise InvalidInput({field: list(exc.messages)}) from exc
 
 
-def _handle_taken(shop: Shop, handle: str, *, exclude_id: Any = None) -> bool:
+def _handle_taken(shop: Shop | None, handle: str, *, exclude_id: Any = None) -> bool:
     staff = User.objects.filter(shop=shop, handle__iexact=handle)
     if exclude_id is not None:
         staff = staff.exclude(id=exclude_id)

@@ -367,7 +367,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Logging: JSON lines on stdout with the request id --------------------------------------
 LOG_LEVEL = config("LOG_LEVEL", default="INFO")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "core.logging.RequestIDFilter"}},

@@ -78,6 +78,7 @@ def user_register(
 
 
 def email_verification_send(*, user: User) -> None:
+    assert user.email is not None  # staff accounts have no e-mail and never verify one
     token = signed_token_make(purpose=EMAIL_VERIFICATION, user=user)
     queue_email(
         to=user.email,
@@ -104,7 +105,7 @@ def email_verification_resend(*, email: str) -> None:
 def email_verify(*, token: str) -> User:
     signed = signed_token_read(purpose=EMAIL_VERIFICATION, token=token)
     user = User.objects.filter(id=signed.account_id, is_active=True).first() if signed else None
-    if user is None or not signed.fits(user, purpose=EMAIL_VERIFICATION):
+    if user is None or signed is None or not signed.fits(user, purpose=EMAIL_VERIFICATION):
         raise InvalidToken()
     if not user.is_email_verified:
         User.objects.filter(pk=user.pk).update(is_email_verified=True)
@@ -115,12 +116,13 @@ def email_verify(*, token: str) -> User:
 # --- Passwords -----------------------------------------------------------------------------------
 def password_forgot(*, email: str) -> None:
     """Mail a reset link if an active account has this e-mail; silent otherwise."""
-    user = User.objects.filter(email=normalise_email(email), is_active=True).first()
+    address = normalise_email(email)
+    user = User.objects.filter(email=address, is_active=True).first()
     if user is None:
         return
     token = signed_token_make(purpose=PASSWORD_RESET, user=user)
     queue_email(
-        to=user.email,
+        to=address,
         subject="Reset your password",
         template="password_reset",
         context={
@@ -146,7 +148,7 @@ def password_reset(*, token: str, new_password: str) -> User:
         else None
     )
     # Checked under the row lock: of two concurrent uses of one token, only one gets here.
-    if user is None or not signed.fits(user, purpose=PASSWORD_RESET):
+    if user is None or signed is None or not signed.fits(user, purpose=PASSWORD_RESET):
         raise InvalidToken()
     _validate_new_password(new_password, user, "new_password")
     user.set_password(new_password)
