@@ -34,6 +34,13 @@ PAYMENT_STATUS_RANK = {
 }
 
 
+def payment_status_forward(current: str, proposed: str) -> str:
+    """The group's payment status after `proposed` is offered: it never moves back (`unpaid`,
+    `paid`, `partially_refunded`, `refunded`), because orders and payments each see only part
+    of the story and a later stage recorded by one must not be undone by the other."""
+    return max(proposed, current, key=lambda status: PAYMENT_STATUS_RANK.get(status, 0))
+
+
 @dataclass(frozen=True)
 class MoveContext:
     """What the guards look at: the order's group terms and what the request brings along."""
