@@ -14,11 +14,10 @@ Lock order: the webhook event row, then the group row (then its orders and produ
 ``orders.services``), then payment and refund rows.
 """
 
+from payments.decisions import ABANDON_AFTER, REFUND_MAX_ATTEMPTS
 from payments.services.common import (
-    ABANDON_AFTER,
     RECONCILE_REFUNDS_AFTER,
     REFERENCE_PATTERN,
-    REFUND_MAX_ATTEMPTS,
     REVERIFY_AFTER,
     to_kobo,
 )
@@ -40,7 +39,6 @@ from payments.services.verification import (
     payment_apply_verification,
     payment_verify,
     verification_fetch,
-    verification_outcome,
 )
 
 __all__ = [
@@ -64,5 +62,4 @@ __all__ = [
     "split_compute",
     "to_kobo",
     "verification_fetch",
-    "verification_outcome",
 ]
