@@ -26,7 +26,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.CANCELLED: (),
 }
 FINAL = frozenset({Status.COMPLETED, Status.CANCELLED})
-PAYMENT_STATUS_RANK = {
+PAYMENT_STATUS_RANK: dict[str, int] = {
     PaymentStatus.UNPAID: 0,
     PaymentStatus.PAID: 1,
     PaymentStatus.PARTIALLY_REFUNDED: 2,

@@ -325,8 +325,8 @@ def refund_event_match(
                 return refund, True
     still_open = [r for r in refunds if r.status != RefundStatus.PROCESSED]
     same_amount = [r for r in still_open if r.amount == event.amount]
-    chosen = (same_amount or still_open or [None])[0]
-    return (chosen, False) if chosen is not None else None
+    candidates = same_amount or still_open
+    return (candidates[0], False) if candidates else None
 
 
 def refund_event_decide(
@@ -403,7 +403,8 @@ def reconcile_pick(
         and str(item.get("amount")) == str(amount)
     ]
     processed = [item for item in candidates if _status_of(item) == "processed"]
-    return (processed or candidates or [None])[0]
+    preferred = processed or candidates
+    return preferred[0] if preferred else None
 
 
 def group_payment_status_after_refunds(

@@ -1,5 +1,8 @@
 """Writes for payments: initialisation, verification, refunds, and the periodic sweeps.
 
+The money decisions themselves (what an answer or event means, what to refund) are pure
+functions in `payments.decisions`; the services load, lock, apply them and queue side effects.
+
 Rules that keep money safe:
 - every attempt is stored (with its own reference and the amount we expect) before Paystack is
   called, and Paystack is never called while an order, group or stock row is locked;

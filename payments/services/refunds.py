@@ -333,12 +333,9 @@ def _refund_settle_processed(refund: Refund, *, provider_id: str) -> bool:
     with transaction.atomic():
         group = order_group_lock(group_id=refund.payment.group_id)
         current = Refund.objects.select_for_update().filter(pk=refund.pk).first()
-        unchanged = (
-            current is not None
-            and current.status == Refund.Status.PROCESSING
-            and current.attempts == refund.attempts
-        )
-        if not unchanged:
+        if current is None or not (
+            current.status == Refund.Status.PROCESSING and current.attempts == refund.attempts
+        ):
             return False
         _refund_mark_processed(current, group=group, provider_id=provider_id)
     return True
