@@ -43,6 +43,7 @@ from rest_framework.response import Response
 from core.errors import IdempotencyKeyReused, RequestInProgress
 from core.models import IdempotencyKey
 from core.renderers import EnvelopeRenderer
+from core.responses import EnvelopeResponse
 
 HEADER = "Idempotency-Key"
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
@@ -125,7 +126,7 @@ def _claim(*, user: Any, key: str, scope: str, request_hash: str) -> Idempotency
         body = existing.response_body
         if isinstance(body, str):  # stored as JSON text (see _enveloped_body)
             body = json.loads(body)
-        replay = Response(body, status=existing.response_status)
+        replay = EnvelopeResponse(body, status=existing.response_status)
         replay.enveloped = True
         replay["Idempotent-Replayed"] = "true"
         return replay
