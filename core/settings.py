@@ -173,7 +173,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Anonymous catalogue answers are cached this many seconds (products.cache); 0 turns it off.
+# Anonymous catalogue answers are cached this many seconds (core.catalogue_cache); 0 turns it off.
 # Only with Redis: a per-process memory cache would not see other processes' invalidations.
 CATALOGUE_CACHE_TIMEOUT = config(
     "CATALOGUE_CACHE_TIMEOUT", default=300 if REDIS_URL else 0, cast=int

@@ -2,7 +2,7 @@
 
 Stock is changed only through `products.inventory` (the API's inventory endpoint), so that the
 movement ledger always adds up; image uploads go through the API, which validates them. Every
-change made here invalidates the public catalogue's cache (`products.cache`).
+change made here invalidates the public catalogue's cache (`core.catalogue_cache`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from products.cache import catalogue_changed
+from core.catalogue_cache import catalogue_changed
 from products.models import Category, InventoryMovement, Product, ProductImage
 
 

@@ -20,9 +20,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from core.catalogue_cache import catalogue_changed
 from core.db import Batch
 from core.errors import InsufficientStock, NotFound
-from products.cache import catalogue_changed
 from products.models import InventoryMovement, Product
 from shops.models import Shop
 from users.models import User

@@ -12,10 +12,10 @@ from django.db.models import Max, ProtectedError
 from django.utils.text import slugify
 from rest_framework.exceptions import ValidationError
 
+from core.catalogue_cache import catalogue_changed
 from core.errors import Conflict, NotFound
+from core.images import image_delete, image_process, image_store
 from orders.models import OrderItem
-from products.cache import catalogue_changed
-from products.images import image_delete, image_process, image_store
 from products.inventory import MAX_STOCK, StockChange, lock_products, stock_apply
 from products.models import Category, InventoryMovement, Product, ProductImage
 from products.selectors import category_ancestor_ids

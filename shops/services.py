@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
+from core.catalogue_cache import catalogue_changed
 from core.errors import Conflict
-from products.cache import catalogue_changed
-from products.images import image_delete, image_process, image_store
+from core.images import image_delete, image_process, image_store
 from shops.models import Shop, generate_shop_code
 from users.models import User
 from users.services import user_deactivate, user_password_set, user_tokens_revoke

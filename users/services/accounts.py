@@ -14,9 +14,9 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from carts.models import Cart
+from core.catalogue_cache import catalogue_changed
 from core.emails import queue_email
 from core.errors import Conflict, InvalidToken
-from products.cache import catalogue_changed
 from shops.models import Shop
 from users.models import Address, User
 from users.tokens import (
