@@ -1,4 +1,4 @@
-"""Shared pieces of the payment services: statuses, limits, kobo, and the orders hook."""
+"""Shared pieces of the payment services: statuses, limits and kobo."""
 
 from __future__ import annotations
 
@@ -25,14 +25,6 @@ REVERIFY_AFTER = timedelta(minutes=5)
 RECONCILE_REFUNDS_AFTER = timedelta(minutes=30)
 # After this, Paystack has given up on an unpaid transaction: so do we.
 ABANDON_AFTER = timedelta(hours=48)
-
-
-def orders_hooks():
-    """`orders.services` (group lock, payability, mark paid, expire), imported when first
-    needed: it imports this package itself (`refund_request`)."""
-    from orders import services
-
-    return services
 
 
 def to_kobo(amount: Decimal) -> int:

@@ -18,6 +18,7 @@ from core.errors import (
     PaymentProviderTimeout,
 )
 from orders.models import Order, OrderGroup
+from orders.services import order_group_lock
 from orders.state import PAYMENT_STATUS_RANK
 from payments.models import Payment, Refund
 from payments.paystack import PaystackClient, ProviderTimeout, get_client
@@ -26,7 +27,6 @@ from payments.services.common import (
     REFUND_MAX_ATTEMPTS,
     GroupPaymentStatus,
     PaymentStatus,
-    orders_hooks,
     to_kobo,
 )
 
@@ -188,7 +188,7 @@ def refund_apply_event(*, event: str, data: dict[str, Any]) -> Refund | None:
     provider_id = str(data.get("id") or "")
 
     with transaction.atomic():
-        group = orders_hooks().order_group_lock(group_id=payment.group_id)
+        group = order_group_lock(group_id=payment.group_id)
         refunds = list(
             Refund.objects.select_for_update().filter(payment=payment).order_by("created_at", "id")
         )
@@ -362,7 +362,7 @@ def _refund_settle_processed(refund: Refund, *, provider_id: str) -> bool:
     """Mark `refund` processed (Paystack confirmed it) unless it changed since it was read
     (settled by a webhook, or failed and claimed again). True when it was settled here."""
     with transaction.atomic():
-        group = orders_hooks().order_group_lock(group_id=refund.payment.group_id)
+        group = order_group_lock(group_id=refund.payment.group_id)
         current = Refund.objects.select_for_update().filter(pk=refund.pk).first()
         unchanged = (
             current is not None

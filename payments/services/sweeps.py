@@ -13,13 +13,13 @@ from core.errors import (
     PaymentProviderTimeout,
 )
 from orders.models import OrderGroup, PaymentMethod
+from orders.services import order_group_expire
 from payments.models import Payment
 from payments.services.common import (
     ABANDON_AFTER,
     REVERIFY_AFTER,
     GroupPaymentStatus,
     PaymentStatus,
-    orders_hooks,
 )
 from payments.services.verification import payment_verify
 
@@ -58,7 +58,6 @@ def order_groups_expire_due(*, now: datetime | None = None, limit: int = 200) ->
     the group first or is refunded. Returns how many groups expired.
     """
     now = now or timezone.now()
-    hooks = orders_hooks()
     group_ids = list(
         OrderGroup.objects.filter(
             payment_method=PaymentMethod.PAYSTACK,
@@ -81,7 +80,7 @@ def order_groups_expire_due(*, now: datetime | None = None, limit: int = 200) ->
                     provider_up = False
                     break
         try:
-            if hooks.order_group_expire(group_id=group_id, now=now):
+            if order_group_expire(group_id=group_id, now=now):
                 expired += 1
         except Exception:
             logger.exception("Could not expire order group %s", group_id)

@@ -14,13 +14,19 @@ from django.utils.dateparse import parse_datetime
 
 from core.emails import queue_email
 from orders.models import OrderGroup
+from orders.selectors import order_group_amount_due
+from orders.services import (
+    order_group_awaiting_payment,
+    order_group_is_payable,
+    order_group_lock,
+    order_group_mark_paid,
+)
 from payments.models import Payment
 from payments.paystack import ProviderRejected, get_client
 from payments.services.common import (
     ABANDON_AFTER,
     GroupPaymentStatus,
     PaymentStatus,
-    orders_hooks,
     to_kobo,
 )
 from payments.services.refunds import refund_create
@@ -61,11 +67,10 @@ def _paid_at(data: dict[str, Any], default: datetime) -> datetime:
 
 def _group_takes_payment(group: OrderGroup, *, paid_at: datetime) -> bool:
     """Payable now, or still open and paid before its deadline (the webhook was only late)."""
-    hooks = orders_hooks()
-    if hooks.order_group_is_payable(group):
+    if order_group_is_payable(group):
         return True
     return (
-        hooks.order_group_awaiting_payment(group)
+        order_group_awaiting_payment(group)
         and group.expires_at is not None
         and paid_at <= group.expires_at
     )
@@ -78,12 +83,9 @@ def payment_apply_verification(*, payment_id: uuid.UUID, data: dict[str, Any]) -
     is payable, or still open and the charge was made before its deadline (a late webhook);
     otherwise (paid by another attempt, cancelled, expired) the money is refunded.
     """
-    hooks = orders_hooks()
-    from orders.selectors import order_group_amount_due
-
     with transaction.atomic():
         group_id = Payment.objects.values_list("group_id", flat=True).get(pk=payment_id)
-        group = hooks.order_group_lock(group_id=group_id)
+        group = order_group_lock(group_id=group_id)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         now = timezone.now()
         payment.verified_at = now
@@ -99,7 +101,7 @@ def payment_apply_verification(*, payment_id: uuid.UUID, data: dict[str, Any]) -
             payment.save()
             if _group_takes_payment(group, paid_at=payment.paid_at):
                 due = to_kobo(order_group_amount_due(group))
-                hooks.order_group_mark_paid(group=group, paid_at=payment.paid_at)
+                order_group_mark_paid(group=group, paid_at=payment.paid_at)
                 if payment.amount > due:
                     # A shop cancelled its (unpaid) order after this attempt was started.
                     refund_create(
@@ -137,7 +139,7 @@ def payment_apply_verification(*, payment_id: uuid.UUID, data: dict[str, Any]) -
             # Paystack calls a transaction "abandoned" until it is paid: give up only when the
             # group can no longer be paid or the attempt is old.
             young = payment.created_at > now - ABANDON_AFTER
-            if young and hooks.order_group_is_payable(group):
+            if young and order_group_is_payable(group):
                 outcome = PaymentStatus.PENDING
         payment.status = outcome
         if outcome != PaymentStatus.PENDING:
