@@ -14,13 +14,9 @@ from core.errors import (
 )
 from orders.models import OrderGroup, PaymentMethod
 from orders.services import order_group_expire
+from payments import decisions
 from payments.models import Payment
-from payments.services.common import (
-    ABANDON_AFTER,
-    REVERIFY_AFTER,
-    GroupPaymentStatus,
-    PaymentStatus,
-)
+from payments.services.common import REVERIFY_AFTER, GroupPaymentStatus, PaymentStatus
 from payments.services.verification import payment_verify
 
 logger = logging.getLogger(__name__)
@@ -32,9 +28,9 @@ def payments_reverify_pending(
     """Ask Paystack about attempts pending for more than `older_than`; returns how many were
     checked. Stops early when Paystack fails (the next run tries again)."""
     now = now or timezone.now()
-    Payment.objects.filter(status=PaymentStatus.PENDING, created_at__lt=now - ABANDON_AFTER).update(
-        status=PaymentStatus.ABANDONED, updated_at=now
-    )
+    Payment.objects.filter(
+        status=PaymentStatus.PENDING, created_at__lt=decisions.abandon_cutoff(now=now)
+    ).update(status=PaymentStatus.ABANDONED, updated_at=now)
     pending = Payment.objects.filter(
         status=PaymentStatus.PENDING, created_at__lt=now - older_than
     ).order_by(F("verified_at").asc(nulls_first=True), "created_at")[:limit]

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
-from payments.fake_paystack import FakePaystack
+from devtools.fake_paystack import FakePaystack
 from payments.models import Payment
 from products.models import ProductImage
 from tests import factories
