@@ -43,6 +43,7 @@ from core.db import insert_committed, update_row
 from core.errors import IdempotencyKeyReused, RequestInProgress
 from core.models import IdempotencyKey
 from core.renderers import EnvelopeRenderer
+from core.responses import EnvelopeResponse
 
 HEADER = "Idempotency-Key"
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
@@ -122,7 +123,7 @@ def _claim(*, user: Any, key: str, scope: str, request_hash: str) -> Idempotency
         body = existing.response_body
         if isinstance(body, str):  # stored as JSON text (see _enveloped_body)
             body = json.loads(body)
-        replay = Response(body, status=existing.response_status)
+        replay = EnvelopeResponse(body, status=existing.response_status)
         replay.enveloped = True
         replay["Idempotent-Replayed"] = "true"
         return replay

@@ -14,9 +14,8 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
-from core.errors import InvalidTransition, NotFound
+from core.errors import InvalidInput, InvalidTransition, NotFound
 from orders import state
 from orders.emails import (
     queue_cancelled_email,
@@ -218,11 +217,11 @@ def order_status_change(
         order = next(o for o in orders if o.id == order_id)
         is_cash = group.payment_method == PaymentMethod.CASH
         if cash_collected is not None and not is_cash:
-            raise ValidationError({"cash_collected": ["Only cash orders collect cash."]})
+            raise InvalidInput({"cash_collected": ["Only cash orders collect cash."]})
         if cash_collected and status == Status.CANCELLED:
-            raise ValidationError({"cash_collected": ["A cancelled order collects no cash."]})
+            raise InvalidInput({"cash_collected": ["A cancelled order collects no cash."]})
         if cash_collected is False and order.cash_collected:
-            raise ValidationError({"cash_collected": ["The cash was already collected."]})
+            raise InvalidInput({"cash_collected": ["The cash was already collected."]})
         ctx = state.MoveContext(
             fulfillment_method=group.fulfillment_method,
             payment_method=group.payment_method,

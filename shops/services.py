@@ -10,10 +10,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from core.catalogue_cache import catalogue_changed
-from core.errors import Conflict
+from core.errors import Conflict, InvalidInput
 from core.images import image_delete, image_process, image_store
 from shops.models import Shop, generate_shop_code
 from users.models import User
@@ -140,10 +139,10 @@ def _validate_password(password: str, user: User, field: str) -> None:
     try:
         password_validation.validate_password(password, user=user, password_validators=validators)
     except DjangoValidationError as exc:
-        raise ValidationError({field: list(exc.messages)}) from exc
+        raise InvalidInput({field: list(exc.messages)}) from exc
 
 
-def _handle_taken(shop: Shop, handle: str, *, exclude_id: Any = None) -> bool:
+def _handle_taken(shop: Shop | None, handle: str, *, exclude_id: Any = None) -> bool:
     staff = User.objects.filter(shop=shop, handle__iexact=handle)
     if exclude_id is not None:
         staff = staff.exclude(id=exclude_id)

@@ -236,7 +236,7 @@ def stack_env(
     redis.Redis.from_url(e2e_redis_url).flushdb()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "core.settings",
+        "DJANGO_SETTINGS_MODULE": "core.settings.production",
         "DEBUG": "False",
         "SECRET_KEY": E2E_SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

@@ -17,7 +17,7 @@ from products.models import ProductImage
 from tests import factories
 from users.services import tokens_for_user
 
-PAYSTACK_SECRET = "sk_test_fake_secret"  # core.settings_test's PAYSTACK_SECRET_KEY
+PAYSTACK_SECRET = "sk_test_fake_secret"  # core.settings.test's PAYSTACK_SECRET_KEY
 
 
 @pytest.fixture(autouse=True)
