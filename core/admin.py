@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -9,7 +10,7 @@ from django.http import HttpRequest
 from core.catalogue_cache import catalogue_changed
 
 
-class CatalogueChangeAdminMixin:
+class CatalogueChangeAdminMixin(admin.ModelAdmin):
     """For the admin of what the public catalogue shows (categories, products, shops)."""
 
     def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:

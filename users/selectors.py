@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from django.db.models import (
     Exists,
-    Model,
     OuterRef,
     Prefetch,
     Q,
@@ -33,7 +33,8 @@ class Role(StrEnum):
 def _active_shops() -> QuerySet:
     """Shops sit on the floor above: they are reached through the relation they declare to their
     owner (`Shop.owner`, related name `shops_owned`), not imported."""
-    return User._meta.get_field("shops_owned").related_model.objects.filter(is_active=True)
+    shop: Any = User._meta.get_field("shops_owned").related_model
+    return shop.objects.filter(is_active=True)
 
 
 def _active_shops_prefetch() -> Prefetch:
@@ -41,7 +42,7 @@ def _active_shops_prefetch() -> Prefetch:
     return Prefetch("shops_owned", queryset=shops, to_attr=ACTIVE_SHOPS_ATTR)
 
 
-def user_shops_owned(user: User) -> list[Model]:
+def user_shops_owned(user: User) -> list[Any]:
     """The account's active shops: prefetched by the selectors below, or one query."""
     if user.is_shop_staff:
         return []
