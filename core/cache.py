@@ -43,7 +43,7 @@ def _dumps(value: Any) -> Any:
     return value if type(value) is int else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
 
 
-def _loads(data: bytes) -> Any:
+def _loads(data: Any) -> Any:  # bytes: the client does not decode responses
     try:
         return int(data)
     except ValueError:

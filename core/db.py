@@ -25,12 +25,18 @@ def _table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _field(model: type[Model], name: str) -> Field:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field) and field.column  # a concrete field, not a reverse relation
+    return field
+
+
 def _column(model: type[Model], name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+    return connection.ops.quote_name(str(_field(model, name).column))
 
 
 def _value(model: type[Model], name: str, value: Any) -> Any:
-    return model._meta.get_field(name).get_db_prep_save(value, connection)
+    return _field(model, name).get_db_prep_save(value, connection)
 
 
 # An INSERT depends only on the model and the number of rows: built once per process, with the
@@ -41,11 +47,15 @@ _inserts: dict[tuple[type[Model], int], tuple[str, list[tuple[Field, bool]]]] = 
 def _insert_statement(model: type[Model], rows: int) -> tuple[str, list[tuple[Field, bool]]]:
     found = _inserts.get((model, rows))
     if found is None:
-        fields = [field for field in model._meta.get_fields() if field.concrete]
+        fields = [
+            field
+            for field in model._meta.get_fields()
+            if isinstance(field, Field) and field.concrete and field.column
+        ]
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         sql = (
             f"INSERT INTO {_table(model)} "
-            f"({', '.join(connection.ops.quote_name(field.column) for field in fields)}) "
+            f"({', '.join(connection.ops.quote_name(str(field.column)) for field in fields)}) "
             f"VALUES {', '.join([row] * rows)}"
         )
         computed = [(field, type(field).pre_save is not Field.pre_save) for field in fields]

@@ -26,11 +26,13 @@ _OWN_LOOKUP = object()  # a step whose field looks its value up itself
 def _step(field: Field) -> tuple[str, Any, Field]:
     """A field's step: its name, how its value is read (a getter; None: the instance itself,
     for `source="*"`; `_OWN_LOOKUP`: the field's own `get_attribute`) and the field."""
+    name = field.field_name
+    assert name is not None  # set when the field was bound to its serializer
     if type(field).get_attribute is not Field.get_attribute:
-        return field.field_name, _OWN_LOOKUP, field
+        return name, _OWN_LOOKUP, field
     if not field.source_attrs:
-        return field.field_name, None, field
-    return field.field_name, operator.attrgetter(".".join(field.source_attrs)), field
+        return name, None, field
+    return name, operator.attrgetter(".".join(field.source_attrs)), field
 
 
 # A read-only serializer (see the module docstring): subclass it for output. (No docstring: the

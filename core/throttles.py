@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
@@ -60,10 +60,13 @@ class ScopedThrottle(SimpleRateThrottle):
     scope: str = ""
     # Distinguishes the keys of throttles sharing a scope (per IP, per account).
     key_kind: str = ""
+    # Set by SimpleRateThrottle from the rate (its type stubs leave them out).
+    num_requests: int
+    duration: int
 
     def get_rate(self) -> str | None:
         try:
-            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+            return cast(str | None, api_settings.DEFAULT_THROTTLE_RATES[self.scope])
         except KeyError as exc:
             raise ImproperlyConfigured(f"No throttle rate set for scope '{self.scope}'.") from exc
 

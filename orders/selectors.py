@@ -89,7 +89,8 @@ def order_group_attach(
     for order in orders:
         order.item_list = sorted(items.get(order.id, ()), key=lambda i: (i.product_name, i.id))
         order.event_list = sorted(events.get(order.id, ()), key=lambda e: (e.created_at, e.id))
-    group.order_list = sorted(orders, key=_order_number_key)
+    # The attribute `_groups_with_details` prefetches into (`to_attr`), unknown to the model.
+    setattr(group, "order_list", sorted(orders, key=_order_number_key))  # noqa: B010
 
 
 def orders_for_shop(*, shop: Shop) -> QuerySet[Order]:

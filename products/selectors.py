@@ -113,17 +113,18 @@ def attach_catalogue_relations(products: Sequence[Product]) -> None:
     if not ids:
         return
     images: defaultdict[uuid.UUID, list[ImageRef]] = defaultdict(list)
-    for product_id, *image in ProductImage.objects.filter(product_id__in=ids).values_list(
-        "product_id", "id", "image", "position"
-    ):
-        images[product_id].append(ImageRef(*image))
+    for product_id, image_id, name, position in ProductImage.objects.filter(
+        product_id__in=ids
+    ).values_list("product_id", "id", "image", "position"):
+        images[product_id].append(ImageRef(image_id, name, position))
     categories: defaultdict[uuid.UUID, list[CategoryRef]] = defaultdict(list)
-    for product_id, *category in (
+    ordering = [f"category__{name}" for name in Category._meta.ordering or ()]
+    for product_id, category_id, name, slug in (
         Product.categories.through.objects.filter(product_id__in=ids)
-        .order_by(*(f"category__{name}" for name in Category._meta.ordering), "category_id")
+        .order_by(*ordering, "category_id")
         .values_list("product_id", "category_id", "category__name", "category__slug")
     ):
-        categories[product_id].append(CategoryRef(*category))
+        categories[product_id].append(CategoryRef(category_id, name, slug))
     for product in products:
         product.image_list = images[product.id]
         product.category_list = categories[product.id]
