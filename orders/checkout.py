@@ -109,7 +109,8 @@ def checkout_create(
 
     Inside the caller's transaction when there is one (the `Idempotency-Key` path stores the
     answer in it): everything that can refuse the checkout is checked before anything is
-    written. Without one, it opens its own transaction.
+    written, and the writes are undone by their own savepoint, so no savepoint of its own is
+    needed around the whole. Without one, it opens its own transaction.
     """
     shipping_address = None
     if fulfillment_method == FulfillmentMethod.DELIVERY:
