@@ -1,4 +1,5 @@
-"""Several writes sent to the database as one round trip, on the documented database API.
+"""Several writes sent to the database as one round trip, and rows of hand-written SELECTs loaded
+as model instances, on the documented database API.
 
 A checkout writes seven statements (its group, orders, items, events, the stock, the ledger and
 the emptied cart); as ORM calls each is a round trip of its own, which on a busy machine costs
@@ -8,20 +9,30 @@ field's `pre_save` and `get_db_prep_save`, as `bulk_create` prepares them) and s
 `connection.cursor()`: on PostgreSQL as one multi-statement query (psycopg2 binds the parameters
 on the client, the server runs them in order and stops at the first error), elsewhere one after
 another. Like `bulk_create` it sends no signals and calls no `save()`.
+
+`ModelColumns` serves the few reads every request or every checkout makes (the account, the
+cart's locking reads): as querysets they are compiled again on every call, which costs more
+Python than the rest of a signed-in request. Their SQL is written once from the same metadata
+and the rows become instances through `Model.from_db`, as a queryset's rows do.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Field, Model
+from django.utils import timezone
+
+M = TypeVar("M", bound=Model)
 
 _SAVEPOINT = "write_batch"
 
 
-def _table(model: type[Model]) -> str:
+def quoted_table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
@@ -31,7 +42,7 @@ def _field(model: type[Model], name: str) -> Field:
     return field
 
 
-def _column(model: type[Model], name: str) -> str:
+def quoted_column(model: type[Model], name: str) -> str:
     return connection.ops.quote_name(str(_field(model, name).column))
 
 
@@ -54,13 +65,61 @@ def _insert_statement(model: type[Model], rows: int) -> tuple[str, list[tuple[Fi
         ]
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         sql = (
-            f"INSERT INTO {_table(model)} "
+            f"INSERT INTO {quoted_table(model)} "
             f"({', '.join(connection.ops.quote_name(str(field.column)) for field in fields)}) "
             f"VALUES {', '.join([row] * rows)}"
         )
         computed = [(field, type(field).pre_save is not Field.pre_save) for field in fields]
         found = _inserts[(model, rows)] = (sql, computed)
     return found
+
+
+def _aware(value: Any) -> Any:
+    """A naive datetime as the backends without a time zone type return it: in the database's
+    time zone (UTC unless `DATABASES["TIME_ZONE"]` says otherwise), made aware as the ORM does."""
+    if isinstance(value, datetime.datetime) and timezone.is_naive(value):
+        return timezone.make_aware(value, connection.timezone)
+    return value
+
+
+def _converter(field: Field) -> Callable[[Any], Any] | None:
+    """How a value of `field` read by a raw cursor becomes what the ORM would have loaded: the
+    field's own `from_db_value` when it has one; `to_python` for UUIDs and booleans, which some
+    engines return as text and integers (MariaDB: 32 hex digits, 0/1); aware datetimes."""
+    if hasattr(field, "from_db_value"):
+        return lambda value: field.from_db_value(value, None, connection)
+    kind = (field.target_field if field.is_relation else field).get_internal_type()
+    if kind in ("UUIDField", "BooleanField", "NullBooleanField"):
+        return field.to_python
+    if kind == "DateTimeField" and settings.USE_TZ:
+        return _aware
+    return None
+
+
+class ModelColumns(Generic[M]):
+    """Every concrete column of `model` for a hand-written SELECT (`sql`: the columns qualified
+    by the table's `alias` in the statement), and `load()`, which builds the instance from those
+    values with `Model.from_db`, converted as the ORM converts them."""
+
+    def __init__(self, model: type[M], alias: str) -> None:
+        self.model = model
+        fields = [field for field in model._meta.concrete_fields if field.column]
+        self.width = len(fields)
+        self.attnames = [field.attname for field in fields]
+        self.sql = ", ".join(f"{alias}.{connection.ops.quote_name(str(f.column))}" for f in fields)
+        self.converters = [
+            (position, converter)
+            for position, converter in enumerate(_converter(field) for field in fields)
+            if converter is not None
+        ]
+
+    def load(self, row: Sequence[Any], start: int = 0) -> M:
+        """The instance of the values `row[start:start + width]`."""
+        values = list(row[start : start + self.width])
+        for position, converter in self.converters:
+            if values[position] is not None:
+                values[position] = converter(values[position])
+        return self.model.from_db(connection.alias, self.attnames, values)
 
 
 class WriteBatch:
@@ -101,19 +160,19 @@ class WriteBatch:
         if not values:
             return
         pk = model._meta.pk.name
-        cases = " ".join(f"WHEN {_column(model, pk)} = %s THEN %s" for _ in values)
-        assignments = [f"{_column(model, field_name)} = CASE {cases} END"]
+        cases = " ".join(f"WHEN {quoted_column(model, pk)} = %s THEN %s" for _ in values)
+        assignments = [f"{quoted_column(model, field_name)} = CASE {cases} END"]
         params: list[Any] = []
         for key, value in values.items():
             params += [_value(model, pk, key), _value(model, field_name, value)]
         for name, value in same.items():
-            assignments.append(f"{_column(model, name)} = %s")
+            assignments.append(f"{quoted_column(model, name)} = %s")
             params.append(_value(model, name, value))
         ids = [_value(model, pk, key) for key in values]
         self.statements.append(
             (
-                f"UPDATE {_table(model)} SET {', '.join(assignments)} "
-                f"WHERE {_column(model, pk)} IN ({', '.join(['%s'] * len(ids))})",
+                f"UPDATE {quoted_table(model)} SET {', '.join(assignments)} "
+                f"WHERE {quoted_column(model, pk)} IN ({', '.join(['%s'] * len(ids))})",
                 params + ids,
             )
         )
@@ -121,9 +180,9 @@ class WriteBatch:
     def delete_where(self, model: type[Model], **equal: Any) -> None:
         """DELETE the rows whose fields equal the given values (no cascade, no signals: for
         rows nothing else points at)."""
-        conditions = " AND ".join(f"{_column(model, name)} = %s" for name in equal)
+        conditions = " AND ".join(f"{quoted_column(model, name)} = %s" for name in equal)
         params = [_value(model, name, value) for name, value in equal.items()]
-        self.statements.append((f"DELETE FROM {_table(model)} WHERE {conditions}", params))
+        self.statements.append((f"DELETE FROM {quoted_table(model)} WHERE {conditions}", params))
 
     def after(self, callback: Callable[[], object]) -> None:
         """Call `callback` once the statements ran (not when they fail)."""

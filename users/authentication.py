@@ -7,6 +7,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import Token
 
 from users.models import User
+from users.selectors import account_with_shop
 from users.tokens import access_token_is_denied, token_matches_user, token_user_id
 
 
@@ -22,10 +23,9 @@ class AccountJWTAuthentication(JWTAuthentication):
         user_id = token_user_id(validated_token)
         if user_id is None or access_token_is_denied(validated_token):
             raise InvalidToken()
-        try:
-            user = User.objects.select_related("shop").get(id=user_id)
-        except User.DoesNotExist:
-            raise InvalidToken() from None
+        user = account_with_shop(user_id)
+        if user is None:
+            raise InvalidToken()
         if not token_matches_user(validated_token, user):
             raise InvalidToken()
         return user

@@ -6,6 +6,7 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Exists,
     OuterRef,
@@ -15,6 +16,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
+from core.db import ModelColumns, quoted_column, quoted_table
 from core.errors import NotFound
 from users.models import Address, User
 
@@ -35,6 +37,33 @@ def _active_shops() -> QuerySet:
     owner (`Shop.owner`, related name `shops_owned`), not imported."""
     shop: Any = User._meta.get_field("shops_owned").related_model
     return shop.objects.filter(is_active=True)
+
+
+# The account of every authenticated request with its shop (shop staff): the statement
+# `User.objects.select_related("shop").filter(id=...)` sends, written once (see core.db).
+_SHOP_FIELD: Any = User._meta.get_field("shop")
+_ACCOUNT_COLUMNS = ModelColumns(User, "u")
+_ACCOUNT_SHOP_COLUMNS = ModelColumns(_SHOP_FIELD.related_model, "s")
+_ACCOUNT_SQL = (
+    f"SELECT {_ACCOUNT_COLUMNS.sql}, {_ACCOUNT_SHOP_COLUMNS.sql} FROM {quoted_table(User)} u "
+    f"LEFT OUTER JOIN {quoted_table(_SHOP_FIELD.related_model)} s "
+    f"ON s.{quoted_column(_SHOP_FIELD.related_model, 'id')} = u.{quoted_column(User, 'shop')} "
+    f"WHERE u.{quoted_column(User, 'id')} = %s"
+)
+
+
+def account_with_shop(user_id: uuid.UUID) -> User | None:
+    """The account (None: no such account) with its shop, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ACCOUNT_SQL, [User._meta.pk.get_db_prep_value(user_id, connection)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = _ACCOUNT_COLUMNS.load(row)
+    user.shop = (
+        None if user.shop_id is None else _ACCOUNT_SHOP_COLUMNS.load(row, _ACCOUNT_COLUMNS.width)
+    )
+    return user
 
 
 def _active_shops_prefetch() -> Prefetch:

@@ -1,4 +1,5 @@
-"""core.db.WriteBatch: its statements write what the ORM would have written."""
+"""core.db: WriteBatch's statements write what the ORM would have written; ModelColumns loads
+what the ORM would have loaded."""
 
 import uuid
 from datetime import timedelta
@@ -9,7 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.db import WriteBatch
+from core.db import ModelColumns, WriteBatch, quoted_column, quoted_table
+from core.models import IdempotencyKey
 from orders.models import OrderGroup
 from products.models import Product
 from tests.factories import CartItemFactory, ProductFactory, UserFactory
@@ -128,3 +130,36 @@ def test_a_refused_batch_in_a_savepoint_undoes_all_of_it_and_keeps_the_transacti
         "MKT-TAKEN001",
         "MKT-FREE0001",
     }
+
+
+def loaded_values(instance):
+    return {
+        field.attname: getattr(instance, field.attname)
+        for field in type(instance)._meta.concrete_fields
+    }
+
+
+def test_model_columns_load_what_the_orm_loads():
+    row = IdempotencyKey.objects.create(
+        user=UserFactory(),
+        key="k",
+        scope="POST /x/",
+        request_hash="h",
+        response_status=201,
+        response_body={"data": {"ok": True, "note": "naïve ✓"}},
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    columns = ModelColumns(IdempotencyKey, "k")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns.sql} FROM {quoted_table(IdempotencyKey)} k "
+            f"WHERE k.{quoted_column(IdempotencyKey, 'id')} = %s",
+            [IdempotencyKey._meta.pk.get_db_prep_value(row.id, connection)],
+        )
+        loaded = columns.load(cursor.fetchone())
+    expected = IdempotencyKey.objects.get(id=row.id)
+    assert loaded_values(loaded) == loaded_values(expected)
+    assert {k: type(v) for k, v in loaded_values(loaded).items()} == {
+        k: type(v) for k, v in loaded_values(expected).items()
+    }
+    assert loaded._state.adding is False and loaded._state.db == expected._state.db

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -18,6 +20,7 @@ from tests.factories import (
 from tests.users.conftest import assert_error, bearer
 from users import services
 from users.models import Address, User
+from users.selectors import account_with_shop
 
 pytestmark = pytest.mark.django_db
 
@@ -219,3 +222,27 @@ def test_schema_documents_the_password_of_account_deletion(api_client):
     ref = body["content"]["application/json"]["schema"]["$ref"]
     component = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert component["required"] == ["password"]
+
+
+@pytest.mark.parametrize("staff", [True, False])
+def test_the_account_of_a_request_is_loaded_as_the_orm_loads_it(staff, django_assert_num_queries):
+    user = StaffFactory() if staff else UserFactory()
+    expected = User.objects.select_related("shop").get(id=user.id)
+    with django_assert_num_queries(1):
+        loaded = account_with_shop(user.id)
+        shop = loaded.shop
+
+    def values(instance):
+        return {
+            f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields
+        }
+
+    def types(instance):
+        return {name: type(value) for name, value in values(instance).items()}
+
+    assert (values(loaded), types(loaded)) == (values(expected), types(expected))
+    if staff:
+        assert (values(shop), types(shop)) == (values(expected.shop), types(expected.shop))
+    else:
+        assert shop is None
+    assert account_with_shop(uuid.uuid4()) is None
