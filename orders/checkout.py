@@ -17,17 +17,15 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from carts.models import Cart, CartItem
-from core.db import WriteBatch
+from core.db import ModelColumns, WriteBatch, quoted_column, quoted_table
 from core.errors import CartEmpty, Conflict, InsufficientStock, NotFound, ProductUnavailable
 from orders.emails import queue_checkout_emails
 from orders.models import (
@@ -53,26 +51,83 @@ _NUMBER_ATTEMPTS = 5
 ZERO = Decimal("0.00")
 
 
-def _lines_with_locked_products(cart_id: uuid.UUID) -> list[CartItem]:
-    """The cart's lines joined to their products (locked, in primary-key order), shops and
-    owners. Each line also carries the ids of all the cart's products: a product deleted while
-    this waited for its lock drops out of the join, and must be reported, not left out of the
-    order."""
-    return list(
-        CartItem.objects.filter(cart=cart_id)
-        .select_related("product__shop__owner")
-        .annotate(
-            cart_product_ids=Subquery(
-                CartItem.objects.filter(cart=OuterRef("cart"))
-                .order_by()
-                .values("cart")
-                .annotate(ids=ArrayAgg("product_id"))
-                .values("ids")
-            )
+# The reads of every checkout, written once from the models (see core.db.ModelColumns): as
+# querysets they were compiled again on every checkout, which cost more than the rest of it.
+def _cartitem(name: str) -> str:
+    return quoted_column(CartItem, name)
+
+
+_ADDRESS_COLUMNS = ModelColumns(Address, "a")
+_ADDRESS_SQL = (
+    f"SELECT {_ADDRESS_COLUMNS.sql} FROM {quoted_table(Address)} a "
+    f"WHERE a.{quoted_column(Address, 'user')} = %s AND a.{quoted_column(Address, 'id')} = %s"
+)
+_CART_LOCK_SQL = (
+    f"SELECT {quoted_column(Cart, 'id')} FROM {quoted_table(Cart)} "
+    f"WHERE {quoted_column(Cart, 'user')} = %s FOR UPDATE"
+)
+# PostgreSQL: the lines (product, quantity, added at) joined to their products, locked in
+# primary-key order (`FOR UPDATE OF`), shops and owners; each row also carries the ids of all
+# the cart's products: a product deleted while this waited for its lock drops out of the join,
+# and must be reported, not left out of the order.
+_LINE_PRODUCT = ModelColumns(Product, "p")
+_LINE_SHOP = ModelColumns(Shop, "s")
+_LINE_OWNER = ModelColumns(User, "o")
+_LINES_WITH_LOCKED_PRODUCTS_SQL = (
+    f"SELECT ci.{_cartitem('product')}, ci.{_cartitem('quantity')}, ci.{_cartitem('created_at')}, "
+    f"{_LINE_PRODUCT.sql}, {_LINE_SHOP.sql}, {_LINE_OWNER.sql}, "
+    f"(SELECT ARRAY_AGG(every.{_cartitem('product')}) FROM {quoted_table(CartItem)} every "
+    f"WHERE every.{_cartitem('cart')} = ci.{_cartitem('cart')}) "
+    f"FROM {quoted_table(CartItem)} ci "
+    f"INNER JOIN {quoted_table(Product)} p "
+    f"ON p.{quoted_column(Product, 'id')} = ci.{_cartitem('product')} "
+    f"INNER JOIN {quoted_table(Shop)} s "
+    f"ON s.{quoted_column(Shop, 'id')} = p.{quoted_column(Product, 'shop')} "
+    f"INNER JOIN {quoted_table(User)} o "
+    f"ON o.{quoted_column(User, 'id')} = s.{quoted_column(Shop, 'owner')} "
+    f"WHERE ci.{_cartitem('cart')} = %s ORDER BY ci.{_cartitem('product')} FOR UPDATE OF p"
+)
+
+
+def _address(*, user: User, address_id: uuid.UUID | None) -> Address | None:
+    pk = Address._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ADDRESS_SQL,
+            [
+                pk.get_db_prep_value(user.id, connection),
+                pk.get_db_prep_value(address_id, connection),
+            ],
         )
-        .select_for_update(of=("product",))
-        .order_by("product_id")
-    )
+        row = cursor.fetchone()
+    return None if row is None else _ADDRESS_COLUMNS.load(row)
+
+
+def _lines_with_locked_products(
+    cart_id: uuid.UUID,
+) -> tuple[list[tuple[uuid.UUID, int]], dict[uuid.UUID, Product]]:
+    """The lines (product, quantity), oldest first, and their locked products with their shops
+    and owners; `ProductUnavailable` when a product of the cart is gone."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LINES_WITH_LOCKED_PRODUCTS_SQL,
+            [CartItem._meta.get_field("cart").get_db_prep_value(cart_id, connection)],
+        )
+        rows = cursor.fetchall()
+    products: dict[uuid.UUID, Product] = {}
+    shop_at = 3 + _LINE_PRODUCT.width
+    owner_at = shop_at + _LINE_SHOP.width
+    for row in rows:
+        product = _LINE_PRODUCT.load(row, 3)
+        shop = _LINE_SHOP.load(row, shop_at)
+        shop.owner = _LINE_OWNER.load(row, owner_at)
+        product.shop = shop
+        products[product.id] = product
+    gone = [pid for pid in rows[0][-1] if pid not in products] if rows else []
+    if gone:
+        raise ProductUnavailable(items=[{"product_id": str(pid)} for pid in gone])
+    rows.sort(key=itemgetter(2))
+    return [(product_id, quantity) for product_id, quantity, *_ in rows], products
 
 
 def generate_group_number() -> str:
@@ -114,10 +169,9 @@ def checkout_create(
     """
     shipping_address = None
     if fulfillment_method == FulfillmentMethod.DELIVERY:
-        try:
-            found = Address.objects.get(user=user, id=shipping_address_id)
-        except Address.DoesNotExist:
-            raise NotFound("Address not found.") from None
+        found = _address(user=user, address_id=shipping_address_id)
+        if found is None:
+            raise NotFound("Address not found.")
         shipping_address = address_snapshot(found)
 
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
@@ -163,18 +217,16 @@ def _lock_cart(
     each with the ids of all the cart's products: a product deleted while this waited for its
     lock drops out of the join, and is reported (`ProductUnavailable`) rather than left out of
     the order. Elsewhere the products are locked by a second statement (`lock_products`)."""
-    found = list(Cart.objects.select_for_update().filter(user=user).values_list("id", flat=True))
-    if not found:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CART_LOCK_SQL, [Cart._meta.get_field("user").get_db_prep_value(user.id, connection)]
+        )
+        found = cursor.fetchone()
+    if found is None:
         raise CartEmpty()
-    cart_id = found[0]
+    cart_id = Cart._meta.pk.to_python(found[0])
     if connection.features.has_select_for_update_of:
-        items = _lines_with_locked_products(cart_id)
-        products = {item.product_id: item.product for item in items}
-        gone = [pid for pid in items[0].cart_product_ids if pid not in products] if items else []
-        if gone:
-            raise ProductUnavailable(items=[{"product_id": str(pid)} for pid in gone])
-        items.sort(key=attrgetter("created_at"))
-        quantities = [(item.product_id, item.quantity) for item in items]
+        quantities, products = _lines_with_locked_products(cart_id)
     else:
         quantities = list(
             CartItem.objects.filter(cart=cart_id)
