@@ -8,11 +8,17 @@ instance, into (name, attribute getter, field) steps and runs them: the same fie
 and `to_representation`s, so the answer and the OpenAPI schema stay those of the declaration.
 Whatever the plan does not take as it is (a field with its own `get_attribute`, a value that is
 callable, a missing attribute, a mapping instead of an object) goes through DRF's own path.
+A value of the type its field is declared for (a `str` for a `CharField`, a `UUID` for a
+`UUIDField`, ...) cannot be callable and goes straight to the field; where the field would give
+it back unchanged (`str(value)` of a `str`, `int()` of an `int`, `bool()` of a `bool`), as it is.
 """
 
 from __future__ import annotations
 
+import datetime
 import operator
+import uuid
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -22,29 +28,60 @@ from rest_framework.relations import PKOnlyObject
 
 _OWN_LOOKUP = object()  # a step whose field looks its value up itself
 
+# The type of value each kind of field is declared for, and whether its `to_representation`
+# gives such a value back unchanged; only for fields that keep DRF's own `to_representation`.
+_TYPES: list[tuple[type[Field], type, bool]] = [
+    (serializers.CharField, str, True),
+    (serializers.IntegerField, int, True),
+    (serializers.BooleanField, bool, True),
+    (serializers.UUIDField, uuid.UUID, False),
+    (serializers.DecimalField, Decimal, False),
+    (serializers.DateTimeField, datetime.datetime, False),
+]
 
-def _step(field: Field) -> tuple[str, Any, Field]:
+Step = tuple[str, Any, Field, type | None, bool]
+_type_of: dict[type[Field], tuple[type | None, bool]] = {}
+
+
+def _value_type(kind: type[Field]) -> tuple[type | None, bool]:
+    found = _type_of.get(kind)
+    if found is None:
+        found = _type_of[kind] = next(
+            (
+                (value_type, unchanged)
+                for base, value_type, unchanged in _TYPES
+                if issubclass(kind, base) and kind.to_representation is base.to_representation
+            ),
+            (None, False),
+        )
+    return found
+
+
+def _step(field: Field) -> Step:
     """A field's step: its name, how its value is read (a getter; None: the instance itself,
-    for `source="*"`; `_OWN_LOOKUP`: the field's own `get_attribute`) and the field."""
+    for `source="*"`; `_OWN_LOOKUP`: the field's own `get_attribute`), the field, the type of
+    value it is declared for (None: any) and whether it gives such a value back unchanged."""
     name = field.field_name
     assert name is not None  # set when the field was bound to its serializer
+    value_type, unchanged = _value_type(type(field))
     if type(field).get_attribute is not Field.get_attribute:
-        return name, _OWN_LOOKUP, field
+        return name, _OWN_LOOKUP, field, value_type, unchanged
     if not field.source_attrs:
-        return name, None, field
-    return name, operator.attrgetter(".".join(field.source_attrs)), field
+        return name, None, field, value_type, unchanged
+    getter = operator.attrgetter(".".join(field.source_attrs))
+    return name, getter, field, value_type, unchanged
 
 
 # A read-only serializer (see the module docstring): subclass it for output. (No docstring: the
 # OpenAPI schema would take it as every subclass's description.)
 class PlannedSerializer(serializers.Serializer):
     @cached_property
-    def representation_plan(self) -> list[tuple[str, Any, Field]]:
+    def representation_plan(self) -> list[Step]:
         return [_step(field) for field in self.fields.values() if not field.write_only]
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        for name, getter, field in self.representation_plan:
+        for name, getter, field, value_type, unchanged in self.representation_plan:
             if getter is None:
                 value = instance
             else:
@@ -52,6 +89,12 @@ class PlannedSerializer(serializers.Serializer):
                     value = _OWN_LOOKUP if getter is _OWN_LOOKUP else getter(instance)
                 except (AttributeError, KeyError):
                     value = _OWN_LOOKUP  # missing, or a mapping: DRF's lookup decides
+                if type(value) is value_type:
+                    data[name] = value if unchanged else field.to_representation(value)
+                    continue
+                if value is None:
+                    data[name] = None
+                    continue
                 if value is _OWN_LOOKUP or callable(value):
                     try:
                         value = field.get_attribute(instance)

@@ -2,12 +2,17 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from types import SimpleNamespace
 
 import pytest
 from rest_framework import serializers
 
 from core.serializers import PlannedSerializer
+
+
+class Kind(StrEnum):
+    BIG = "big"
 
 
 class Ref(PlannedSerializer):
@@ -26,6 +31,9 @@ class Thing(PlannedSerializer):
     optional = serializers.IntegerField(read_only=True)  # absent: left out
     doubled = serializers.SerializerMethodField()
     secret = serializers.CharField(write_only=True)
+    count = serializers.IntegerField(read_only=True)  # an int, or a bool: int(True)
+    kind = serializers.CharField(read_only=True)  # a str, or an enum member: str(member)
+    email = serializers.EmailField(read_only=True, allow_null=True)
 
     def get_doubled(self, thing) -> int:
         return (thing["count"] if isinstance(thing, dict) else thing.count) * 2
@@ -41,6 +49,8 @@ def _thing(**overrides):
         "make_label": lambda: "made",
         "count": 21,
         "secret": "never shown",
+        "kind": Kind.BIG,
+        "email": "a@b.c",
     }
     values.update(overrides)
     return SimpleNamespace(**values)
@@ -51,6 +61,7 @@ def _thing(**overrides):
     [
         _thing(),
         _thing(when=None, owner=None, tag_list=[], optional=0),
+        _thing(count=True, kind="small", email=None),
         {
             "id": "6c0ffee0-0000-4000-8000-000000000004",
             "price": 1,
@@ -60,6 +71,8 @@ def _thing(**overrides):
             "tag_list": [],
             "make_label": "m",
             "count": 1,
+            "kind": Kind.BIG,
+            "email": None,
         },
     ],
 )
