@@ -10,7 +10,12 @@ from rest_framework.views import APIView
 from carts import services
 from carts.models import Cart
 from carts.selectors import cart_summary, cart_with_items
-from carts.serializers import CartItemAddSerializer, CartItemUpdateSerializer, CartSerializer
+from carts.serializers import (
+    CartItemAddSerializer,
+    CartItemUpdateSerializer,
+    CartSerializer,
+    cart_data,
+)
 from core.permissions import IsAccountWithEmail
 from core.responses import created, no_content, ok
 
@@ -18,7 +23,7 @@ TAGS = ["cart"]
 
 
 def _cart_data(request: Request, cart: Cart) -> dict:
-    return CartSerializer(cart_summary(cart=cart), context={"request": request}).data
+    return cart_data(cart_summary(cart=cart), request=request)
 
 
 class CartView(APIView):
@@ -32,7 +37,7 @@ class CartView(APIView):
         if cart is None:
             cart = services.cart_get_or_create(user=request.user)
         summary = cart_summary(cart=cart, items=items)
-        return ok(CartSerializer(summary, context={"request": request}).data, "Cart.")
+        return ok(cart_data(summary, request=request), "Cart.")
 
     @extend_schema(
         tags=TAGS,
