@@ -1,17 +1,13 @@
 from __future__ import annotations
 
-import functools
 from typing import Any
-from urllib.parse import urljoin
 
-from django.utils.encoding import iri_to_uri
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.request import Request
 
 from carts.models import MAX_LINE_QUANTITY
 from carts.selectors import LineStatus
-from core.serializers import PlannedSerializer
+from core.serializers import PlannedSerializer, absolute_url
 from products.models import ProductImage
 
 
@@ -56,8 +52,7 @@ class CartProductSerializer(PlannedSerializer):
         if not name:
             return None
         url = ProductImage._meta.get_field("image").storage.url(name)
-        origin = self.context.get("origin")  # see cart_data
-        return iri_to_uri(urljoin(origin, url)) if origin is not None else url
+        return absolute_url(self.context, url)
 
 
 class CartLineSerializer(PlannedSerializer):
@@ -87,15 +82,3 @@ class CartSerializer(PlannedSerializer):
         read_only=True, help_text="True when the cart is not empty and every line is available."
     )
     updated_at = serializers.DateTimeField(read_only=True)
-
-
-@functools.lru_cache(maxsize=16)
-def _cart_serializer(origin: str) -> CartSerializer:
-    return CartSerializer(context={"origin": origin})
-
-
-def cart_data(summary: Any, *, request: Request) -> dict[str, Any]:
-    """The cart's representation (`carts.selectors.cart_summary`), its image links absolute
-    for the request's scheme and host (its origin). Walked by one serializer per process and
-    origin: binding the nested fields for every request cost a cart read more than the walk."""
-    return _cart_serializer(request.build_absolute_uri("/")).to_representation(summary)

@@ -14,16 +14,16 @@ from carts.serializers import (
     CartItemAddSerializer,
     CartItemUpdateSerializer,
     CartSerializer,
-    cart_data,
 )
 from core.permissions import IsAccountWithEmail
 from core.responses import created, no_content, ok
+from core.serializers import represent
 
 TAGS = ["cart"]
 
 
 def _cart_data(request: Request, cart: Cart) -> dict:
-    return cart_data(cart_summary(cart=cart), request=request)
+    return represent(CartSerializer, cart_summary(cart=cart), request=request)
 
 
 class CartView(APIView):
@@ -37,7 +37,7 @@ class CartView(APIView):
         if cart is None:
             cart = services.cart_get_or_create(user=request.user)
         summary = cart_summary(cart=cart, items=items)
-        return ok(cart_data(summary, request=request), "Cart.")
+        return ok(represent(CartSerializer, summary, request=request), "Cart.")
 
     @extend_schema(
         tags=TAGS,

@@ -16,15 +16,20 @@ it back unchanged (`str(value)` of a `str`, `int()` of an `int`, `bool()` of a `
 from __future__ import annotations
 
 import datetime
+import functools
 import operator
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
+from urllib.parse import urljoin
 
+from django.utils.encoding import iri_to_uri
 from rest_framework import serializers
 from rest_framework.fields import Field, SkipField
 from rest_framework.relations import PKOnlyObject
+from rest_framework.request import Request
 
 _OWN_LOOKUP = object()  # a step whose field looks its value up itself
 
@@ -104,3 +109,30 @@ class PlannedSerializer(serializers.Serializer):
                         value = None
             data[name] = None if value is None else field.to_representation(value)
         return data
+
+
+def absolute_url(context: Mapping[str, Any], url: str) -> str:
+    """`url` made absolute for the request being answered, as `request.build_absolute_uri`
+    makes it: from the context's `origin` (a serializer shared by the requests to one scheme and
+    host, see `represent`) or `request`; as it is with neither."""
+    origin = context.get("origin")
+    if origin is not None:
+        return iri_to_uri(urljoin(origin, url))
+    request = context.get("request")
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+@functools.lru_cache(maxsize=64)
+def _shared(serializer_class: type[serializers.Serializer], origin: str, many: bool) -> Any:
+    return serializer_class(many=many, context={"origin": origin})
+
+
+def represent(
+    serializer_class: type[serializers.Serializer], instance: Any, *, request: Request, many=False
+) -> Any:
+    """The representation of `instance` by one serializer per process, class and origin (the
+    scheme and host its links start with): binding a serializer's nested fields for every
+    request costs more than walking them. For output serializers that depend on the request
+    only through `absolute_url`."""
+    origin = request.build_absolute_uri("/")
+    return _shared(serializer_class, origin, many).to_representation(instance)

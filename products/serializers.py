@@ -7,7 +7,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import PlannedSerializer
+from core.serializers import PlannedSerializer, absolute_url
 from products.inventory import MAX_STOCK
 from products.models import Category, InventoryMovement, Product, ProductImage
 from shops.serializers import ShopRefSerializer
@@ -76,9 +76,7 @@ class ProductImageSerializer(PlannedSerializer):
         name = str(image.image)
         if not name:
             return None
-        url = _IMAGE_STORAGE.url(name)
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
+        return absolute_url(self.context, _IMAGE_STORAGE.url(name))
 
 
 _IMAGE_STORAGE = ProductImage._meta.get_field("image").storage

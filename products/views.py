@@ -22,6 +22,7 @@ from core.errors import NotFound
 from core.parsers import MultiPartParser
 from core.permissions import IsPlatformAdmin
 from core.responses import created, no_content, ok
+from core.serializers import represent
 from products.filters import CategoryFilter, ProductFilter, ProductFilterBackend
 from products.inventory import stock_adjust
 from products.models import Category, Product, ProductImage
@@ -164,7 +165,9 @@ class ProductListView(PublicCatalogueCacheMixin, GenericAPIView):
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         attach_catalogue_relations(page)
-        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response = self.get_paginated_response(
+            represent(ProductSerializer, page, request=request, many=True)
+        )
         response.message = "Products."
         return response
 
@@ -199,7 +202,9 @@ class ShopProductListCreateView(PublicCatalogueCacheMixin, GenericAPIView):
         )
         page = self.paginate_queryset(self.filter_queryset(products.select_related("shop")))
         attach_catalogue_relations(page)
-        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response = self.get_paginated_response(
+            represent(ProductSerializer, page, request=request, many=True)
+        )
         response.message = "Products."
         return response
 
@@ -233,7 +238,7 @@ class ProductDetailView(PublicCatalogueCacheMixin, GenericAPIView):
     @extend_schema(tags=["products"], summary="A product")
     def get(self, request: Request, product_id: uuid.UUID) -> Response:
         product = product_get_visible(user=request.user, product_id=product_id)
-        return ok(self.get_serializer(product).data, "Product.")
+        return ok(represent(ProductSerializer, product, request=request), "Product.")
 
     @extend_schema(
         tags=["products"],
