@@ -117,7 +117,12 @@ def absolute_url(context: Mapping[str, Any], url: str) -> str:
     host, see `represent`) or `request`; as it is with neither."""
     origin = context.get("origin")
     if origin is not None:
-        return iri_to_uri(urljoin(origin, url))
+        # The path of a file in storage follows the origin as it is (Django's own fast path);
+        # anything else is joined to it.
+        plain = url.startswith("/") and not url.startswith("//")
+        if plain and "/./" not in url and "/../" not in url:
+            return iri_to_uri(origin + url)
+        return iri_to_uri(urljoin(origin + "/", url))
     request = context.get("request")
     return request.build_absolute_uri(url) if request is not None else url
 
@@ -134,5 +139,5 @@ def represent(
     scheme and host its links start with): binding a serializer's nested fields for every
     request costs more than walking them. For output serializers that depend on the request
     only through `absolute_url`."""
-    origin = request.build_absolute_uri("/")
+    origin = request.build_absolute_uri("/")[:-1]  # scheme://host
     return _shared(serializer_class, origin, many).to_representation(instance)

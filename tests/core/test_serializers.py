@@ -7,8 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 from rest_framework import serializers
+from rest_framework.test import APIRequestFactory
 
-from core.serializers import PlannedSerializer
+from core.serializers import PlannedSerializer, absolute_url, represent
 
 
 class Kind(StrEnum):
@@ -89,3 +90,34 @@ def test_many_shares_one_plan():
     many = Thing([_thing(), _thing(count=1)], many=True)
     assert [item["doubled"] for item in many.data] == [42, 2]
     assert many.child.representation_plan is many.child.representation_plan
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/media/products/a.png",
+        "/media/products/%C3%A9t%C3%A9.png",
+        "/media/products/été.png",
+        "/media/../static/x.png",
+        "//cdn.example.com/x.png",
+        "https://cdn.example.com/media/x.png",
+    ],
+)
+@pytest.mark.parametrize("secure", [False, True])
+def test_absolute_url_from_the_origin_is_the_request_s(url, secure):
+    request = APIRequestFactory().get("/api/v1/cart/", secure=secure, HTTP_HOST="testserver")
+    origin = request.build_absolute_uri("/")[:-1]
+    assert absolute_url({"origin": origin}, url) == request.build_absolute_uri(url)
+    assert absolute_url({"request": request}, url) == request.build_absolute_uri(url)
+    assert absolute_url({}, url) == url
+
+
+def test_represent_shares_one_serializer_per_origin():
+    request = APIRequestFactory().get("/", HTTP_HOST="testserver")
+    assert represent(
+        Ref, {"id": "6c0ffee0-0000-4000-8000-000000000005", "name": "n"}, request=request
+    ) == {
+        "id": "6c0ffee0-0000-4000-8000-000000000005",
+        "name": "n",
+    }
+    assert represent(Ref, [], request=request, many=True) == []
