@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.db.models import Field, Model
+from django.db.models import Field, ForeignKey, Model
 from django.utils import timezone
 
 M = TypeVar("M", bound=Model)
@@ -88,7 +88,7 @@ def _converter(field: Field) -> Callable[[Any], Any] | None:
     engines return as text and integers (MariaDB: 32 hex digits, 0/1); aware datetimes."""
     if hasattr(field, "from_db_value"):
         return lambda value: field.from_db_value(value, None, connection)
-    kind = (field.target_field if field.is_relation else field).get_internal_type()
+    kind = (field.target_field if isinstance(field, ForeignKey) else field).get_internal_type()
     if kind in ("UUIDField", "BooleanField", "NullBooleanField"):
         return field.to_python
     if kind == "DateTimeField" and settings.USE_TZ:
