@@ -163,12 +163,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (throttles, token denylist, catalogue pages) --------------------------------------
 REDIS_URL = config("REDIS_URL", default="")
+# Seconds a cache call may wait for Redis to connect or to answer: a hung Redis costs a request
+# at most about this long, and each caller then does without the cache (see README, "Deploying").
+REDIS_SOCKET_TIMEOUT = config("REDIS_SOCKET_TIMEOUT", default=0.25, cast=float)
+REDIS_CONNECT_TIMEOUT = config("REDIS_CONNECT_TIMEOUT", default=0.25, cast=float)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "core.cache.RedisCache",  # Django's, reusing its Redis client
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": config("CACHE_KEY_PREFIX", default="mkt"),
+            "OPTIONS": {
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            },
         }
     }
 else:
@@ -327,7 +335,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
+# A broker restart is waited out, for ever, by a worker that keeps running (the tasks it was
+# running are cancelled: they were not acknowledged, so they are delivered again).
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Remote control (a fanout mailbox on the broker) has crashed workers on reconnection to Redis;
+# nothing here uses it. Gossip and mingle are turned off on the command line (README).
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+# Publishing from a web request waits at most about this long for a broker that is down or hung
+# (a task that cannot be queued after a commit is logged; the periodic sweeps redo its work).
+BROKER_SOCKET_TIMEOUT = config("BROKER_SOCKET_TIMEOUT", default=1.0, cast=float)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_SOCKET_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-keys": {
