@@ -8,16 +8,19 @@ Usage on an APIView method (after authentication and permissions have run)::
 
 How it works, per account and key:
 - no header: the view runs normally;
-- the key is claimed by inserting its row in a transaction of its own, committed before the view
-  runs, so a concurrent duplicate sees it at once;
+- the request running under a key holds a lock of its database session on it (core.locks)
+  from its claim to its answer, and claims the key by inserting its row in a transaction of its
+  own, committed before the view runs;
 - a duplicate finds the row: same request and finished -> the stored status and body are
-  replayed; same request still running -> `409 request_in_progress`; another body, method or
-  path -> `409 idempotency_key_reused`;
+  replayed; same request still running (its lock is held) -> `409 request_in_progress`; another
+  body, method or path -> `409 idempotency_key_reused`;
 - the view's final answer is stored when it is a 2xx or a 4xx (business answers a retry must
   see again); on a 5xx the row is deleted so that a retry can run;
-- keys live `IDEMPOTENCY_KEY_TTL_HOURS` (24 h); an expired row is replaced by a new request, and a
-  row left "in progress" for longer than `IDEMPOTENCY_STALE_SECONDS` (a worker killed mid-request)
-  is replaced too. `idempotency_keys_purge` deletes expired rows (periodic task).
+- a row left "in progress" by a worker killed mid-request has lost its lock with the worker's
+  connection: the next request with the key takes it over at once. (SQLite has no session
+  locks: there such a row is taken over after `IDEMPOTENCY_STALE_SECONDS`.)
+- keys live `IDEMPOTENCY_KEY_TTL_HOURS` (24 h); an expired row is replaced by a new request.
+  `idempotency_keys_purge` deletes expired rows (periodic task).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from rest_framework.response import Response
 
 from core.db import insert_committed, update_row
 from core.errors import IdempotencyKeyReused, RequestInProgress
+from core.locks import session_lock_release, session_lock_try
 from core.models import IdempotencyKey
 from core.renderers import EnvelopeRenderer
 
@@ -91,33 +95,67 @@ def request_fingerprint(data: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _claim(*, user: Any, key: str, scope: str, request_hash: str) -> IdempotencyKey | Response:
-    """Insert the key's row (committed), or answer from the existing one.
+def _lock_name(user: Any, key: str) -> str:
+    return f"idempotency:{user.pk}:{key}"
 
-    Returns the new row when this request owns the key, else the response to send.
+
+def _claim(*, user: Any, key: str, scope: str, request_hash: str) -> IdempotencyKey | Response:
+    """Lock the key and insert its row (committed), or answer from the existing one.
+
+    Returns the new row when this request owns the key (and holds its lock until `_release`),
+    else the response to send.
     """
+    locked = session_lock_try(_lock_name(user, key))
+    try:
+        claimed = _claim_row(
+            user=user, key=key, scope=scope, request_hash=request_hash, locked=locked
+        )
+    except BaseException:
+        if locked:
+            session_lock_release(_lock_name(user, key))
+        raise
+    if locked and isinstance(claimed, Response):
+        session_lock_release(_lock_name(user, key))
+    return claimed
+
+
+def _claim_row(
+    *, user: Any, key: str, scope: str, request_hash: str, locked: bool | None
+) -> IdempotencyKey | Response:
+    # locked: this request holds the key's lock; False: a live request does; None: no locks.
     for _ in range(_CLAIM_ATTEMPTS):
         now = timezone.now()
-        try:
-            row = IdempotencyKey(
-                user=user, key=key, scope=scope, request_hash=request_hash, expires_at=now + _ttl()
-            )
-            insert_committed([row])
-            return row
-        except IntegrityError:
-            existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if locked is not False:
+            try:
+                row = IdempotencyKey(
+                    user=user,
+                    key=key,
+                    scope=scope,
+                    request_hash=request_hash,
+                    expires_at=now + _ttl(),
+                )
+                insert_committed([row])
+                return row
+            except IntegrityError:
+                pass
+        existing = IdempotencyKey.objects.filter(user=user, key=key).first()
         if existing is None:  # deleted in between (expired, or its request failed): try again
+            if locked is False:
+                raise RequestInProgress()
             continue
-        abandoned = (
-            existing.state == IdempotencyKey.State.IN_PROGRESS
-            and existing.created_at <= now - _stale_after()
+        in_progress = existing.state == IdempotencyKey.State.IN_PROGRESS
+        # Nobody holds the lock of a key still in progress: the request that claimed it died.
+        abandoned = in_progress and (
+            locked is True or (locked is None and existing.created_at <= now - _stale_after())
         )
         if existing.expires_at <= now or abandoned:
+            if locked is False:
+                raise RequestInProgress()  # the live request is replacing it
             IdempotencyKey.objects.filter(id=existing.id, state=existing.state).delete()
             continue
         if existing.scope != scope or existing.request_hash != request_hash:
             raise IdempotencyKeyReused()
-        if existing.state != IdempotencyKey.State.COMPLETED:
+        if in_progress:
             raise RequestInProgress()
         body = existing.response_body
         if isinstance(body, str):  # stored as JSON text (see _enveloped_body)
@@ -208,8 +246,11 @@ def idempotent(
                     response = view.handle_exception(exc)
                 return response
             finally:
-                if not finished:
-                    _finish(row=claimed, response=response, request=request, view=view)
+                try:
+                    if not finished:
+                        _finish(row=claimed, response=response, request=request, view=view)
+                finally:
+                    session_lock_release(_lock_name(user, key))
 
         return wrapper
 
