@@ -347,3 +347,51 @@ def test_a_claim_row_written_without_claimed_at_gets_it_from_the_database():
         )
     row = SentEmail.objects.get(key="old-release")
     assert row.claimed_at >= before and row.sent_at is None
+
+
+def _terminate_this_connection() -> None:
+    """End this thread's database connection from another one, as a server restart or a
+    failover does; the next statement on it fails."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_backend_pid()"
+            if connection.vendor == "postgresql"
+            else "SELECT CONNECTION_ID()"
+        )
+        backend = cursor.fetchone()[0]
+
+    def terminate() -> None:
+        try:
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+                else:
+                    cursor.execute(f"KILL CONNECTION {int(backend)}")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=terminate)
+    thread.start()
+    thread.join(10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_task_whose_database_connection_was_terminated_retries_and_sends_once():
+    from core.tasks import send_email
+
+    mail.outbox.clear()
+    _terminate_this_connection()
+    kwargs = {"to": "o@example.com", "subject": "Low", "template": "low_stock",
+              "context": LOW_STOCK, "key": "blip-1"}  # fmt: skip
+    # Eagerly, the autoretry runs at once instead of after its backoff (throw=False lets it).
+    assert send_email.apply(kwargs=kwargs, throw=False).get() is True
+    assert len(mail.outbox) == 1
+    assert SentEmail.objects.get(key="blip-1").sent_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_periodic_task_whose_database_connection_was_terminated_retries():
+    from core.tasks import purge_expired_idempotency_keys
+
+    _terminate_this_connection()
+    assert purge_expired_idempotency_keys.apply(throw=False).get() == 0
