@@ -377,6 +377,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reconcile_stale_refunds",
         "schedule": 600.0,
     },
+    # Work whose task was lost (a broker restart without persistence): queued again.
+    "process-unprocessed-webhook-events": {
+        "task": "payments.tasks.process_unprocessed_webhook_events",
+        "schedule": 300.0,
+    },
+    "requeue-missing-checkout-emails": {
+        "task": "orders.tasks.requeue_missing_checkout_emails",
+        "schedule": 600.0,
+    },
     "purge-expired-revoked-tokens": {
         "task": "users.tasks.purge_expired_revoked_tokens",
         "schedule": 3600.0,

@@ -41,6 +41,14 @@ def submit_refund(refund_id: str) -> str:
         return "failed"
 
 
+@shared_task(soft_time_limit=50, time_limit=60, **DATABASE_RETRY)
+def process_unprocessed_webhook_events() -> int:
+    due = webhooks.webhook_events_unprocessed()
+    for event_id in due:
+        process_webhook_event.delay(str(event_id))
+    return len(due)
+
+
 @shared_task(soft_time_limit=240, time_limit=300, **DATABASE_RETRY)
 def expire_unpaid_order_groups() -> int:
     return services.order_groups_expire_due()

@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +32,10 @@ REFUND_EVENTS = frozenset(
     {"refund.pending", "refund.processing", "refund.processed", "refund.failed"}
 )
 _KEY_MAX = 200
+# Events stored this long ago and still unprocessed are queued again (their task was lost with
+# the broker, or ran out of retries), up to this age.
+UNPROCESSED_GRACE = timedelta(minutes=5)
+UNPROCESSED_HORIZON = timedelta(days=2)
 
 
 def signature_valid(*, body: bytes, signature: str | None) -> bool:
@@ -98,6 +103,21 @@ def webhook_receive(*, body: bytes, signature: str | None) -> tuple[WebhookEvent
             event_id = str(event.pk)
             transaction.on_commit(lambda: process_webhook_event.delay(event_id))
     return event, created
+
+
+def webhook_events_unprocessed(*, now: datetime | None = None, limit: int = 100) -> list[uuid.UUID]:
+    """Stored events that were never processed: their ids, for the caller to queue again
+    (processing an event twice is a no-op)."""
+    now = now or timezone.now()
+    return list(
+        WebhookEvent.objects.filter(
+            processed_at__isnull=True,
+            created_at__lte=now - UNPROCESSED_GRACE,
+            created_at__gt=now - UNPROCESSED_HORIZON,
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def _charge_verification(payload: dict[str, Any]) -> tuple[Payment | None, dict[str, Any] | None]:
