@@ -53,7 +53,7 @@ lint: install-dev
 	$(PY) -m ruff format --check .
 
 worker: install
-	$(VENV)/bin/celery -A core worker --loglevel=INFO
+	$(VENV)/bin/celery -A core worker --loglevel=INFO --without-gossip --without-mingle --without-heartbeat
 
 beat: install
 	$(VENV)/bin/celery -A core beat --loglevel=INFO
