@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
+from redis.exceptions import RedisError
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.response import Response
@@ -57,6 +58,10 @@ def _field_errors(detail: Any) -> dict[str, Any]:
     return {"non_field_errors": [detail]}
 
 
+# Seconds a client is asked to wait before retrying a request refused for a service outage.
+SERVICE_UNAVAILABLE_RETRY_AFTER = 5
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.code, exc.message, exc.errors)
@@ -103,6 +108,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             message = str(exc.detail) if not isinstance(exc.detail, (dict, list)) else ""
             message = message or str(exc.default_detail)
         return error_response(exc.status_code, code, message, None, headers)
+
+    if isinstance(exc, RedisError):
+        # Whatever degrades without Redis does so where it calls it; this is what cannot.
+        logger.warning("Redis unavailable in %s: %r", context.get("view").__class__.__name__, exc)
+        return error_response(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "A service this request needs is unavailable. Try again shortly.",
+            None,
+            {"Retry-After": str(SERVICE_UNAVAILABLE_RETRY_AFTER)},
+        )
 
     logger.exception("Unhandled exception in %s", context.get("view").__class__.__name__)
     return error_response(
