@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from redis.exceptions import RedisError
 from rest_framework import exceptions as drf
@@ -109,9 +110,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             message = message or str(exc.default_detail)
         return error_response(exc.status_code, code, message, None, headers)
 
-    if isinstance(exc, RedisError):
-        # Whatever degrades without Redis does so where it calls it; this is what cannot.
-        logger.warning("Redis unavailable in %s: %r", context.get("view").__class__.__name__, exc)
+    if isinstance(exc, RedisError | OperationalError | InterfaceError):
+        # Redis or the database failed (whatever degrades without Redis does so where it calls
+        # it); the transaction of the request was rolled back, so a retry is safe.
+        logger.warning("Service unavailable in %s: %r", context.get("view").__class__.__name__, exc)
         return error_response(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             ErrorCode.SERVICE_UNAVAILABLE,

@@ -28,13 +28,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -47,6 +48,8 @@ from core.errors import IdempotencyKeyReused, RequestInProgress
 from core.locks import session_lock_release, session_lock_try
 from core.models import IdempotencyKey
 from core.renderers import EnvelopeRenderer
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
@@ -249,6 +252,10 @@ def idempotent(
                 try:
                     if not finished:
                         _finish(row=claimed, response=response, request=request, view=view)
+                except DatabaseError:
+                    # The connection failed under the request: the row stays "in progress", and
+                    # the lock went with the connection, so a retry takes the key over at once.
+                    logger.warning("Could not store the answer of idempotency key %s.", key)
                 finally:
                     session_lock_release(_lock_name(user, key))
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.emails import CLAIM_STALE_AFTER, EmailInProgress, deliver_email
 from core.models import SentEmail
+from tests.faults import terminate_this_connection
 
 LOW_STOCK = {"shop_name": "S", "product_name": "P", "stock": 1, "threshold": 5}
 
@@ -349,38 +350,12 @@ def test_a_claim_row_written_without_claimed_at_gets_it_from_the_database():
     assert row.claimed_at >= before and row.sent_at is None
 
 
-def _terminate_this_connection() -> None:
-    """End this thread's database connection from another one, as a server restart or a
-    failover does; the next statement on it fails."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_backend_pid()"
-            if connection.vendor == "postgresql"
-            else "SELECT CONNECTION_ID()"
-        )
-        backend = cursor.fetchone()[0]
-
-    def terminate() -> None:
-        try:
-            with connection.cursor() as cursor:
-                if connection.vendor == "postgresql":
-                    cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
-                else:
-                    cursor.execute(f"KILL CONNECTION {int(backend)}")
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=terminate)
-    thread.start()
-    thread.join(10)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_an_email_task_whose_database_connection_was_terminated_retries_and_sends_once():
     from core.tasks import send_email
 
     mail.outbox.clear()
-    _terminate_this_connection()
+    terminate_this_connection()
     kwargs = {"to": "o@example.com", "subject": "Low", "template": "low_stock",
               "context": LOW_STOCK, "key": "blip-1"}  # fmt: skip
     # Eagerly, the autoretry runs at once instead of after its backoff (throw=False lets it).
@@ -393,5 +368,5 @@ def test_an_email_task_whose_database_connection_was_terminated_retries_and_send
 def test_a_periodic_task_whose_database_connection_was_terminated_retries():
     from core.tasks import purge_expired_idempotency_keys
 
-    _terminate_this_connection()
+    terminate_this_connection()
     assert purge_expired_idempotency_keys.apply(throw=False).get() == 0
