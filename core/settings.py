@@ -332,7 +332,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# More than one message per process: an acknowledgement lost with the broker keeps its slot
+# until the consumer reconnects, and with a single slot the consumer would never ask the broker
+# again, so it would never notice that it must reconnect (it would wait for ever).
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
 # A broker restart is waited out, for ever, by a worker that keeps running (the tasks it was

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from core.emails import queue_email, queue_emails
+from core.emails import CLAIM_STALE_AFTER, queue_email, queue_emails
 from core.models import SentEmail
 from orders.models import Order, OrderGroup, OrderItem
 
@@ -107,8 +107,9 @@ def queue_checkout_emails(
 
 
 def checkout_emails_requeue_missing(*, now: datetime | None = None, limit: int = 200) -> int:
-    """Queue again the checkout e-mails of recent order groups with one of them not on record
-    (no `SentEmail` row: never claimed); each key is still sent once. Returns how many groups."""
+    """Queue again the checkout e-mails of recent order groups with one of them neither sent nor
+    being sent (never claimed, or its claim abandoned); each key is still sent once. Returns how
+    many groups."""
     now = now or timezone.now()
     rows = Order.objects.filter(
         group__created_at__lte=now - CHECKOUT_EMAILS_GRACE,
@@ -122,7 +123,12 @@ def checkout_emails_requeue_missing(*, now: datetime | None = None, limit: int =
         if owner_email:
             keys.add(f"order-new:{order_id}")
     wanted = set().union(*expected.values()) if expected else set()
-    on_record = set(SentEmail.objects.filter(key__in=wanted).values_list("key", flat=True))
+    # Sent, or being sent (a claim abandoned by a dead worker is taken over when sent again).
+    on_record = set(
+        SentEmail.objects.filter(key__in=wanted)
+        .filter(Q(sent_at__isnull=False) | Q(claimed_at__gt=now - CLAIM_STALE_AFTER))
+        .values_list("key", flat=True)
+    )
     missing = [group_id for group_id, keys in expected.items() if keys - on_record][:limit]
     groups = OrderGroup.objects.filter(id__in=missing).prefetch_related(
         Prefetch(

@@ -57,3 +57,27 @@ def test_unprocessed_webhook_events_are_processed_once_by_the_sweep():
     new.refresh_from_db()
     assert lost.processed_at is not None and new.processed_at is None
     assert process_unprocessed_webhook_events.apply().get() == 0
+
+
+def test_a_checkout_email_claimed_by_a_worker_that_died_is_sent_by_the_sweep(
+    django_capture_on_commit_callbacks,
+):
+    from core.emails import CLAIM_STALE_AFTER
+    from core.models import SentEmail
+
+    customer = UserFactory()
+    group = place_order(customer, [(ProductFactory(), 1)])
+    OrderGroup.objects.filter(id=group.id).update(created_at=timezone.now() - timedelta(minutes=15))
+    for order in group.orders.all():  # the shop's notice went out
+        SentEmail.objects.create(key=f"order-new:{order.id}", to="x", sent_at=timezone.now())
+    claim = SentEmail.objects.create(key=f"order-confirmation:{group.id}", to=customer.email)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert requeue_missing_checkout_emails.apply().get() == 0  # the claim is live
+    SentEmail.objects.filter(id=claim.id).update(
+        claimed_at=timezone.now() - CLAIM_STALE_AFTER - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert requeue_missing_checkout_emails.apply().get() == 1
+    assert [message.to[0] for message in mail.outbox] == [customer.email]
