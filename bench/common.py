@@ -89,7 +89,7 @@ def server_env(args: argparse.Namespace, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "core.settings",
+            "DJANGO_SETTINGS_MODULE": "core.settings.production",
             "DEBUG": "False",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "DB_ENGINE": args.engine,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -81,7 +82,7 @@ def _lines(items: QuerySet[CartItem]) -> list[CartItem]:
         .order_by("position", "created_at", "id")
         .values("image")[:1]
     )
-    lines = list(
+    lines: list[Any] = list(  # CartItems with their `first_image` annotation
         items.select_related("product__shop")
         .annotate(first_image=Subquery(first_image))
         .order_by("created_at", "id")

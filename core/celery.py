@@ -4,7 +4,9 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+from core.settings import default_settings_module
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
 
 app = Celery("core")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template import Context, engines
+from django.template import Context, Engine
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -86,7 +86,7 @@ def deliver_email(
     try:
         full_context = {"frontend_url": settings.FRONTEND_URL, **context}
         # Plain text is not HTML: no escaping of quotes or ampersands in it.
-        text_template = engines["django"].get_template(f"emails/{template}.txt").template
+        text_template = Engine.get_default().get_template(f"emails/{template}.txt")
         text = text_template.render(Context(full_context, autoescape=False))
         html = render_to_string(f"emails/{template}.html", full_context)
         message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])

@@ -1,15 +1,14 @@
 """Error codes of the public contract and the exceptions that carry them.
 
-Business code raises these; ``core.exceptions.exception_handler`` turns them, and DRF's own
-exceptions, into the error envelope. No view builds an error body by hand.
+Business code (services, tasks, admin actions) raises these plain exceptions and knows nothing
+of HTTP frameworks; ``core.exceptions.exception_handler`` is the one place that turns them, and
+DRF's own exceptions, into the error envelope. No view builds an error body by hand.
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
-
-from rest_framework import status
-from rest_framework.exceptions import APIException
 
 
 class ErrorCode:
@@ -43,17 +42,34 @@ class ErrorCode:
     SERVER_ERROR = "server_error"
 
 
-class ApiError(APIException):
+class ApiError(Exception):
     """Base of every business error: an HTTP status, a stable code, a message, details."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = ErrorCode.VALIDATION_ERROR
-    message = "The request could not be processed."
+    status_code: int = HTTPStatus.BAD_REQUEST
+    code: str = ErrorCode.VALIDATION_ERROR
+    message: str = "The request could not be processed."
 
     def __init__(self, message: str | None = None, *, errors: Any = None) -> None:
         self.message = message or self.message
         self.errors = errors
-        super().__init__(detail=self.message, code=self.code)
+        super().__init__(self.message)
+
+
+class InvalidInput(ApiError):
+    """Input a service refuses, by field (`{"field": ["message"]}`): answered exactly like a
+    serializer's refusal."""
+
+    message = "Validation failed."
+
+    def __init__(self, errors: dict[str, list[str]], message: str | None = None) -> None:
+        super().__init__(message, errors=errors)
+
+
+class MalformedRequest(ApiError):
+    """A body that cannot be read at all (not JSON, not the expected shape)."""
+
+    code = ErrorCode.PARSE_ERROR
+    message = "Malformed request."
 
 
 class CartEmpty(ApiError):
@@ -67,31 +83,31 @@ class InvalidToken(ApiError):
 
 
 class InvalidCredentials(ApiError):
-    status_code = status.HTTP_401_UNAUTHORIZED
+    status_code = HTTPStatus.UNAUTHORIZED
     code = ErrorCode.INVALID_CREDENTIALS
     message = "Invalid credentials."
 
 
 class EmailNotVerified(ApiError):
-    status_code = status.HTTP_403_FORBIDDEN
+    status_code = HTTPStatus.FORBIDDEN
     code = ErrorCode.EMAIL_NOT_VERIFIED
     message = "Verify your e-mail address first."
 
 
 class NotFound(ApiError):
-    status_code = status.HTTP_404_NOT_FOUND
+    status_code = HTTPStatus.NOT_FOUND
     code = ErrorCode.NOT_FOUND
     message = "Not found."
 
 
 class PermissionDenied(ApiError):
-    status_code = status.HTTP_403_FORBIDDEN
+    status_code = HTTPStatus.FORBIDDEN
     code = ErrorCode.PERMISSION_DENIED
     message = "You do not have permission to perform this action."
 
 
 class Conflict(ApiError):
-    status_code = status.HTTP_409_CONFLICT
+    status_code = HTTPStatus.CONFLICT
     code = ErrorCode.CONFLICT
     message = "The request conflicts with the current state."
 
@@ -145,13 +161,13 @@ class RequestInProgress(Conflict):
 
 
 class FileTooLarge(ApiError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     code = ErrorCode.FILE_TOO_LARGE
     message = "The file is too large."
 
 
 class UnsupportedMediaType(ApiError):
-    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    status_code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
     message = "Unsupported media type."
 
@@ -162,12 +178,12 @@ class InvalidSignature(ApiError):
 
 
 class PaymentProviderError(ApiError):
-    status_code = status.HTTP_502_BAD_GATEWAY
+    status_code = HTTPStatus.BAD_GATEWAY
     code = ErrorCode.PAYMENT_PROVIDER_ERROR
     message = "The payment provider could not process the request."
 
 
 class PaymentProviderTimeout(ApiError):
-    status_code = status.HTTP_504_GATEWAY_TIMEOUT
+    status_code = HTTPStatus.GATEWAY_TIMEOUT
     code = ErrorCode.PAYMENT_PROVIDER_TIMEOUT
     message = "The payment provider did not answer in time."

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken as JWTInvalidToken
 
 from core.errors import ApiError, ErrorCode
+from core.responses import EnvelopeResponse
 
 logger = logging.getLogger("core.errors")
 
@@ -46,7 +47,9 @@ def error_response(
     errors: Any = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    response = Response(error_body(code, message, errors), status=status_code, headers=headers)
+    response = EnvelopeResponse(
+        error_body(code, message, errors), status=status_code, headers=headers
+    )
     response.enveloped = True
     return response
 
@@ -97,10 +100,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
     if isinstance(exc, drf.APIException):
         headers: dict[str, str] = {}
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+        # Set by DRF's APIView.handle_exception on authentication failures.
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        # The stubs omit Throttled.wait, which its __init__ sets.
+        wait = exc.wait if isinstance(exc, drf.Throttled) else None  # type: ignore[attr-defined]
+        if wait is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
         code = next((c for cls, c, _ in _DRF_CODES if isinstance(exc, cls)), None)
         message = next((m for cls, _, m in _DRF_CODES if isinstance(exc, cls) and m), None)
         if code is None:

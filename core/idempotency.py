@@ -48,6 +48,7 @@ from core.errors import IdempotencyKeyReused, RequestInProgress
 from core.locks import session_lock_release, session_lock_try
 from core.models import IdempotencyKey
 from core.renderers import EnvelopeRenderer
+from core.responses import EnvelopeResponse
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ def _claim_row(
         body = existing.response_body
         if isinstance(body, str):  # stored as JSON text (see _enveloped_body)
             body = json.loads(body)
-        replay = Response(body, status=existing.response_status)
+        replay = EnvelopeResponse(body, status=existing.response_status)
         replay.enveloped = True
         replay["Idempotent-Replayed"] = "true"
         return replay

@@ -29,7 +29,6 @@ class RequestIDMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id
         token = request_id_var.set(request_id)
         try:
             response = self.get_response(request)

@@ -14,6 +14,7 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 100
 
     def get_paginated_response(self, data: list[Any]) -> Response:
+        assert self.page is not None  # set by paginate_queryset, which DRF calls first
         return Response(
             {
                 "count": self.page.paginator.count,

@@ -12,6 +12,7 @@ non-file data by `DATA_UPLOAD_MAX_MEMORY_SIZE` (both answer `413 request_too_lar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
@@ -61,7 +62,7 @@ class JSONParser(parsers.JSONParser):
         self,
         stream: Any,
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         try:
             data = super().parse(stream, media_type, parser_context)
@@ -78,7 +79,7 @@ class MultiPartParser(parsers.MultiPartParser):
         self,
         stream: Any,
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)

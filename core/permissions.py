@@ -17,9 +17,11 @@ from rest_framework.request import Request
 from core.errors import EmailNotVerified, PermissionDenied
 
 
-def _authenticated(request: Request) -> bool:
+def _account(request: Request) -> Any:
+    """The signed-in, active account (an instance of the user model, which core does not
+    import), or None."""
     user = request.user
-    return bool(user and user.is_authenticated and user.is_active)
+    return user if user and user.is_authenticated and user.is_active else None
 
 
 class IsAccountWithEmail(BasePermission):
@@ -28,9 +30,10 @@ class IsAccountWithEmail(BasePermission):
     message = "Shop staff accounts cannot do this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if not _authenticated(request):
+        user = _account(request)
+        if user is None:
             return False
-        if request.user.is_shop_staff:
+        if user.is_shop_staff:
             raise PermissionDenied(self.message)
         return True
 
@@ -41,7 +44,7 @@ class IsVerifiedAccount(IsAccountWithEmail):
     def has_permission(self, request: Request, view: Any) -> bool:
         if not super().has_permission(request, view):
             return False
-        user = request.user
+        user = _account(request)
         if not user.is_email_verified and not user.is_platform_admin:
             raise EmailNotVerified()
         return True
@@ -51,8 +54,9 @@ class IsPlatformAdmin(BasePermission):
     """Django `is_staff` or `is_superuser`."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if not _authenticated(request):
+        user = _account(request)
+        if user is None:
             return False
-        if not request.user.is_platform_admin:
+        if not user.is_platform_admin:
             raise PermissionDenied()
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.renderers import JSONRenderer
@@ -14,22 +15,20 @@ class EnvelopeRenderer(JSONRenderer):
         self,
         data: Any,
         accepted_media_type: str | None = None,
-        renderer_context: dict[str, Any] | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
         try:
             return self._render(data, accepted_media_type, renderer_context)
         except UnicodeEncodeError:
             # A string that is not Unicode text (a lone surrogate echoed from a request) cannot
             # be written as UTF-8: write it escaped (`\udXXX`), pure ASCII, rather than fail.
-            ascii_renderer = type(self)()
-            ascii_renderer.ensure_ascii = True
-            return ascii_renderer._render(data, accepted_media_type, renderer_context)
+            return AsciiEnvelopeRenderer()._render(data, accepted_media_type, renderer_context)
 
     def _render(
         self,
         data: Any,
         accepted_media_type: str | None,
-        renderer_context: dict[str, Any] | None,
+        renderer_context: Mapping[str, Any] | None,
     ) -> bytes:
         response = (renderer_context or {}).get("response")
         if response is None or getattr(response, "enveloped", False):
@@ -44,3 +43,7 @@ class EnvelopeRenderer(JSONRenderer):
         if data is not None:
             body["data"] = data
         return super().render(body, accepted_media_type, renderer_context)
+
+
+class AsciiEnvelopeRenderer(EnvelopeRenderer):
+    ensure_ascii = True

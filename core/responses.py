@@ -7,8 +7,16 @@ from typing import Any
 from rest_framework.response import Response
 
 
+class EnvelopeResponse(Response):
+    """What the envelope renderer reads besides the data: the success `message`, or `enveloped`
+    when the body is final as it is (an error envelope, a replay, a health check)."""
+
+    message: str | None = None
+    enveloped: bool = False
+
+
 def ok(data: Any = None, message: str | None = None, status: int = 200, **kwargs: Any) -> Response:
-    response = Response(data, status=status, **kwargs)
+    response = EnvelopeResponse(data, status=status, **kwargs)
     response.message = message
     return response
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 
@@ -58,7 +58,7 @@ class EnvelopeAutoSchema(AutoSchema):
                 media["schema"] = _success_envelope(media.get("schema"))
         return response
 
-    def _get_request_body(self, direction: str = "request") -> Any:
+    def _get_request_body(self, direction: Literal["request", "response"] = "request") -> Any:
         # drf-spectacular documents bodies for POST, PUT and PATCH only; a view whose DELETE
         # takes one (`DELETE /users/me/` checks the password) sets `delete_takes_body = True`.
         if self.method == "DELETE" and getattr(self.view, "delete_takes_body", False):
@@ -69,7 +69,9 @@ class EnvelopeAutoSchema(AutoSchema):
                 self.method = "DELETE"
         return super()._get_request_body(direction)
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code, description in _ERROR_DESCRIPTIONS.items():
             responses.setdefault(

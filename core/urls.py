@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core import views
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("ping/", views.PingView.as_view(), name="ping"),
     path("", include("users.urls")),
     path("", include("shops.urls")),

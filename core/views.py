@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from core.errors import ErrorCode
 from core.exceptions import error_response
 from core.middleware import json_error
-from core.responses import ok
+from core.responses import EnvelopeResponse, ok
 
 
 class HealthView(APIView):
@@ -39,7 +39,7 @@ class HealthView(APIView):
         responses=inline_serializer("Health", {"status": serializers.CharField()}),
     )
     def get(self, request: Request) -> Response:
-        response = Response({"status": "ok"})
+        response = EnvelopeResponse({"status": "ok"})
         response.enveloped = True
         return response
 
@@ -143,7 +143,7 @@ class ReadinessView(APIView):
             return error_response(
                 503, ErrorCode.SERVICE_UNAVAILABLE, f"Unavailable: {', '.join(down)}.", results
             )
-        response = Response({"status": "ok", "checks": results})
+        response = EnvelopeResponse({"status": "ok", "checks": results})
         response.enveloped = True
         return response
 

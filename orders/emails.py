@@ -7,7 +7,8 @@ Contexts hold strings only (they travel through Celery as JSON).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -183,7 +184,7 @@ def queue_cancelled_email(
     *,
     group: OrderGroup,
     orders: Sequence[Order],
-    shop_names: dict[object, str],
+    shop_names: Mapping[uuid.UUID, str],
     refund_started: bool,
     expired: bool = False,
 ) -> None:

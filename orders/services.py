@@ -14,9 +14,8 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
-from core.errors import InvalidTransition, NotFound
+from core.errors import InvalidInput, InvalidTransition, NotFound
 from orders import state
 from orders.emails import (
     queue_cancelled_email,
@@ -53,26 +52,41 @@ def _lock_group_with_orders(group_id: uuid.UUID) -> tuple[OrderGroup, list[Order
     return group, _lock_orders(group)
 
 
+def order_group_payment_status_set(
+    *, group: OrderGroup, status: str, paid_at: datetime | None = None, now: datetime | None = None
+) -> bool:
+    """The one writer of `OrderGroup.payment_status`; the caller holds the group's lock.
+
+    The status never moves back (`state.payment_status_forward`). A group that becomes paid
+    records `paid_at` (the given time, else now) and no longer has a payment deadline. Saves
+    and returns True only when something changed.
+    """
+    now = now or timezone.now()
+    before = (group.payment_status, group.paid_at, group.expires_at)
+    group.payment_status = state.payment_status_forward(group.payment_status, status)
+    if group.payment_status == OrderGroup.PaymentStatus.PAID and group.paid_at is None:
+        group.paid_at = paid_at or now
+    if group.payment_status != OrderGroup.PaymentStatus.UNPAID:
+        group.expires_at = None
+    if (group.payment_status, group.paid_at, group.expires_at) == before:
+        return False
+    group.updated_at = now
+    group.save(update_fields=["payment_status", "paid_at", "expires_at", "updated_at"])
+    return True
+
+
 def _refresh_group(group: OrderGroup, orders: Sequence[Order], now: datetime) -> None:
     """Recompute the group's status and payment status from its (locked) orders and save."""
-    group.status = state.group_status(o.status for o in orders)
-    # Payment status only moves forward (payments may have recorded a later stage already).
-    payment_status = max(
-        state.group_payment_status(orders, payment_method=group.payment_method),
-        group.payment_status,
-        key=lambda s: state.PAYMENT_STATUS_RANK.get(s, 0),
+    order_group_payment_status_set(
+        group=group,
+        status=state.group_payment_status(orders, payment_method=group.payment_method),
+        now=now,
     )
-    if payment_status == OrderGroup.PaymentStatus.PAID and group.paid_at is None:
-        group.paid_at = now
-    group.payment_status = payment_status
-    if (
-        group.status == OrderGroup.Status.CANCELLED
-        or payment_status != OrderGroup.PaymentStatus.UNPAID
-    ):
+    group.status = state.group_status(o.status for o in orders)
+    if group.status == OrderGroup.Status.CANCELLED:
         group.expires_at = None
     group.updated_at = now
-    fields = ["status", "payment_status", "paid_at", "expires_at", "cancel_reason", "updated_at"]
-    group.save(update_fields=fields)
+    group.save(update_fields=["status", "expires_at", "cancel_reason", "updated_at"])
 
 
 # --- Cancellation -----------------------------------------------------------------------------
@@ -202,11 +216,11 @@ def order_status_change(
         order = next(o for o in orders if o.id == order_id)
         is_cash = group.payment_method == PaymentMethod.CASH
         if cash_collected is not None and not is_cash:
-            raise ValidationError({"cash_collected": ["Only cash orders collect cash."]})
+            raise InvalidInput({"cash_collected": ["Only cash orders collect cash."]})
         if cash_collected and status == Status.CANCELLED:
-            raise ValidationError({"cash_collected": ["A cancelled order collects no cash."]})
+            raise InvalidInput({"cash_collected": ["A cancelled order collects no cash."]})
         if cash_collected is False and order.cash_collected:
-            raise ValidationError({"cash_collected": ["The cash was already collected."]})
+            raise InvalidInput({"cash_collected": ["The cash was already collected."]})
         ctx = state.MoveContext(
             fulfillment_method=group.fulfillment_method,
             payment_method=group.payment_method,
@@ -281,11 +295,9 @@ def order_group_mark_paid(*, group: OrderGroup, paid_at: datetime) -> None:
     Order.objects.filter(group_id=group.id).exclude(status=Status.CANCELLED).update(
         is_paid=True, updated_at=now
     )
-    group.payment_status = OrderGroup.PaymentStatus.PAID
-    group.paid_at = paid_at
-    group.expires_at = None
-    group.updated_at = now
-    group.save(update_fields=["payment_status", "paid_at", "expires_at", "updated_at"])
+    order_group_payment_status_set(
+        group=group, status=OrderGroup.PaymentStatus.PAID, paid_at=paid_at, now=now
+    )
     queue_payment_received_email(group=group)
 
 

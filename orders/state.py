@@ -26,12 +26,19 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.CANCELLED: (),
 }
 FINAL = frozenset({Status.COMPLETED, Status.CANCELLED})
-PAYMENT_STATUS_RANK = {
+PAYMENT_STATUS_RANK: dict[str, int] = {
     PaymentStatus.UNPAID: 0,
     PaymentStatus.PAID: 1,
     PaymentStatus.PARTIALLY_REFUNDED: 2,
     PaymentStatus.REFUNDED: 3,
 }
+
+
+def payment_status_forward(current: str, proposed: str) -> str:
+    """The group's payment status after `proposed` is offered: it never moves back (`unpaid`,
+    `paid`, `partially_refunded`, `refunded`), because orders and payments each see only part
+    of the story and a later stage recorded by one must not be undone by the other."""
+    return max(proposed, current, key=lambda status: PAYMENT_STATUS_RANK.get(status, 0))
 
 
 @dataclass(frozen=True)

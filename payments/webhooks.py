@@ -19,9 +19,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import ParseError
 
-from core.errors import InvalidSignature
+from core.errors import InvalidSignature, MalformedRequest
 from payments import services
 from payments.models import Payment, WebhookEvent
 
@@ -82,9 +81,9 @@ def webhook_receive(*, body: bytes, signature: str | None) -> tuple[WebhookEvent
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError("The event is not valid JSON.") from exc
+        raise MalformedRequest("The event is not valid JSON.") from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
-        raise ParseError("The event has no name.")
+        raise MalformedRequest("The event has no name.")
 
     key = event_key(payload, body)
     with transaction.atomic():

@@ -18,10 +18,9 @@ from django.db import connection, transaction
 from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from core.db import Batch
-from core.errors import InsufficientStock, NotFound
+from core.errors import InsufficientStock, InvalidInput, NotFound
 from products.cache import catalogue_changed
 from products.models import InventoryMovement, Product
 from shops.models import Shop
@@ -178,7 +177,7 @@ def stock_adjust(
         current = locked[product_id].stock
         target = {"add": current + quantity, "remove": current - quantity, "set": quantity}[action]
         if target > MAX_STOCK:
-            raise ValidationError({"quantity": [f"Stock cannot exceed {MAX_STOCK}."]})
+            raise InvalidInput({"quantity": [f"Stock cannot exceed {MAX_STOCK}."]})
         delta, reason = {
             "add": (quantity, Reason.MANUAL_ADD),
             "remove": (-quantity, Reason.MANUAL_REMOVE),

@@ -10,9 +10,8 @@ from typing import IO, Any
 from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError
 from django.utils.text import slugify
-from rest_framework.exceptions import ValidationError
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from orders.models import OrderItem
 from products.cache import catalogue_changed
 from products.images import image_delete, image_process, image_store
@@ -50,7 +49,7 @@ def _category_parent(parent_id: uuid.UUID | None) -> Category | None:
         return None
     parent = Category.objects.filter(id=parent_id).first()
     if parent is None:
-        raise ValidationError({"parent_id": ["Unknown category."]})
+        raise InvalidInput({"parent_id": ["Unknown category."]})
     return parent
 
 
@@ -78,7 +77,7 @@ def category_update(*, category: Category, data: dict[str, Any]) -> Category:
         if parent is not None and (
             parent.id == category.id or category.id in category_ancestor_ids(category_id=parent.id)
         ):
-            raise ValidationError(
+            raise InvalidInput(
                 {"parent_id": ["A category cannot be inside itself or its sub-categories."]}
             )
         category.parent = parent
@@ -119,7 +118,7 @@ def _categories_get(category_ids: Iterable[uuid.UUID]) -> list[Category]:
     categories = list(Category.objects.filter(id__in=wanted))
     missing = set(wanted) - {c.id for c in categories}
     if missing:
-        raise ValidationError(
+        raise InvalidInput(
             {"category_ids": [f"Unknown category: {cid}." for cid in sorted(map(str, missing))]}
         )
     return categories
@@ -153,7 +152,7 @@ def product_create(
 ) -> Product:
     """A product of `shop`; its initial stock is the ledger's first movement (`initial`)."""
     if not 0 <= stock <= MAX_STOCK:
-        raise ValidationError({"stock": [f"Must be between 0 and {MAX_STOCK}."]})
+        raise InvalidInput({"stock": [f"Must be between 0 and {MAX_STOCK}."]})
     categories = _categories_get(category_ids)
     if _name_taken(shop, name):
         raise Conflict(PRODUCT_NAME_TAKEN)

@@ -8,9 +8,8 @@ from typing import IO, Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
 
-from core.errors import Conflict
+from core.errors import Conflict, InvalidInput
 from products.cache import catalogue_changed
 from products.images import image_delete, image_process, image_store
 from shops.models import Shop, generate_shop_code
@@ -129,10 +128,10 @@ def _validate_password(password: str, user: User, field: str) -> None:
     try:
         password_validation.validate_password(password, user=user, password_validators=validators)
     except DjangoValidationError as exc:
-        raise ValidationError({field: list(exc.messages)}) from exc
+        raise InvalidInput({field: list(exc.messages)}) from exc
 
 
-def _handle_taken(shop: Shop, handle: str, *, exclude_id: Any = None) -> bool:
+def _handle_taken(shop: Shop | None, handle: str, *, exclude_id: Any = None) -> bool:
     staff = User.objects.filter(shop=shop, handle__iexact=handle)
     if exclude_id is not None:
         staff = staff.exclude(id=exclude_id)

@@ -1,5 +1,8 @@
 """Writes for payments: initialisation, verification, refunds, and the periodic sweeps.
 
+The money decisions themselves (what an answer or event means, what to refund) are pure
+functions in `payments.decisions`; the services load, lock, apply them and queue side effects.
+
 Rules that keep money safe:
 - every attempt is stored (with its own reference and the amount we expect) before Paystack is
   called, and Paystack is never called while an order, group or stock row is locked;
@@ -14,11 +17,10 @@ Lock order: the webhook event row, then the group row (then its orders and produ
 ``orders.services``), then payment and refund rows.
 """
 
+from payments.decisions import ABANDON_AFTER, REFUND_MAX_ATTEMPTS
 from payments.services.common import (
-    ABANDON_AFTER,
     RECONCILE_REFUNDS_AFTER,
     REFERENCE_PATTERN,
-    REFUND_MAX_ATTEMPTS,
     REVERIFY_AFTER,
     to_kobo,
 )
@@ -40,7 +42,6 @@ from payments.services.verification import (
     payment_apply_verification,
     payment_verify,
     verification_fetch,
-    verification_outcome,
 )
 
 __all__ = [
@@ -64,5 +65,4 @@ __all__ = [
     "split_compute",
     "to_kobo",
     "verification_fetch",
-    "verification_outcome",
 ]

@@ -1,4 +1,4 @@
-"""Shared pieces of the payment services: statuses, limits, kobo, and the orders hook."""
+"""Shared pieces of the payment services: statuses, limits and kobo."""
 
 from __future__ import annotations
 
@@ -16,23 +16,11 @@ GroupPaymentStatus = OrderGroup.PaymentStatus
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9.=\-]{1,100}$")
 # Payment attempts one order group may start (each one creates a Paystack transaction).
 MAX_ATTEMPTS_PER_GROUP = 20
-# How often a refund call is tried in all (task retries and the periodic sweep together).
-REFUND_MAX_ATTEMPTS = 8
 # Attempts still pending this long are asked about (webhooks can be late or lost).
 REVERIFY_AFTER = timedelta(minutes=5)
 # Refunds still `processing` this long after they were sent are asked about (their webhook
 # may be lost).
 RECONCILE_REFUNDS_AFTER = timedelta(minutes=30)
-# After this, Paystack has given up on an unpaid transaction: so do we.
-ABANDON_AFTER = timedelta(hours=48)
-
-
-def orders_hooks():
-    """`orders.services` (group lock, payability, mark paid, expire), imported when first
-    needed: it imports this package itself (`refund_request`)."""
-    from orders import services
-
-    return services
 
 
 def to_kobo(amount: Decimal) -> int:

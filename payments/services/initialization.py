@@ -20,6 +20,8 @@ from core.errors import (
     PaymentProviderTimeout,
 )
 from orders.models import Order, OrderGroup, PaymentMethod
+from orders.selectors import order_group_amount_due
+from orders.services import order_group_is_payable
 from payments.models import Payment
 from payments.paystack import get_client
 from payments.services.common import (
@@ -27,7 +29,6 @@ from payments.services.common import (
     REFERENCE_PATTERN,
     GroupPaymentStatus,
     PaymentStatus,
-    orders_hooks,
     to_kobo,
 )
 
@@ -80,9 +81,6 @@ def payment_initialize(*, group: OrderGroup, email: str) -> Payment:
     The attempt is stored before Paystack is called; when the call fails it is marked `failed`
     and the provider error (502 / 504) propagates.
     """
-    from orders.selectors import order_group_amount_due
-
-    hooks = orders_hooks()
     if group.payment_method != PaymentMethod.PAYSTACK:
         raise OrderNotPayable("Cash orders are paid on delivery or pickup.")
     # Cancelled or expired comes first, whatever was paid before (API.md: order_not_payable).
@@ -91,7 +89,7 @@ def payment_initialize(*, group: OrderGroup, email: str) -> Payment:
         raise OrderNotPayable("This order was cancelled or its payment time ran out.")
     if group.payment_status != GroupPaymentStatus.UNPAID:
         raise AlreadyPaid()
-    if not hooks.order_group_is_payable(group):
+    if not order_group_is_payable(group):
         raise OrderNotPayable("This order was cancelled or its payment time ran out.")
     if group.payments.count() >= MAX_ATTEMPTS_PER_GROUP:
         raise Conflict("Too many payment attempts for this order.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,17 +18,11 @@ from core.errors import (
     PaymentProviderTimeout,
 )
 from orders.models import Order, OrderGroup
-from orders.state import PAYMENT_STATUS_RANK
+from orders.services import order_group_lock, order_group_payment_status_set
+from payments import decisions
 from payments.models import Payment, Refund
 from payments.paystack import PaystackClient, ProviderTimeout, get_client
-from payments.services.common import (
-    RECONCILE_REFUNDS_AFTER,
-    REFUND_MAX_ATTEMPTS,
-    GroupPaymentStatus,
-    PaymentStatus,
-    orders_hooks,
-    to_kobo,
-)
+from payments.services.common import RECONCILE_REFUNDS_AFTER, PaymentStatus, to_kobo
 
 logger = logging.getLogger(__name__)
 
@@ -69,23 +63,30 @@ def refund_request(*, group: OrderGroup, orders: Sequence[Order], reason: str) -
 
     Called inside the cancelling transaction, with the group's row locked. Returns None when the
     group has no successful payment to refund. Never refunds more than what is left of the
-    payment; the Paystack call happens in a task after commit.
+    payment (`decisions.refund_allocate`); the Paystack call happens in a task after commit.
     """
     amount = to_kobo(sum((order.total for order in orders), Decimal("0")))
     if amount <= 0:
         return None
-    payments = group.payments.filter(status=PaymentStatus.SUCCESS).order_by("paid_at", "id")
-    for payment in payments.select_for_update():
-        remaining = payment.amount - _refunded_so_far(payment)
-        if remaining <= 0:
-            continue
-        return refund_create(
-            payment=payment,
-            amount=min(amount, remaining),
-            reason=reason,
-            order=orders[0] if len(orders) == 1 else None,
-        )
-    return None
+    successful = group.payments.filter(status=PaymentStatus.SUCCESS).order_by("paid_at", "id")
+    payments = {payment.pk: payment for payment in successful.select_for_update()}
+    allocation = decisions.refund_allocate(
+        amount=amount,
+        payments=[
+            decisions.PaymentBalance(
+                id=payment.pk, amount=payment.amount, refunded=_refunded_so_far(payment)
+            )
+            for payment in payments.values()
+        ],
+    )
+    if allocation is None:
+        return None
+    return refund_create(
+        payment=payments[allocation.payment_id],
+        amount=allocation.amount,
+        reason=reason,
+        order=orders[0] if len(orders) == 1 else None,
+    )
 
 
 def refund_submit(*, refund_id: uuid.UUID) -> Refund:
@@ -103,8 +104,7 @@ def refund_submit(*, refund_id: uuid.UUID) -> Refund:
     """
     with transaction.atomic():
         refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
-        claimable = refund.status in (Refund.Status.PENDING, Refund.Status.FAILED)
-        if not claimable or refund.attempts >= REFUND_MAX_ATTEMPTS:
+        if not decisions.refund_claimable(status=refund.status, attempts=refund.attempts):
             return refund
         refund.status = Refund.Status.PROCESSING
         refund.attempts += 1
@@ -147,87 +147,54 @@ def _refund_mark_failed(refund: Refund, exc: PaymentProviderError | PaymentProvi
     refund.refresh_from_db()
 
 
-def _group_payment_status_after_refunds(group: OrderGroup) -> str:
-    """`paid`, `partially_refunded` or `refunded` from what Paystack confirmed.
-
-    Net money kept = successful payments - processed refunds; the group's status never moves
-    back (a refund confirmed later cannot make a group "more paid" than its orders say).
-    """
-    paid = Payment.objects.filter(group=group, status=PaymentStatus.SUCCESS).aggregate(
-        total=Sum("amount")
-    )["total"]
-    refunded = Refund.objects.filter(
-        payment__group=group, status=Refund.Status.PROCESSED
-    ).aggregate(total=Sum("amount"))["total"]
-    net = int(paid or 0) - int(refunded or 0)
-    if net <= 0:
-        computed = GroupPaymentStatus.REFUNDED
-    elif net < to_kobo(group.total) and refunded:
-        computed = GroupPaymentStatus.PARTIALLY_REFUNDED
-    else:
-        computed = GroupPaymentStatus.PAID
-    current = group.payment_status
-    return max(computed, current, key=lambda s: PAYMENT_STATUS_RANK.get(s, 0))
-
-
 def refund_apply_event(*, event: str, data: dict[str, Any]) -> Refund | None:
-    """Apply a ``refund.*`` webhook: find the refund (by Paystack's refund id, else by the
-    transaction reference and amount) and record Paystack's verdict."""
-    transaction_data = data.get("transaction")
-    reference = data.get("transaction_reference") or (
-        transaction_data.get("reference") if isinstance(transaction_data, dict) else None
-    )
-    payment = Payment.objects.filter(reference=str(reference or "")).first()
+    """Apply a ``refund.*`` webhook: under the group's lock, `decisions.refund_event_decide`
+    says which of the transaction's refunds it is about and what it does to it."""
+    read = decisions.refund_event_read(event=event, data=data)
+    payment = Payment.objects.filter(reference=read.reference).first()
     if payment is None:
         return None
-    status = str(data.get("status") or event.rsplit(".", 1)[-1]).lower()
-    try:
-        amount: int | None = int(data.get("amount"))
-    except (TypeError, ValueError):
-        amount = None
-    provider_id = str(data.get("id") or "")
 
     with transaction.atomic():
-        group = orders_hooks().order_group_lock(group_id=payment.group_id)
+        group = order_group_lock(group_id=payment.group_id)
         refunds = list(
             Refund.objects.select_for_update().filter(payment=payment).order_by("created_at", "id")
         )
-        refund = next(
-            (r for r in refunds if provider_id and r.provider_refund_id == provider_id), None
+        decision = decisions.refund_event_decide(
+            event=read, refunds=[_refund_state(r) for r in refunds]
         )
-        matched_by_id = refund is not None
-        if refund is None:
-            open_refunds = [r for r in refunds if r.status != Refund.Status.PROCESSED]
-            refund = next((r for r in open_refunds if r.amount == amount), None)
-            refund = refund or (open_refunds[0] if open_refunds else None)
-        if refund is None:
+        if decision is None:
             return None
-        if (
-            status == "failed"
-            and not matched_by_id
-            and refund.status == Refund.Status.PROCESSING
-            and refund.attempts > 1
-        ):
-            # Found by amount only, and sent more than once: the failure may be an earlier
-            # attempt's while the latest is on its way. Failing it would send it again.
-            refund.last_error = _ambiguous_failure(refund, provider_id)
+        refund = next(r for r in refunds if r.pk == decision.refund_id)
+        action = decision.action
+        if action == decisions.RefundAction.IGNORE:
+            return refund
+        if action == decisions.RefundAction.NOTE_AMBIGUOUS:
+            refund.last_error = _ambiguous_failure(refund, read.provider_id)
             refund.save(update_fields=["last_error", "updated_at"])
             return refund
-        if status == "processed":
-            _refund_mark_processed(refund, group=group, provider_id=provider_id)
+        if action == decisions.RefundAction.SETTLE:
+            _refund_mark_processed(refund, group=group, provider_id=read.provider_id)
             return refund
-        if provider_id and not refund.provider_refund_id:
-            refund.provider_refund_id = provider_id[:64]
-        if status == "failed":
-            if refund.status == Refund.Status.PROCESSED:
-                return refund
+        if read.provider_id and not refund.provider_refund_id:
+            refund.provider_refund_id = read.provider_id[:64]
+        if action == decisions.RefundAction.FAIL:
             refund.status = Refund.Status.FAILED
-            refund.last_error = "Paystack reported the refund as failed."
-        else:  # pending, processing: Paystack is working on it
-            if refund.status in (Refund.Status.PENDING, Refund.Status.FAILED):
-                refund.status = Refund.Status.PROCESSING
+            refund.last_error = decisions.REFUND_FAILED_MESSAGE
+        elif action == decisions.RefundAction.PROCESS:
+            refund.status = Refund.Status.PROCESSING
         refund.save(update_fields=["status", "last_error", "provider_refund_id", "updated_at"])
     return refund
+
+
+def _refund_state(refund: Refund) -> decisions.RefundState:
+    return decisions.RefundState(
+        id=refund.pk,
+        amount=refund.amount,
+        status=refund.status,
+        attempts=refund.attempts,
+        provider_refund_id=refund.provider_refund_id,
+    )
 
 
 def _refund_mark_processed(refund: Refund, *, group: OrderGroup, provider_id: str) -> None:
@@ -256,12 +223,20 @@ def _ambiguous_failure(refund: Refund, provider_id: str) -> str:
 def _group_refunds_changed(group: OrderGroup) -> None:
     """After a refund was confirmed: the group's payment status from what Paystack confirmed.
     The caller holds the group's lock."""
-    if group.payment_status == GroupPaymentStatus.UNPAID:
-        return
-    new_status = _group_payment_status_after_refunds(group)
-    if new_status != group.payment_status:
-        group.payment_status = new_status
-        group.save(update_fields=["payment_status", "updated_at"])
+    paid = Payment.objects.filter(group=group, status=PaymentStatus.SUCCESS).aggregate(
+        total=Sum("amount")
+    )["total"]
+    refunded = Refund.objects.filter(
+        payment__group=group, status=Refund.Status.PROCESSED
+    ).aggregate(total=Sum("amount"))["total"]
+    status = decisions.group_payment_status_after_refunds(
+        current=group.payment_status,
+        paid=int(paid or 0),
+        refunded=int(refunded or 0),
+        total=to_kobo(group.total),
+    )
+    if status is not None:
+        order_group_payment_status_set(group=group, status=status)
 
 
 def refunds_retry_due(*, now: datetime | None = None, limit: int = 100) -> list[uuid.UUID]:
@@ -270,11 +245,12 @@ def refunds_retry_due(*, now: datetime | None = None, limit: int = 100) -> list[
     now = now or timezone.now()
     due: list[uuid.UUID] = []
     failed = Refund.objects.filter(
-        status=Refund.Status.FAILED, attempts__lt=REFUND_MAX_ATTEMPTS
+        status=Refund.Status.FAILED, attempts__lt=decisions.REFUND_MAX_ATTEMPTS
     ).order_by("updated_at")[:limit]
     for refund in failed:
-        backoff = timedelta(minutes=min(2**refund.attempts, 360))
-        if refund.updated_at <= now - backoff:
+        if decisions.refund_retry_due(
+            attempts=refund.attempts, failed_at=refund.updated_at, now=now
+        ):
             due.append(refund.pk)
     stale_pending = Refund.objects.filter(
         status=Refund.Status.PENDING, created_at__lte=now - timedelta(minutes=5)
@@ -316,60 +292,50 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
         except (PaymentProviderError, PaymentProviderTimeout) as exc:
             logger.warning("Refund %s: could not ask Paystack: %s", refund.pk, exc.message)
             found = None
-        verdict = _refund_status(found)
-        if found is not None and verdict == "processed":
-            settled += _refund_settle_processed(refund, provider_id=str(found.get("id") or ""))
+        action = decisions.reconcile_decide(
+            provider_status=str(found.get("status") or "") if found is not None else None
+        )
+        provider_id = str(found.get("id") or "") if found is not None else ""
+        if action == decisions.ReconcileAction.SETTLE:
+            settled += _refund_settle_processed(refund, provider_id=provider_id)
             continue
         note = {}
-        if found is not None and verdict == "failed":
-            note["last_error"] = _ambiguous_failure(refund, str(found.get("id") or ""))
+        if action == decisions.ReconcileAction.NOTE_AMBIGUOUS:
+            note["last_error"] = _ambiguous_failure(refund, provider_id)
         Refund.objects.filter(
             pk=refund.pk, status=Refund.Status.PROCESSING, attempts=refund.attempts
         ).update(updated_at=timezone.now(), **note)
     return settled
 
 
-def _refund_status(found: dict[str, Any] | None) -> str:
-    return str(found.get("status") or "").lower() if found else ""
-
-
-def _provider_refund(client: PaystackClient, refund: Refund) -> dict[str, Any] | None:
+def _provider_refund(client: PaystackClient, refund: Refund) -> Mapping[str, Any] | None:
     """Paystack's record of `refund`, or None when it has none (that we can tell apart)."""
     if refund.provider_refund_id:
         return client.fetch_refund(refund.provider_refund_id)
     payment = refund.payment
-    matched = set(
+    matched = frozenset(
         Refund.objects.filter(payment=payment)
         .exclude(provider_refund_id="")
         .values_list("provider_refund_id", flat=True)
     )
-    transaction_id = str(payment.provider_response.get("id") or "")
-    candidates = [
-        item
-        for item in client.list_refunds(transaction=payment.reference)
-        if (
-            payment.reference == item.get("transaction_reference")
-            or (transaction_id and transaction_id == str(item.get("transaction") or ""))
-        )
-        and str(item.get("id")) not in matched
-        and str(item.get("amount")) == str(refund.amount)
-    ]
-    processed = [item for item in candidates if _refund_status(item) == "processed"]
-    return (processed or candidates or [None])[0]
+    return decisions.reconcile_pick(
+        provider_refunds=client.list_refunds(transaction=payment.reference),
+        reference=payment.reference,
+        transaction_id=str(payment.provider_response.get("id") or ""),
+        amount=refund.amount,
+        matched_ids=matched,
+    )
 
 
 def _refund_settle_processed(refund: Refund, *, provider_id: str) -> bool:
     """Mark `refund` processed (Paystack confirmed it) unless it changed since it was read
     (settled by a webhook, or failed and claimed again). True when it was settled here."""
     with transaction.atomic():
-        group = orders_hooks().order_group_lock(group_id=refund.payment.group_id)
+        group = order_group_lock(group_id=refund.payment.group_id)
         current = Refund.objects.select_for_update().filter(pk=refund.pk).first()
-        unchanged = (
-            current is not None
-            and current.status == Refund.Status.PROCESSING
-            and current.attempts == refund.attempts
-        )
-        if not unchanged:
+        if current is None or not (
+            current.status == Refund.Status.PROCESSING and current.attempts == refund.attempts
+        ):
             return False
         _refund_mark_processed(current, group=group, provider_id=provider_id)
     return True

@@ -13,14 +13,10 @@ from core.errors import (
     PaymentProviderTimeout,
 )
 from orders.models import OrderGroup, PaymentMethod
+from orders.services import order_group_expire
+from payments import decisions
 from payments.models import Payment
-from payments.services.common import (
-    ABANDON_AFTER,
-    REVERIFY_AFTER,
-    GroupPaymentStatus,
-    PaymentStatus,
-    orders_hooks,
-)
+from payments.services.common import REVERIFY_AFTER, GroupPaymentStatus, PaymentStatus
 from payments.services.verification import payment_verify
 
 logger = logging.getLogger(__name__)
@@ -32,9 +28,9 @@ def payments_reverify_pending(
     """Ask Paystack about attempts pending for more than `older_than`; returns how many were
     checked. Stops early when Paystack fails (the next run tries again)."""
     now = now or timezone.now()
-    Payment.objects.filter(status=PaymentStatus.PENDING, created_at__lt=now - ABANDON_AFTER).update(
-        status=PaymentStatus.ABANDONED, updated_at=now
-    )
+    Payment.objects.filter(
+        status=PaymentStatus.PENDING, created_at__lt=decisions.abandon_cutoff(now=now)
+    ).update(status=PaymentStatus.ABANDONED, updated_at=now)
     pending = Payment.objects.filter(
         status=PaymentStatus.PENDING, created_at__lt=now - older_than
     ).order_by(F("verified_at").asc(nulls_first=True), "created_at")[:limit]
@@ -58,7 +54,6 @@ def order_groups_expire_due(*, now: datetime | None = None, limit: int = 200) ->
     the group first or is refunded. Returns how many groups expired.
     """
     now = now or timezone.now()
-    hooks = orders_hooks()
     group_ids = list(
         OrderGroup.objects.filter(
             payment_method=PaymentMethod.PAYSTACK,
@@ -81,7 +76,7 @@ def order_groups_expire_due(*, now: datetime | None = None, limit: int = 200) ->
                     provider_up = False
                     break
         try:
-            if hooks.order_group_expire(group_id=group_id, now=now):
+            if order_group_expire(group_id=group_id, now=now):
                 expired += 1
         except Exception:
             logger.exception("Could not expire order group %s", group_id)

@@ -1,4 +1,5 @@
-"""Settings that let the web tier scale out: nothing a process keeps to itself.
+"""Settings per environment: production refuses to start without what its processes must share,
+and nothing a process keeps to itself lets the web tier scale out.
 
 The settings module is read once per process, so each variant is read in a fresh Python.
 """
@@ -11,18 +12,20 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 from django.conf import settings as django_settings
-
-from core.checks import shared_cache_check
 
 _READ_SETTINGS = """
 import json, os, sys
-os.environ["DJANGO_SETTINGS_MODULE"] = "core.settings"
+from core.settings import default_settings_module
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings_module())
 import django
 django.setup()
 from django.conf import settings
 read = {
     "secret_key": settings.SECRET_KEY,
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
     "media_backend": settings.STORAGES["default"]["BACKEND"],
     "serve_media": settings.SERVE_MEDIA,
     "bucket": getattr(settings, "AWS_STORAGE_BUCKET_NAME", None),
@@ -34,21 +37,73 @@ if "--storage" in sys.argv:
 print(json.dumps(read))
 """
 # Variables of this test process that must not leak into the fresh one.
-_OWN = ("SECRET_KEY", "DEBUG", "MEDIA_STORAGE_BACKEND", "SERVE_MEDIA", "AWS_STORAGE_BUCKET_NAME")
+_OWN = (
+    "DJANGO_SETTINGS_MODULE",
+    "SECRET_KEY",
+    "DEBUG",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "MEDIA_STORAGE_BACKEND",
+    "SERVE_MEDIA",
+    "AWS_STORAGE_BUCKET_NAME",
+)
+# What production requires, for the tests about something else.
+PRODUCTION = {
+    "SECRET_KEY": "x" * 50,
+    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+}
 
 
-def settings_with(*args: str, **env: str) -> dict[str, Any]:
+def run_fresh(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in _OWN}
-    result = subprocess.run(
-        [sys.executable, "-c", _READ_SETTINGS, *args],
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=django_settings.BASE_DIR,
-        env={**clean, "DB_ENGINE": "sqlite", "REDIS_URL": "", **env},
+        env={**clean, "DB_ENGINE": "sqlite", **env},
         capture_output=True,
         text=True,
         timeout=60,
-        check=True,
     )
+
+
+def settings_with(*args: str, **env: str) -> dict[str, Any]:
+    result = run_fresh(["-c", _READ_SETTINGS, *args], env)
+    assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "REDIS_URL", "CELERY_BROKER_URL"])
+def test_production_does_not_start_without_what_it_shares(missing):
+    env = {name: value for name, value in PRODUCTION.items() if name != missing}
+    result = run_fresh(["manage.py", "check"], {"DEBUG": "False", **env})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{missing} must be set when DEBUG is off." in result.stderr
+
+
+def test_production_starts_with_them_and_sends_tasks_to_the_broker():
+    assert run_fresh(["manage.py", "check"], PRODUCTION).returncode == 0
+    read = settings_with(**PRODUCTION)
+    assert read["cache"] == "core.cache.RedisCache"
+    assert read["eager"] is False
+
+
+def test_production_runs_tasks_in_process_only_when_asked():
+    env = {k: v for k, v in PRODUCTION.items() if k != "CELERY_BROKER_URL"}
+    read = settings_with(CELERY_TASK_ALWAYS_EAGER="True", **env)
+    assert read["eager"] is True
+
+
+def test_development_needs_nothing_configured():
+    read = settings_with(DEBUG="True")
+    assert read["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert read["eager"] is True
+    # A broker, once configured, takes the tasks.
+    assert (
+        settings_with(DEBUG="True", CELERY_BROKER_URL="redis://127.0.0.1:6379/15")["eager"] is False
+    )
 
 
 def test_development_processes_share_one_secret_key():
@@ -59,14 +114,14 @@ def test_development_processes_share_one_secret_key():
 
 
 def test_media_is_local_files_served_by_the_app_by_default():
-    read = settings_with("--storage", SECRET_KEY="x" * 50)
+    read = settings_with("--storage", **PRODUCTION)
     assert read["storage"] == "FileSystemStorage"
     assert read["serve_media"] is True
 
 
 def test_media_storage_is_switched_by_a_setting():
     backend = "django.core.files.storage.InMemoryStorage"
-    read = settings_with("--storage", SECRET_KEY="x" * 50, MEDIA_STORAGE_BACKEND=backend)
+    read = settings_with("--storage", MEDIA_STORAGE_BACKEND=backend, **PRODUCTION)
     assert read["storage"] == "InMemoryStorage"
     # Another storage serves its own files: the app stops serving /media/.
     assert read["serve_media"] is False
@@ -75,7 +130,7 @@ def test_media_storage_is_switched_by_a_setting():
 def test_s3_settings_are_read_from_the_environment():
     # Only the settings are read: django-storages is an optional install.
     read = settings_with(
-        SECRET_KEY="x" * 50,
+        **PRODUCTION,
         MEDIA_STORAGE_BACKEND="storages.backends.s3.S3Storage",
         AWS_STORAGE_BUCKET_NAME="marketplace-media",
     )
@@ -84,18 +139,6 @@ def test_s3_settings_are_read_from_the_environment():
     # Catalogue answers are cached: image URLs must not be signed ones that expire.
     assert read["querystring_auth"] is False
     assert read["serve_media"] is False
-
-
-def test_deploy_check_warns_when_the_cache_is_per_process(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    assert [warning.id for warning in shared_cache_check()] == ["core.I001"]
-
-
-def test_deploy_check_is_quiet_with_redis(settings):
-    settings.CACHES = {
-        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/0"}
-    }
-    assert shared_cache_check() == []
 
 
 def test_health_checks_answer_plain_http_when_https_is_enforced(client, settings):

@@ -236,7 +236,7 @@ def stack_env(
     redis.Redis.from_url(e2e_redis_url).flushdb()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "core.settings",
+        "DJANGO_SETTINGS_MODULE": "core.settings.production",
         "DEBUG": "False",
         "SECRET_KEY": E2E_SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -481,7 +481,7 @@ def celery_beat(
 
 # --- Fake Paystack -------------------------------------------------------------------------------
 class FakePaystackProcess:
-    """`manage.py fake_paystack` run as a process of the stack, with its HTTP controls."""
+    """`python -m devtools.fake_paystack` run as a process of the stack, with its HTTP controls."""
 
     def __init__(self, process: StackProcess, base_url: str) -> None:
         self.process = process
@@ -520,8 +520,8 @@ def fake_paystack(
     base_url = f"http://127.0.0.1:{fake_paystack_port}"
     args = [
         sys.executable,
-        "manage.py",
-        "fake_paystack",
+        "-m",
+        "devtools.fake_paystack",
         "--port",
         str(fake_paystack_port),
         "--secret",

@@ -28,8 +28,8 @@ from django.contrib.auth.hashers import Argon2PasswordHasher
 
 from carts.models import CartItem
 from core.models import SentEmail
+from devtools.fake_paystack import FakePaystack
 from orders.models import Order, OrderGroup, OrderItem
-from payments.fake_paystack import FakePaystack
 from payments.models import Payment, Refund, WebhookEvent
 from products.inventory import ledger_drift
 from products.models import Product

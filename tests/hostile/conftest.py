@@ -11,13 +11,13 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
-from payments.fake_paystack import FakePaystack
+from devtools.fake_paystack import FakePaystack
 from payments.models import Payment
 from products.models import ProductImage
 from tests import factories
 from users.services import tokens_for_user
 
-PAYSTACK_SECRET = "sk_test_fake_secret"  # core.settings_test's PAYSTACK_SECRET_KEY
+PAYSTACK_SECRET = "sk_test_fake_secret"  # core.settings.test's PAYSTACK_SECRET_KEY
 
 
 @pytest.fixture(autouse=True)

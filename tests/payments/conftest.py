@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from payments.fake_paystack import FakePaystack
+from devtools.fake_paystack import FakePaystack
 from tests.payments.helpers import make_group
 
-SECRET = "sk_test_fake_secret"  # core.settings_test's PAYSTACK_SECRET_KEY
+SECRET = "sk_test_fake_secret"  # core.settings.test's PAYSTACK_SECRET_KEY
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from payments.fake_paystack import FakePaystack
+from devtools.fake_paystack import FakePaystack
 from products.inventory import StockChange, stock_apply
 from tests import factories
 

@@ -1,7 +1,9 @@
-"""The fake Paystack itself: checkout page flow, signed webhooks, controls, and the command."""
+"""The fake Paystack itself: checkout page flow, signed webhooks, controls, the command, and
+that the product never depends on it."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import hmac
 import json
@@ -145,14 +147,14 @@ def test_unknown_checkout_and_missing_bearer(fake_paystack):
     assert refused.json() == {"status": False, "message": "Invalid key"}
 
 
-def test_management_command_serves(tmp_path):
+def test_command_serves(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings_test"}
+    env = {**os.environ, "PAYSTACK_SECRET_KEY": "sk_cmd"}
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "fake_paystack", "--port", str(port), "--secret", "sk_cmd"],
+        [sys.executable, "-m", "devtools.fake_paystack", "--port", str(port)],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -174,3 +176,24 @@ def test_management_command_serves(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+PRODUCT_PACKAGES = ("core", "users", "shops", "products", "carts", "orders", "payments")
+
+
+def test_the_product_never_imports_the_fake(settings):
+    assert not [app for app in settings.INSTALLED_APPS if app.split(".")[0] == "devtools"]
+    root = Path(__file__).resolve().parents[2]
+    importers = []
+    for package in PRODUCT_PACKAGES:
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""]
+                else:
+                    continue
+                if any(name.split(".")[0] == "devtools" for name in names):
+                    importers.append(str(path.relative_to(root)))
+    assert importers == []

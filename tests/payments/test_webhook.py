@@ -97,7 +97,7 @@ def test_signature_over_a_different_body_is_refused(api_client, fake_paystack, s
 
 
 def test_valid_signature_but_malformed_json_is_parse_error(api_client, fake_paystack):
-    from payments.fake_paystack import sign
+    from devtools.fake_paystack import sign
 
     for body in (b'{"event": ', b"[1, 2]", b'{"data": {}}'):
         response = api_client.generic(

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from payments.fake_paystack import sign
+from devtools.fake_paystack import sign
 from tests.factories import DEFAULT_PASSWORD, AddressFactory, CartFactory, CartItemFactory
 from tests.security.routes import API_PREFIX, path_params
 from tests.security.world import World, png_upload

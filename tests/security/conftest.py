@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings as django_settings
 
-from payments.fake_paystack import FakePaystack
+from devtools.fake_paystack import FakePaystack
 from tests.security.world import World, build_world
 
 

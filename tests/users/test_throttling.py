@@ -1,4 +1,4 @@
-"""Rate limits of the contract, with the contract's default rates (set in core/settings.py)."""
+"""Rate limits of the contract, with the contract's default rates (set in core/settings/base.py)."""
 
 from __future__ import annotations
 

@@ -11,11 +11,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from carts.models import Cart
 from core.emails import queue_email
-from core.errors import Conflict, InvalidToken
+from core.errors import Conflict, InvalidInput, InvalidToken
 from products.cache import catalogue_changed
 from shops.models import Shop
 from users.models import Address, User
@@ -40,7 +39,7 @@ def _validate_new_password(password: str, user: User, field: str) -> None:
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationError({field: list(exc.messages)}) from exc
+        raise InvalidInput({field: list(exc.messages)}) from exc
 
 
 def _lock(user: User) -> User:
@@ -79,6 +78,7 @@ def user_register(
 
 
 def email_verification_send(*, user: User) -> None:
+    assert user.email is not None  # staff accounts have no e-mail and never verify one
     token = signed_token_make(purpose=EMAIL_VERIFICATION, user=user)
     queue_email(
         to=user.email,
@@ -105,7 +105,7 @@ def email_verification_resend(*, email: str) -> None:
 def email_verify(*, token: str) -> User:
     signed = signed_token_read(purpose=EMAIL_VERIFICATION, token=token)
     user = User.objects.filter(id=signed.account_id, is_active=True).first() if signed else None
-    if user is None or not signed.fits(user, purpose=EMAIL_VERIFICATION):
+    if user is None or signed is None or not signed.fits(user, purpose=EMAIL_VERIFICATION):
         raise InvalidToken()
     if not user.is_email_verified:
         User.objects.filter(pk=user.pk).update(is_email_verified=True)
@@ -116,12 +116,13 @@ def email_verify(*, token: str) -> User:
 # --- Passwords -----------------------------------------------------------------------------------
 def password_forgot(*, email: str) -> None:
     """Mail a reset link if an active account has this e-mail; silent otherwise."""
-    user = User.objects.filter(email=normalise_email(email), is_active=True).first()
+    address = normalise_email(email)
+    user = User.objects.filter(email=address, is_active=True).first()
     if user is None:
         return
     token = signed_token_make(purpose=PASSWORD_RESET, user=user)
     queue_email(
-        to=user.email,
+        to=address,
         subject="Reset your password",
         template="password_reset",
         context={
@@ -147,7 +148,7 @@ def password_reset(*, token: str, new_password: str) -> User:
         else None
     )
     # Checked under the row lock: of two concurrent uses of one token, only one gets here.
-    if user is None or not signed.fits(user, purpose=PASSWORD_RESET):
+    if user is None or signed is None or not signed.fits(user, purpose=PASSWORD_RESET):
         raise InvalidToken()
     _validate_new_password(new_password, user, "new_password")
     user.set_password(new_password)
@@ -163,7 +164,7 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     """Change the password; every earlier token is revoked, a fresh pair is returned."""
     locked = _lock(user)
     if not locked.check_password(current_password):
-        raise ValidationError({"current_password": ["The current password is not correct."]})
+        raise InvalidInput({"current_password": ["The current password is not correct."]})
     _validate_new_password(new_password, locked, "new_password")
     user_password_set(user=locked, password=new_password)
     return tokens_for_user(user=locked)
@@ -209,7 +210,7 @@ def user_delete(*, user: User, password: str) -> None:
     """
     locked = _lock(user)
     if not locked.check_password(password):
-        raise ValidationError({"password": ["The password is not correct."]})
+        raise InvalidInput({"password": ["The password is not correct."]})
 
     Address.objects.filter(user=locked).delete()
     Cart.objects.filter(user=locked).delete()

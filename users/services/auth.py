@@ -39,8 +39,9 @@ def _record_login(user: User) -> None:
 
 def user_login(*, email: str, password: str) -> User:
     """An account with an e-mail (customer, shop owner, admin) logging in."""
-    user = User.objects.filter(email=email.strip().lower()).first()
-    _check_password_or_fail(user, password)
+    user = _check_password_or_fail(
+        User.objects.filter(email=email.strip().lower()).first(), password
+    )
     _record_login(user)
     return user
 
@@ -48,13 +49,13 @@ def user_login(*, email: str, password: str) -> User:
 def staff_login(*, shop_code: str, handle: str, password: str) -> User:
     """A shop staff member logging in with the shop's code and their handle in that shop
     (both case-insensitive: handles are unique per shop whatever their case)."""
-    user = (
+    user = _check_password_or_fail(
         User.objects.select_related("shop")
         .filter(shop__code=shop_code.strip().upper(), handle__iexact=handle.strip())
-        .first()
+        .first(),
+        password,
     )
-    _check_password_or_fail(user, password)
-    if not user.shop.is_active:
+    if user.shop is None or not user.shop.is_active:
         raise InvalidCredentials()
     _record_login(user)
     return user
@@ -65,7 +66,7 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     token is bad, expired, already used, or its account may no longer log in)."""
     token = refresh_token_decode(refresh)
     user_id = token_user_id(token) if token is not None else None
-    if user_id is None:
+    if token is None or user_id is None:
         raise InvalidToken()
     user = User.objects.select_related("shop").filter(id=user_id).first()
     if user is None or not token_matches_user(token, user):

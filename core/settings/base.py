@@ -1,51 +1,49 @@
-"""Settings, read from the environment or `.env`. Production-safe by default."""
+"""What every environment shares, read from the environment or `.env`.
+
+`core.settings` picks `local` (DEBUG on) or `production` (DEBUG off, the default) on top of
+this; those two hold what differs: the secret key, the cache, where tasks run.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import stat
-import tempfile
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from decouple import Csv, config
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.utils import get_random_secret_key
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def _development_secret_key() -> str:
-    """A random key made once per checkout and kept in a private temporary file, so that every
-    process (runserver's reloads, gunicorn workers, Celery) signs and checks tokens alike."""
-    checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:12]
-    path = Path(tempfile.gettempdir()) / f"marketplace-dev-secret-{checkout}"
-    draft = path.with_name(f"{path.name}.{os.getpid()}")
-    try:
-        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-            f.write(get_random_secret_key())
-        try:
-            os.link(draft, path)  # atomic: the first process to get here wins
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-        info = path.lstat()  # a regular file, ours alone (never a planted link)
-        if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077:
-            return path.read_text().strip()
-    except OSError:
-        pass
-    return get_random_secret_key()  # no usable file (read-only, or not ours alone)
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
-DEBUG = config("DEBUG", default=False, cast=bool)
-SECRET_KEY = config("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = _development_secret_key()
+def env_required(name: str) -> str:
+    """The value of a variable production cannot run without; its absence stops start-up."""
+    value = config(name, default="")
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off.")
+    return value
+
+
+# Seconds a cache call may wait for Redis to connect or to answer: a hung Redis costs a request
+# at most about this long, and each caller then does without the cache (see README, "Deploying").
+REDIS_SOCKET_TIMEOUT = config("REDIS_SOCKET_TIMEOUT", default=0.25, cast=float)
+REDIS_CONNECT_TIMEOUT = config("REDIS_CONNECT_TIMEOUT", default=0.25, cast=float)
+
+
+def redis_caches(url: str) -> dict[str, Any]:
+    return {
+        "default": {
+            "BACKEND": "core.cache.RedisCache",  # Django's, reusing its Redis client
+            "LOCATION": url,
+            "KEY_PREFIX": config("CACHE_KEY_PREFIX", default="mkt"),
+            "OPTIONS": {
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            },
+        }
+    }
+
 
 ALLOWED_HOSTS = config("ALLOWED_HOSTS", default="localhost,127.0.0.1", cast=Csv())
 
@@ -161,32 +159,6 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Cache (throttles, token denylist, catalogue pages) --------------------------------------
-REDIS_URL = config("REDIS_URL", default="")
-# Seconds a cache call may wait for Redis to connect or to answer: a hung Redis costs a request
-# at most about this long, and each caller then does without the cache (see README, "Deploying").
-REDIS_SOCKET_TIMEOUT = config("REDIS_SOCKET_TIMEOUT", default=0.25, cast=float)
-REDIS_CONNECT_TIMEOUT = config("REDIS_CONNECT_TIMEOUT", default=0.25, cast=float)
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "core.cache.RedisCache",  # Django's, reusing its Redis client
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": config("CACHE_KEY_PREFIX", default="mkt"),
-            "OPTIONS": {
-                "socket_timeout": REDIS_SOCKET_TIMEOUT,
-                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
-            },
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Anonymous catalogue answers are cached this many seconds (products.cache); 0 turns it off.
-# Only with Redis: a per-process memory cache would not see other processes' invalidations.
-CATALOGUE_CACHE_TIMEOUT = config(
-    "CATALOGUE_CACHE_TIMEOUT", default=300 if REDIS_URL else 0, cast=int
-)
-
 # --- Passwords ------------------------------------------------------------------------------
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -234,7 +206,6 @@ if MEDIA_STORAGE_BACKEND.startswith("storages.backends.s3"):
     AWS_S3_FILE_OVERWRITE = False
 # The docs' assets are found without a collectstatic step, so a fresh checkout serves them.
 WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
 
 # Request bodies are bounded; image uploads have their own limit (products). Any body over
 # REQUEST_BODY_MAX_SIZE (an image of 5 MB plus room for its form) is refused unread; JSON and
@@ -286,7 +257,6 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
-    "SIGNING_KEY": SECRET_KEY,
     # Logins go through users.services, which updates last_login itself.
     "UPDATE_LAST_LOGIN": False,
 }
@@ -322,10 +292,8 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOWED_ORIGINS = config("CORS_ALLOWED_ORIGINS", default="", cast=Csv())
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = config("CELERY_BROKER_URL", default="")
+# The broker, and whether tasks run in-process instead, are set per environment.
 CELERY_RESULT_BACKEND = config("CELERY_RESULT_BACKEND", default="") or None
-# No broker configured: tasks run in-process, right after the transaction commits.
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -443,7 +411,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Logging: JSON lines on stdout with the request id --------------------------------------
 LOG_LEVEL = config("LOG_LEVEL", default="INFO")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "core.logging.RequestIDFilter"}},

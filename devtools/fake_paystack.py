@@ -21,18 +21,21 @@ It speaks the parts of Paystack's API the project calls, with Paystack's JSON sh
   ``.../failed`` (settle a refund and send its webhook); ``POST /_control/config``
   ``{"webhook_url": ..., "auto_process_refunds": true}``.
 
-Run it with ``python manage.py fake_paystack --port 8100 --webhook-url http://.../webhook/``,
+Run it with ``python -m devtools.fake_paystack --port 8100 --webhook-url http://.../webhook/``,
 or in-process: ``FakePaystack(secret=...).start()`` serves on a free port in a thread.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import hashlib
 import hmac
 import html
 import json
+import os
 import secrets
+import sys
 import threading
 import time
 import urllib.error
@@ -587,3 +590,64 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(404, {"status": False, "message": "Unknown control"})
         except (KeyError, ValueError, TypeError, StopIteration) as exc:
             self._json(400, {"status": False, "message": f"Bad control request: {exc!r}"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.fake_paystack",
+        description="Serve a fake Paystack (initialize, verify, refund, a checkout page with a "
+        "Pay button, test controls under /_control/). Point PAYSTACK_BASE_URL at it.",
+    )
+    parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--webhook-url",
+        default=None,
+        help="Where signed webhooks are POSTed, e.g. "
+        "http://127.0.0.1:8000/api/v1/payments/paystack/webhook/",
+    )
+    parser.add_argument(
+        "--secret",
+        default=os.environ.get("PAYSTACK_SECRET_KEY"),
+        help="Secret key (default: the PAYSTACK_SECRET_KEY environment variable).",
+    )
+    parser.add_argument(
+        "--public-url", default=None, help="Base of authorization URLs (default: own address)."
+    )
+    parser.add_argument(
+        "--auto-process-refunds",
+        action="store_true",
+        help="Settle every refund at once and send refund.processed.",
+    )
+    options = parser.parse_args(argv)
+    if not options.secret:
+        parser.error("set PAYSTACK_SECRET_KEY or pass --secret")
+    fake = FakePaystack(
+        secret=options.secret,
+        host=options.host,
+        port=options.port,
+        webhook_url=options.webhook_url,
+        public_url=options.public_url,
+        auto_process_refunds=options.auto_process_refunds,
+    )
+    try:
+        fake.bind()
+    except OSError as exc:
+        print(f"Cannot listen on {options.host}:{options.port}: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Fake Paystack on http://{fake.host}:{fake.port} "
+        f"(webhooks -> {options.webhook_url or 'nowhere'})",
+        flush=True,
+    )
+    try:
+        fake.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

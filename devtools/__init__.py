@@ -1,0 +1,1 @@
+"""Development tools: never imported by the product, never in INSTALLED_APPS."""
