@@ -5,8 +5,10 @@ Templates live in each app's `templates/emails/<name>.txt` and `<name>.html`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -89,7 +91,13 @@ def deliver_email(
         text_template = Engine.get_default().get_template(f"emails/{template}.txt")
         text = text_template.render(Context(full_context, autoescape=False))
         html = render_to_string(f"emails/{template}.html", full_context)
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+        message = EmailMultiAlternatives(
+            subject,
+            text,
+            settings.DEFAULT_FROM_EMAIL,
+            [to],
+            headers={"Message-ID": _message_id(key)},
+        )
         message.attach_alternative(html, "text/html")
         message.send()
     except BaseException:
@@ -98,6 +106,13 @@ def deliver_email(
         raise
     SentEmail.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
     return True
+
+
+def _message_id(key: str) -> str:
+    """The same for every send of one key: a worker killed after handing a message to the SMTP
+    server and before recording it sends it again, and mail systems show the two as one."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 
 def _email_claim(*, key: str, to: str, subject: str) -> SentEmail | None:

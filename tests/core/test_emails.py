@@ -370,3 +370,17 @@ def test_a_periodic_task_whose_database_connection_was_terminated_retries():
 
     terminate_this_connection()
     assert purge_expired_idempotency_keys.apply(throw=False).get() == 0
+
+
+@pytest.mark.django_db
+def test_every_send_of_one_key_has_the_same_message_id():
+    from core.emails import _message_id
+
+    mail.outbox.clear()
+    kwargs = {"to": "o@example.com", "subject": "Low", "template": "low_stock",
+              "context": LOW_STOCK}  # fmt: skip
+    assert deliver_email(**kwargs, key="mid-1") is True
+    assert deliver_email(**kwargs, key="mid-2") is True
+    first, second = (m.extra_headers["Message-ID"] for m in mail.outbox)
+    assert first == _message_id("mid-1") != second
+    assert first.endswith("@localhost>") and len(first) > 40
