@@ -6,6 +6,7 @@ Templates live in each app's `templates/emails/<name>.txt` and `<name>.html`.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from email.utils import parseaddr
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.template import Context, Engine
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -24,6 +25,7 @@ from core.models import SentEmail
 # Longer than the e-mail tasks' hard time limit (core/tasks.py), so a live send is never taken
 # over.
 CLAIM_STALE_AFTER = timedelta(minutes=3)
+_MARK_SENT_ATTEMPTS = 4
 
 
 class EmailInProgress(Exception):
@@ -104,8 +106,23 @@ def deliver_email(
         # Not sent: free the key so that a retry sends it (unless another run took it over).
         SentEmail.objects.filter(pk=claim.pk, claimed_at=claim.claimed_at).delete()
         raise
-    SentEmail.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
+    _mark_sent(claim)
     return True
+
+
+def _mark_sent(claim: SentEmail) -> None:
+    """Record the message as sent. It is out already: a connection that failed meanwhile (a
+    database restart, a failover) is opened again, a few times, rather than leaving the claim
+    to be taken over and the message sent twice."""
+    for attempt in range(_MARK_SENT_ATTEMPTS):
+        try:
+            SentEmail.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
+            return
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or attempt == _MARK_SENT_ATTEMPTS - 1:
+                raise
+            connection.close()
+            time.sleep(0.5 * (attempt + 1))
 
 
 def _message_id(key: str) -> str:

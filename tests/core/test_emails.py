@@ -384,3 +384,24 @@ def test_every_send_of_one_key_has_the_same_message_id():
     first, second = (m.extra_headers["Message-ID"] for m in mail.outbox)
     assert first == _message_id("mid-1") != second
     assert first.endswith("@localhost>") and len(first) > 40
+
+
+class DatabaseDroppingBackend(LocmemBackend):
+    """Sends, while the database ends the worker's connection (a restart, a failover)."""
+
+    def send_messages(self, messages):
+        terminate_this_connection()
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_sent_while_the_database_dropped_the_connection_is_recorded_once(settings):
+    from core.tasks import send_email
+
+    settings.EMAIL_BACKEND = f"{__name__}.DatabaseDroppingBackend"
+    mail.outbox.clear()
+    kwargs = {"to": "o@example.com", "subject": "Low", "template": "low_stock",
+              "context": LOW_STOCK, "key": "blip-sent"}  # fmt: skip
+    assert send_email.apply(kwargs=kwargs, throw=False).get() is True
+    assert len(mail.outbox) == 1  # not sent again by a retry
+    assert SentEmail.objects.get(key="blip-sent").sent_at is not None
