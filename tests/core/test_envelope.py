@@ -128,3 +128,25 @@ def test_what_truly_needs_redis_answers_503_with_retry_after(api_client, own_red
     assert response["Retry-After"] == "5"
     body = response.json()
     assert body["status"] == "error" and body["code"] == "service_unavailable"
+
+
+def test_domain_errors_are_answered_like_drf_refusals():
+    # Services raise plain exceptions of core.errors; the handler answers them exactly as it
+    # answers DRF's own (a serializer's ValidationError, a ParseError).
+    import json
+
+    from rest_framework import exceptions as drf
+
+    from core.errors import InvalidInput, MalformedRequest
+    from core.exceptions import exception_handler
+
+    def answer(exc):
+        response = exception_handler(exc, {})
+        return response.status_code, json.dumps(response.data, sort_keys=True)
+
+    errors = {"stock": ["Must be between 0 and 1000000."]}
+    assert answer(InvalidInput(errors)) == answer(drf.ValidationError(errors))
+    assert answer(MalformedRequest("The event has no name.")) == answer(
+        drf.ParseError("The event has no name.")
+    )
+    assert not isinstance(InvalidInput(errors), drf.APIException)
