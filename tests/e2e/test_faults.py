@@ -117,7 +117,8 @@ class Load:
         started = time.monotonic()
         try:
             response = requests.request(method, f"{self.api}{path}", timeout=TIMEOUT, **kwargs)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+            # The server's worker was killed: no answer, or half of one.
             answer = Answer(kind, None, None, time.monotonic() - started)
         else:
             code = None
