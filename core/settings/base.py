@@ -34,7 +34,7 @@ REDIS_CONNECT_TIMEOUT = config("REDIS_CONNECT_TIMEOUT", default=0.25, cast=float
 def redis_caches(url: str) -> dict[str, Any]:
     return {
         "default": {
-            "BACKEND": "core.cache.RedisCache",  # Django's, reusing its Redis client
+            "BACKEND": "core.cache.RedisCache",  # one Redis client per process
             "LOCATION": url,
             "KEY_PREFIX": config("CACHE_KEY_PREFIX", default="mkt"),
             "OPTIONS": {
