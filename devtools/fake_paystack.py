@@ -383,7 +383,7 @@ class FakePaystack:
                 transaction = self.transactions[refund["transaction_reference"]]
                 transaction["refunded"] -= refund["amount"]
             refund["status"] = status
-            data = self._refund_event_data(refund)
+            data = self.refund_event_data(refund)
         return self.send_event(f"refund.{status}", data)
 
     def refund_from_dashboard(
@@ -399,7 +399,8 @@ class FakePaystack:
         return refund
 
     @staticmethod
-    def _refund_event_data(refund: dict[str, Any]) -> dict[str, Any]:
+    def refund_event_data(refund: dict[str, Any]) -> dict[str, Any]:
+        """The `data` of a ``refund.*`` event about `refund` in its current status."""
         # Paystack's refund events carry no refund id, the amount as a string, and a
         # refund_reference only once the refund is processed or failed.
         settled = refund["status"] in ("processed", "failed")
@@ -423,9 +424,9 @@ class FakePaystack:
         dispute_id: int | None = None,
         status: str | None = None,
         refund_amount: int | None = None,
-    ) -> int:
+    ) -> dict[str, Any]:
         """Send a ``charge.dispute.*`` event about the transaction (Paystack's dispute object);
-        returns the dispute's id (pass it again for ``remind`` / ``resolve``)."""
+        returns the event's data (pass its id again for ``remind`` / ``resolve``)."""
         resolving = event == "charge.dispute.resolve"
         with self._lock:
             transaction = self._public_transaction(self.transactions[reference])
@@ -446,7 +447,7 @@ class FakePaystack:
             "created_at": _now(),
         }
         self.send_event(event, data)
-        return dispute_id
+        return data
 
     def event_body(self, event: str, data: dict[str, Any]) -> tuple[bytes, str]:
         """A webhook body and its signature, as Paystack would POST them."""
@@ -561,8 +562,9 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.requests.append({"method": "GET", "path": path})
             self._api(lambda: fake.verify(reference))
         elif parts[:1] == ["refund"] and len(parts) <= 2:
+            query = urlsplit(self.path).query
             with fake._lock:
-                fake.requests.append({"method": "GET", "path": path})
+                fake.requests.append({"method": "GET", "path": path, "query": query})
             if len(parts) == 2:
                 refund_id = unquote(parts[1])
                 self._api(lambda: fake.fetch_refund(refund_id))
@@ -701,14 +703,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, refund)
             elif parts == ["dispute"]:
                 refund_amount = body.get("refund_amount")
-                dispute_id = fake.dispute(
+                dispute = fake.dispute(
                     str(body["reference"]),
                     str(body.get("event", "charge.dispute.create")),
                     dispute_id=int(body["id"]) if body.get("id") else None,
                     status=body.get("status"),
                     refund_amount=int(refund_amount) if refund_amount is not None else None,
                 )
-                self._json(200, {"id": dispute_id})
+                self._json(200, dispute)
             elif parts == ["subaccounts"]:
                 with fake._lock:
                     fake.subaccounts.add(str(body["code"]))

@@ -206,14 +206,14 @@ class PaystackClient:
 # Initialisation runs in web workers: while Paystack keeps failing, answering 502/504 at once
 # keeps them free. The state lives in the cache (shared by every worker); a cache that cannot
 # be reached leaves the breaker closed (Paystack is called as usual).
-_BREAKER_FAILURES = "paystack:initialize:failures"
-_BREAKER_OPEN = "paystack:initialize:open"
+BREAKER_FAILURES_KEY = "paystack:initialize:failures"
+BREAKER_OPEN_KEY = "paystack:initialize:open"
 
 
 def breaker_check() -> None:
     """Raise at once, without calling Paystack, while the breaker is open."""
     try:
-        kind = cache.get(_BREAKER_OPEN)
+        kind = cache.get(BREAKER_OPEN_KEY)
     except Exception:
         logger.warning("Paystack breaker: cache unreachable, breaker left closed", exc_info=True)
         return
@@ -229,15 +229,15 @@ def breaker_record(*, error: Exception | None) -> None:
     cooldown = settings.PAYSTACK_BREAKER_COOLDOWN
     try:
         if error is None:
-            cache.delete(_BREAKER_FAILURES)
+            cache.delete(BREAKER_FAILURES_KEY)
             return
-        cache.add(_BREAKER_FAILURES, 0, timeout=cooldown)
-        failures = cache.incr(_BREAKER_FAILURES)
+        cache.add(BREAKER_FAILURES_KEY, 0, timeout=cooldown)
+        failures = cache.incr(BREAKER_FAILURES_KEY)
         threshold = settings.PAYSTACK_BREAKER_THRESHOLD
         if decisions.breaker_opens(failures=failures, threshold=threshold):
             kind = "timeout" if isinstance(error, ProviderTimeout) else "error"
-            cache.set(_BREAKER_OPEN, kind, timeout=cooldown)
-            cache.delete(_BREAKER_FAILURES)
+            cache.set(BREAKER_OPEN_KEY, kind, timeout=cooldown)
+            cache.delete(BREAKER_FAILURES_KEY)
             logger.warning("Paystack breaker open for %ss after %s failures", cooldown, failures)
     except Exception:
         logger.warning("Paystack breaker: cache unreachable, failure not counted", exc_info=True)
