@@ -51,6 +51,7 @@ test: install-dev
 lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 worker: install
 	$(VENV)/bin/celery -A core worker --loglevel=INFO

@@ -192,7 +192,7 @@ def count_queries(data: Seed) -> dict[str, str]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from products.cache import catalogue_version_bump
+    from core.catalogue_cache import catalogue_version_bump
 
     anonymous = Client(HTTP_HOST="127.0.0.1")
 

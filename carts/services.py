@@ -107,3 +107,8 @@ def cart_clear(*, user: User) -> None:
     with _cart_transaction(user) as cart:
         CartItem.objects.filter(cart=cart).delete()
         _touch(cart)
+
+
+def cart_delete_for_user(*, user: User) -> None:
+    """The account is being closed: its cart goes with its personal data."""
+    Cart.objects.filter(user=user).delete()

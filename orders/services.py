@@ -23,6 +23,7 @@ from orders.emails import (
     queue_shipped_email,
 )
 from orders.models import Order, OrderEvent, OrderGroup, OrderItem, PaymentMethod
+from orders.signals import paid_orders_cancelled
 from products.inventory import StockChange, stock_apply
 from products.models import InventoryMovement
 from shops.models import Shop
@@ -135,13 +136,13 @@ def _cancel_orders(
 
 
 def _request_refund(*, group: OrderGroup, orders: Sequence[Order], reason: str) -> bool:
-    """Ask payments to refund the paid ones among `orders`; True when a refund was requested."""
+    """Announce the paid ones among `orders` (payments refunds them); True when a refund was
+    requested."""
     paid = [o for o in orders if o.is_paid and group.payment_method == PaymentMethod.PAYSTACK]
     if not paid:
         return False
-    from payments.services import refund_request
-
-    return refund_request(group=group, orders=paid, reason=reason) is not None
+    answers = paid_orders_cancelled.send(sender=OrderGroup, group=group, orders=paid, reason=reason)
+    return any(started for _, started in answers)
 
 
 def _transition_error(

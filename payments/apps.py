@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class PaymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "payments"
+
+    def ready(self) -> None:
+        from orders.signals import paid_orders_cancelled
+        from payments import receivers
+
+        paid_orders_cancelled.connect(
+            receivers.on_paid_orders_cancelled, dispatch_uid="payments.paid_orders_cancelled"
+        )

@@ -2,39 +2,19 @@
 
 Stock is changed only through `products.inventory` (the API's inventory endpoint), so that the
 movement ledger always adds up; image uploads go through the API, which validates them. Every
-change made here invalidates the public catalogue's cache (`products.cache`).
+change made here invalidates the public catalogue's cache (`core.catalogue_cache`).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet
-from django.forms import ModelForm
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from products.cache import catalogue_changed
+from core.admin import CatalogueChangeAdminMixin
+from core.catalogue_cache import catalogue_changed
 from products.models import Category, InventoryMovement, Product, ProductImage
-
-
-class CatalogueChangeAdminMixin:
-    """For the admin of what the public catalogue shows (categories, products, shops)."""
-
-    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        catalogue_changed()
-
-    def save_related(self, request: HttpRequest, form: ModelForm, formsets, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        catalogue_changed()
-
-    def delete_model(self, request: HttpRequest, obj: Model) -> None:
-        super().delete_model(request, obj)
-        catalogue_changed()
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        super().delete_queryset(request, queryset)
-        catalogue_changed()
 
 
 @admin.register(Category)

@@ -19,9 +19,9 @@ from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.catalogue_cache import catalogue_changed
 from core.db import Batch
 from core.errors import InsufficientStock, InvalidInput, NotFound
-from products.cache import catalogue_changed
 from products.models import InventoryMovement, Product
 from shops.models import Shop
 from users.models import User

@@ -11,10 +11,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError
 from django.utils.text import slugify
 
+from core.catalogue_cache import catalogue_changed
 from core.errors import Conflict, InvalidInput, NotFound
-from orders.models import OrderItem
-from products.cache import catalogue_changed
-from products.images import image_delete, image_process, image_store
+from core.images import image_delete, image_process, image_store
 from products.inventory import MAX_STOCK, StockChange, lock_products, stock_apply
 from products.models import Category, InventoryMovement, Product, ProductImage
 from products.selectors import category_ancestor_ids
@@ -221,7 +220,10 @@ def product_delete(*, product: Product) -> bool:
         if product.id not in lock_products([product.id]):
             raise NotFound("Product not found.")
         catalogue_changed()
-        if not OrderItem.objects.filter(product_id=product.id).exists():
+        # Order items PROTECT their product, so the delete below is refused for any ordered
+        # product; the ledger (order movements) spares that attempt in the common case cheaply.
+        ordered = InventoryMovement.objects.filter(product_id=product.id, order__isnull=False)
+        if not ordered.exists():
             files = list(
                 ProductImage.objects.filter(product=product).values_list("image", flat=True)
             )

@@ -1,7 +1,7 @@
 """The catalogue: categories, products, images and inventory.
 
-Public reads are anonymous (and cached for anonymous callers: `products.cache`); writes are for
-members of the product's shop, found through a queryset scoped to the caller's shops
+Public reads are anonymous (and cached for anonymous callers: `core.catalogue_cache`); writes are
+for members of the product's shop, found through a queryset scoped to the caller's shops
 (`product_for_member`), so other tenants get 404.
 """
 
@@ -17,11 +17,11 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.catalogue_cache import PublicCatalogueCacheMixin
 from core.errors import NotFound
 from core.parsers import MultiPartParser
 from core.permissions import IsPlatformAdmin
 from core.responses import created, no_content, ok
-from products.cache import PublicCatalogueCacheMixin
 from products.filters import CategoryFilter, ProductFilter, ProductFilterBackend
 from products.inventory import stock_adjust
 from products.models import Category, Product, ProductImage

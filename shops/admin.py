@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from products.admin import CatalogueChangeAdminMixin
-from products.cache import catalogue_changed
+from core.admin import CatalogueChangeAdminMixin
+from core.catalogue_cache import catalogue_changed
 from shops.models import Shop
 from users.models import User
 

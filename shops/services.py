@@ -8,10 +8,12 @@ from typing import IO, Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
+from core.catalogue_cache import catalogue_changed
 from core.errors import Conflict, InvalidInput
-from products.cache import catalogue_changed
-from products.images import image_delete, image_process, image_store
+from core.images import image_delete, image_process, image_store
 from shops.models import Shop, generate_shop_code
 from users.models import User
 from users.services import user_deactivate, user_password_set, user_tokens_revoke
@@ -117,6 +119,15 @@ def shop_deactivate(*, shop: Shop) -> Shop:
         shop.save(update_fields=["is_active", "updated_at"])
         catalogue_changed()
     return shop
+
+
+def shops_close_for_owner(*, owner: User) -> None:
+    """The owner's account is being closed: its shops are deactivated (their products leave the
+    catalogue, their orders stay) and their staff lose access with them."""
+    owned = Shop.objects.filter(owner=owner, is_active=True)
+    User.objects.filter(shop__in=owned).update(token_version=F("token_version") + 1)
+    if owned.update(is_active=False, updated_at=timezone.now()):
+        catalogue_changed()
 
 
 def _validate_password(password: str, user: User, field: str) -> None:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 
 from core.errors import NotFound
-from shops.models import Shop
 from users.models import Address, User
 
 ACTIVE_SHOPS_ATTR = "active_shops_owned"
@@ -23,12 +30,19 @@ class Role(StrEnum):
     CUSTOMER = "customer"
 
 
+def _active_shops() -> QuerySet:
+    """Shops sit on the floor above: they are reached through the relation they declare to their
+    owner (`Shop.owner`, related name `shops_owned`), not imported."""
+    shop: Any = User._meta.get_field("shops_owned").related_model
+    return shop.objects.filter(is_active=True)
+
+
 def _active_shops_prefetch() -> Prefetch:
-    shops = Shop.objects.filter(is_active=True).only("id", "name", "owner_id").order_by("name")
+    shops = _active_shops().only("id", "name", "owner_id").order_by("name")
     return Prefetch("shops_owned", queryset=shops, to_attr=ACTIVE_SHOPS_ATTR)
 
 
-def user_shops_owned(user: User) -> list[Shop]:
+def user_shops_owned(user: User) -> list[Any]:
     """The account's active shops: prefetched by the selectors below, or one query."""
     if user.is_shop_staff:
         return []
@@ -78,7 +92,7 @@ def users_list(*, search: str | None = None, role: str | None = None) -> QuerySe
 def users_with_role(users: QuerySet[User], *, role: str) -> QuerySet[User]:
     """Narrow `users` to one role, computed in the database the same way as `user_role`."""
     admin = Q(is_staff=True) | Q(is_superuser=True)
-    owns_shop = Exists(Shop.objects.filter(owner=OuterRef("pk"), is_active=True))
+    owns_shop = Exists(_active_shops().filter(owner=OuterRef("pk")))
     if role == Role.ADMIN:
         return users.filter(admin)
     if role == Role.SHOP_STAFF:

@@ -117,3 +117,25 @@ def test_request_id_is_echoed_or_generated(client):
     generated = client.get("/health/", HTTP_X_REQUEST_ID="bad id with spaces\n")
     assert generated["X-Request-ID"] and generated["X-Request-ID"] != "bad id with spaces\n"
     assert len(generated["X-Request-ID"]) == 32
+
+
+def test_domain_errors_are_answered_like_drf_refusals():
+    # Services raise plain exceptions of core.errors; the handler answers them exactly as it
+    # answers DRF's own (a serializer's ValidationError, a ParseError).
+    import json
+
+    from rest_framework import exceptions as drf
+
+    from core.errors import InvalidInput, MalformedRequest
+    from core.exceptions import exception_handler
+
+    def answer(exc):
+        response = exception_handler(exc, {})
+        return response.status_code, json.dumps(response.data, sort_keys=True)
+
+    errors = {"stock": ["Must be between 0 and 1000000."]}
+    assert answer(InvalidInput(errors)) == answer(drf.ValidationError(errors))
+    assert answer(MalformedRequest("The event has no name.")) == answer(
+        drf.ParseError("The event has no name.")
+    )
+    assert not isinstance(InvalidInput(errors), drf.APIException)

@@ -1,4 +1,4 @@
-"""The public catalogue's cache (products.cache): same answers as fresh ones, invalidated by
+"""The public catalogue's cache (core.catalogue_cache): same answers as fresh ones, invalidated by
 every kind of change once it commits, used for signed-in callers only where their answer is the
 public one, and only after their token is checked."""
 
@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from products.cache import catalogue_version
+from core.catalogue_cache import catalogue_version
 from products.inventory import StockChange, stock_adjust, stock_apply
 from products.models import InventoryMovement, Product, ProductImage
 from products.services import product_update

@@ -10,14 +10,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 
-from carts.models import Cart
 from core.emails import queue_email
 from core.errors import Conflict, InvalidInput, InvalidToken
-from products.cache import catalogue_changed
-from shops.models import Shop
 from users.models import Address, User
+from users.signals import account_closing
 from users.tokens import (
     EMAIL_VERIFICATION,
     PASSWORD_RESET,
@@ -213,12 +210,7 @@ def user_delete(*, user: User, password: str) -> None:
         raise InvalidInput({"password": ["The password is not correct."]})
 
     Address.objects.filter(user=locked).delete()
-    Cart.objects.filter(user=locked).delete()
-    owned = Shop.objects.filter(owner=locked, is_active=True)
-    # The staff of those shops lose access with them.
-    User.objects.filter(shop__in=owned).update(token_version=F("token_version") + 1)
-    if owned.update(is_active=False, updated_at=timezone.now()):
-        catalogue_changed()  # their products leave the public catalogue
+    account_closing.send(sender=User, user=locked)  # the cart goes, the owned shops close
 
     locked.email = f"deleted-{uuid.uuid4().hex}@deleted.invalid"
     locked.first_name = locked.last_name = locked.phone = ""

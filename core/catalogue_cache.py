@@ -34,9 +34,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from redis.exceptions import RedisError
 from rest_framework.exceptions import APIException
+from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
@@ -91,13 +92,13 @@ def _page_key(request: HttpRequest) -> str | None:
 
 # For the catalogue's views: anonymous GETs are answered from the cache when they can be.
 # (No docstring: the OpenAPI schema would take it as the views' description.)
-class PublicCatalogueCacheMixin:
+class PublicCatalogueCacheMixin(APIView):
     # A signed-in caller, once authenticated, gets the stored (public) answer when there is one.
     signed_in_reads_cache = False
     # The answer does not depend on the caller at all: a signed-in caller's answer is stored too.
     signed_in_fills_cache = False
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         signed_in = "HTTP_AUTHORIZATION" in request.META
         key = None
         if not signed_in or self._authenticated_early(request, *args, **kwargs):
@@ -115,12 +116,12 @@ class PublicCatalogueCacheMixin:
                 logger.warning("Catalogue cache unavailable; answering without it.", exc_info=True)
                 key = None
         if stored is not None and stored["version"] == version:
-            response = HttpResponse(stored["content"], status=200)
+            hit = HttpResponse(stored["content"], status=200)
             for name, value in stored["headers"].items():
-                response[name] = value
-            return response
+                hit[name] = value
+            return hit
         response = super().dispatch(request, *args, **kwargs)
-        if key and store and response.status_code == 200 and not response.streaming:
+        if key and store and response.status_code == 200 and isinstance(response, HttpResponse):
             if hasattr(response, "render"):
                 response.render()
             headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}

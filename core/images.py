@@ -80,7 +80,7 @@ def image_process(upload: IO[bytes], *, size: int | None = None) -> ProcessedIma
         with warnings.catch_warnings():
             # Pillow's own bomb check only warns below twice its limit: make it an error.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(upload, formats=list(_FORMATS))
+            image: Image.Image = Image.open(upload, formats=list(_FORMATS))
             image_format = image.format or ""
             if image_format not in _FORMATS:
                 raise UnsupportedMediaType("Upload a JPEG, PNG or WebP image.")

@@ -1,0 +1,8 @@
+"""What the orders app tells the apps above it; they connect in their `AppConfig.ready()`."""
+
+from django.dispatch import Signal
+
+# Sent inside the cancelling transaction, with the group's row locked, when cancelled orders had
+# been paid online: `group`, `orders` (the paid ones among those cancelled) and `reason`. A
+# receiver that starts a refund returns True, and the cancellation e-mail then says so.
+paid_orders_cancelled = Signal()

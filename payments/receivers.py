@@ -1,0 +1,14 @@
+"""How payments react to the apps below them (connected in `PaymentsConfig.ready()`)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from orders.models import Order, OrderGroup
+from payments.services import refund_request
+
+
+def on_paid_orders_cancelled(
+    sender: type, *, group: OrderGroup, orders: Sequence[Order], reason: str, **kwargs: Any
+) -> bool:
+    """Refund the cancelled orders' totals; True when a refund was started."""
+    return refund_request(group=group, orders=orders, reason=reason) is not None
