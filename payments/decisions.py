@@ -412,9 +412,11 @@ def refund_lookup_pick(
     list of the transaction's refunds (``GET /refund?transaction=<id>``) shows it to be.
 
     An item of the event's amount and status whose id is one we were given when we sent a
-    refund is that refund. One of ours sent without an id (its call timed out) is the item only
-    when it is the one such refund of that amount and the one unclaimed item. Anything else is
-    a refund we did not send, or cannot tell: None (recorded for a person).
+    refund is that refund (one not settled yet first). One of ours sent without an id (its call
+    timed out) is the item only when it is the one such refund of that amount and the one
+    unclaimed item. An event about one of ours already settled (a late redelivery) is that one,
+    unless another refund we did not send could be what it is about. Anything else is a refund
+    we did not send, or cannot tell: None (recorded for a person).
     """
     if event.amount is None:
         return None
@@ -425,9 +427,9 @@ def refund_lookup_pick(
         and refund_status_read(item.get("status")) == event.status
     ]
     known = {r.provider_refund_id: r for r in refunds if r.provider_refund_id}
-    for item in items:
-        ours = known.get(str(item.get("id") or ""))
-        if ours is not None and ours.status != RefundStatus.PROCESSED:
+    listed_ours = [known[i] for i in (str(item.get("id") or "") for item in items) if i in known]
+    for ours in listed_ours:
+        if ours.status != RefundStatus.PROCESSED:
             return ours
     unclaimed = [item for item in items if str(item.get("id") or "") not in known]
     without_id = [
@@ -437,6 +439,8 @@ def refund_lookup_pick(
     ]
     if len(unclaimed) == 1 and len(without_id) == 1:
         return without_id[0]
+    if listed_ours and not unclaimed:
+        return listed_ours[0]
     return None
 
 

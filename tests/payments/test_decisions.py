@@ -558,6 +558,20 @@ def test_refund_event_match(event, refunds, expected):
             None,
         ),
         (RefundEvent(REF, "processed", 5000, ""), [refund(R1)], [], None),
+        # A late redelivery about one of ours settled already: that one (nothing changes).
+        (
+            RefundEvent(REF, "processed", 5000, ""),
+            [refund(R1, status="processed", provider_id="1")],
+            [provider_refund(1, 5000, "processed")],
+            R1,
+        ),
+        # ...unless a refund we did not send could be what it is about.
+        (
+            RefundEvent(REF, "processed", 5000, ""),
+            [refund(R1, status="processed", provider_id="1")],
+            [provider_refund(1, 5000, "processed"), provider_refund(2, 5000, "processed")],
+            None,
+        ),
     ],
 )
 def test_refund_lookup_pick(event, refunds, listed, expected):

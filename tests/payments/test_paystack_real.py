@@ -254,6 +254,13 @@ def test_reconciliation_lists_refunds_by_the_transactions_numeric_id(paid, fake_
     assert refund.status == "processed"
     assert refund.provider_refund_id == str(fake_paystack.refunds[0]["id"])
 
+    # Its webhook, arriving after all, is about that refund: nothing for a person to check.
+    send_refund_event(
+        fake_paystack, api_client, django_capture_on_commit_callbacks, fake_paystack.refunds[0]
+    )
+    refund.refresh_from_db()
+    assert refund.status == "processed" and not UnmatchedRefund.objects.exists()
+
 
 # --- Disputes ------------------------------------------------------------------------------------
 
