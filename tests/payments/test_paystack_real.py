@@ -235,7 +235,9 @@ def test_processing_event_keeps_the_refund_processing(
     assert refund.status == "processing" and not UnmatchedRefund.objects.exists()
 
 
-def test_reconciliation_lists_refunds_by_the_transactions_numeric_id(paid, fake_paystack, settings):
+def test_reconciliation_lists_refunds_by_the_transactions_numeric_id(
+    paid, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
     group, orders, payment = paid
     refund = refund_request(group=group, orders=orders[1:], reason="x")
     fake_paystack.timeout_next(count=1, seconds=1.0)  # the answer to POST /refund is lost
