@@ -52,6 +52,7 @@ lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 worker: install
 	$(VENV)/bin/celery -A core worker --loglevel=INFO

@@ -27,6 +27,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +40,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.db import insert_committed, update_row
 from core.errors import IdempotencyKeyReused, RequestInProgress
 from core.models import IdempotencyKey
 from core.renderers import EnvelopeRenderer
@@ -103,7 +103,10 @@ def _claim(*, user: Any, key: str, scope: str, request_hash: str) -> Idempotency
             row = IdempotencyKey(
                 user=user, key=key, scope=scope, request_hash=request_hash, expires_at=now + _ttl()
             )
-            insert_committed([row])
+            # Committed at once: alone outside a transaction; in a savepoint inside one, so a
+            # key already taken leaves the caller's transaction usable.
+            with nullcontext() if transaction.get_autocommit() else transaction.atomic():
+                row.save(force_insert=True)
             return row
         except IntegrityError:
             existing = IdempotencyKey.objects.filter(user=user, key=key).first()
@@ -148,9 +151,7 @@ def _finish(*, row: IdempotencyKey, response: Response | None, request: Request,
         IdempotencyKey.objects.filter(id=row.id).delete()
         return
     body = _enveloped_body(response, request, view) if isinstance(response, Response) else None
-    update_row(
-        IdempotencyKey,
-        row.id,
+    IdempotencyKey.objects.filter(id=row.id).update(
         state=IdempotencyKey.State.COMPLETED,
         response_status=response.status_code,
         response_body=body,

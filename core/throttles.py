@@ -19,15 +19,16 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
+
+from core.cache import RedisCache, redis_script
 
 
 def _digest(value: str) -> str:
@@ -59,10 +60,13 @@ class ScopedThrottle(SimpleRateThrottle):
     scope: str = ""
     # Distinguishes the keys of throttles sharing a scope (per IP, per account).
     key_kind: str = ""
+    # Set by SimpleRateThrottle from the rate (its type stubs leave them out).
+    num_requests: int
+    duration: int
 
     def get_rate(self) -> str | None:
         try:
-            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+            return cast(str | None, api_settings.DEFAULT_THROTTLE_RATES[self.scope])
         except KeyError as exc:
             raise ImproperlyConfigured(f"No throttle rate set for scope '{self.scope}'.") from exc
 
@@ -80,8 +84,7 @@ class ScopedThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        client = backend._cache.get_client(write=True)
-        allowed, count, oldest = client.register_script(_SLIDING_WINDOW)(
+        allowed, count, oldest = redis_script(backend.redis, _SLIDING_WINDOW)(
             keys=[backend.make_key(f"{self.key}:window")],
             args=[repr(self.now), self.duration, self.num_requests, uuid.uuid4().hex],
         )

@@ -4,10 +4,9 @@ Oversell-proof by construction: the cart row is locked (one checkout per cart at
 every product row of the cart in primary-key order, and availability is checked on the locked
 rows only. The number of queries does not depend on the number of lines or shops: the address
 is read, the cart locked, its lines read with their products locked and their shops (one
-statement on PostgreSQL, two elsewhere), and everything is written in one `core.db.Batch` (one
-multi-row INSERT a table, one UPDATE of the stock, one DELETE of the cart's lines: a single
-round trip on PostgreSQL). These reads run on every checkout, so their SQL is built once
-(`core.db.Prepared`).
+statement on PostgreSQL, two elsewhere), then one multi-row INSERT a table, one UPDATE of the
+stock and one DELETE of the cart's lines, sent together (`core.db.WriteBatch`: one round trip on
+PostgreSQL).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from carts.models import Cart, CartItem
-from core.db import Batch, Param, Prepared
+from core.db import WriteBatch
 from core.errors import CartEmpty, Conflict, InsufficientStock, NotFound, ProductUnavailable
 from orders.emails import queue_checkout_emails
 from orders.models import (
@@ -40,7 +39,7 @@ from orders.models import (
     OrderItem,
     PaymentMethod,
 )
-from orders.selectors import OrderDetail, order_details_from_memory
+from orders.selectors import order_group_attach
 from products.inventory import StockChange, lock_products, stock_apply
 from products.models import InventoryMovement, Product
 from shops.models import Shop
@@ -53,39 +52,27 @@ NUMBER_PREFIX = "MKT-"
 _NUMBER_ATTEMPTS = 5
 ZERO = Decimal("0.00")
 
-# The reads of every checkout, built once (see `core.db.Prepared`).
-_ADDRESS = Prepared(
-    Address.objects.filter(
-        user=Param("user", Address._meta.get_field("user")), id=Param("id", Address._meta.pk)
-    )
-)
-_CART_ID = Prepared(
-    Cart.objects.select_for_update()
-    .filter(user=Param("user", Cart._meta.get_field("user")))
-    .values_list("id", flat=True)
-)
-_LINES = Prepared(
-    CartItem.objects.filter(cart=Param("cart", CartItem._meta.get_field("cart"))).values_list(
-        "product_id", "quantity"
-    )
-)
-# Each line also carries the ids of all the cart's products: a product deleted while this
-# waited for its lock drops out of the join, and must be reported, not left out of the order.
-_LINES_WITH_LOCKED_PRODUCTS = Prepared(
-    CartItem.objects.filter(cart=Param("cart", CartItem._meta.get_field("cart")))
-    .select_related("product__shop__owner")
-    .annotate(
-        cart_product_ids=Subquery(
-            CartItem.objects.filter(cart=OuterRef("cart"))
-            .order_by()
-            .values("cart")
-            .annotate(ids=ArrayAgg("product_id"))
-            .values("ids")
+
+def _lines_with_locked_products(cart_id: uuid.UUID) -> list[CartItem]:
+    """The cart's lines joined to their products (locked, in primary-key order), shops and
+    owners. Each line also carries the ids of all the cart's products: a product deleted while
+    this waited for its lock drops out of the join, and must be reported, not left out of the
+    order."""
+    return list(
+        CartItem.objects.filter(cart=cart_id)
+        .select_related("product__shop__owner")
+        .annotate(
+            cart_product_ids=Subquery(
+                CartItem.objects.filter(cart=OuterRef("cart"))
+                .order_by()
+                .values("cart")
+                .annotate(ids=ArrayAgg("product_id"))
+                .values("ids")
+            )
         )
+        .select_for_update(of=("product",))
+        .order_by("product_id")
     )
-    .select_for_update(of=("product",))
-    .order_by("product_id")
-)
 
 
 def generate_group_number() -> str:
@@ -105,26 +92,20 @@ def address_snapshot(address: Address) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class PlacedGroup:
-    """A group checkout just wrote, with its orders as its representation lists them."""
-
-    group: OrderGroup
-    orders: list[OrderDetail]
-
-
 def checkout_create(
     *,
     user: User,
     fulfillment_method: str,
     payment_method: str,
     shipping_address_id: uuid.UUID | None = None,
-) -> PlacedGroup:
-    """Turn the caller's cart into an order group; see the module docstring for the rules.
+) -> OrderGroup:
+    """Turn the caller's cart into an order group, returned with its orders as its
+    representation reads them (`orders.selectors.order_group_attach`); see the module
+    docstring for the rules.
 
     The group number is random; in the rare case it is taken, the unique index refuses the
-    writes, they are undone together (`Batch.execute(savepoint=True)`) and written again with a
-    new number.
+    group's row, the first of the writes, which are undone together (`WriteBatch.execute(
+    savepoint=True)`) and written again with a new number.
 
     Inside the caller's transaction when there is one (the `Idempotency-Key` path stores the
     answer in it): everything that can refuse the checkout is checked before anything is
@@ -133,10 +114,11 @@ def checkout_create(
     """
     shipping_address = None
     if fulfillment_method == FulfillmentMethod.DELIVERY:
-        found = _ADDRESS.all(user=user.id, id=shipping_address_id)
-        if not found:
-            raise NotFound("Address not found.")
-        shipping_address = address_snapshot(found[0])
+        try:
+            found = Address.objects.get(user=user, id=shipping_address_id)
+        except Address.DoesNotExist:
+            raise NotFound("Address not found.") from None
+        shipping_address = address_snapshot(found)
 
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
         cart_id, lines, products = _lock_cart(user)
@@ -151,21 +133,19 @@ def checkout_create(
                 payment_method=payment_method,
                 shipping_address=shipping_address,
             )
-            placed.writes.delete_where(CartItem, cart=cart_id)
+            writes = _writes(placed, user=user, lines=lines, products=products, cart_id=cart_id)
             try:
-                placed.writes.execute(savepoint=True)
+                writes.execute(savepoint=True)
                 break
             except IntegrityError:
                 number_taken = OrderGroup.objects.filter(number=placed.group.number).exists()
                 if attempt == _NUMBER_ATTEMPTS - 1 or not number_taken:
                     raise
         queue_checkout_emails(group=placed.group, orders=placed.orders, items=placed.items_of)
-    return PlacedGroup(
-        group=placed.group,
-        orders=order_details_from_memory(
-            orders=placed.orders, items=placed.items_of, events=placed.events_of
-        ),
+    order_group_attach(
+        placed.group, orders=placed.orders, items=placed.items_of, events=placed.events_of
     )
+    return placed.group
 
 
 def _lock_cart(
@@ -183,12 +163,12 @@ def _lock_cart(
     each with the ids of all the cart's products: a product deleted while this waited for its
     lock drops out of the join, and is reported (`ProductUnavailable`) rather than left out of
     the order. Elsewhere the products are locked by a second statement (`lock_products`)."""
-    found = _CART_ID.all(user=user.id)
+    found = list(Cart.objects.select_for_update().filter(user=user).values_list("id", flat=True))
     if not found:
         raise CartEmpty()
     cart_id = found[0]
     if connection.features.has_select_for_update_of:
-        items = _LINES_WITH_LOCKED_PRODUCTS.all(cart=cart_id)
+        items = _lines_with_locked_products(cart_id)
         products = {item.product_id: item.product for item in items}
         gone = [pid for pid in items[0].cart_product_ids if pid not in products] if items else []
         if gone:
@@ -196,7 +176,11 @@ def _lock_cart(
         items.sort(key=attrgetter("created_at"))
         quantities = [(item.product_id, item.quantity) for item in items]
     else:
-        quantities = _LINES.all(cart=cart_id)
+        quantities = list(
+            CartItem.objects.filter(cart=cart_id)
+            .order_by("created_at")
+            .values_list("product_id", "quantity")
+        )
         products = lock_products((product_id for product_id, _ in quantities), with_shops=True)
     if not quantities:
         raise CartEmpty()
@@ -229,13 +213,14 @@ def _check_lines(lines: list[tuple[uuid.UUID, int]], products: dict[uuid.UUID, P
 
 @dataclass
 class _Placement:
-    """The rows of one checkout, built in memory, and the batch that writes them."""
+    """The rows of one checkout, built in memory."""
 
     group: OrderGroup
     orders: list[Order]
     items_of: dict[uuid.UUID, list[OrderItem]]
     events_of: dict[uuid.UUID, list[OrderEvent]]
-    writes: Batch
+    shops: dict[uuid.UUID, Shop]
+    order_of_product: dict[uuid.UUID, uuid.UUID]
 
 
 def _place(
@@ -249,7 +234,7 @@ def _place(
     shipping_address: dict[str, Any] | None,
 ) -> _Placement:
     """Build the group, its orders (one per shop, in the order the shops first appear in the
-    cart), items and events, and the batch that writes them with the stock and the ledger."""
+    cart), items and events."""
     lines_by_shop: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = {}
     for product_id, quantity in lines:
         lines_by_shop.setdefault(products[product_id].shop_id, []).append((product_id, quantity))
@@ -309,19 +294,34 @@ def _place(
     if group.total > MAX_ORDER_TOTAL:
         raise Conflict(f"The order total may not exceed {MAX_ORDER_TOTAL}.")
 
-    writes = Batch()
-    writes.insert([group])  # first: a number already taken stops the batch at once
-    writes.insert(orders)
-    writes.insert([item for order in orders for item in items_of[order.id]])
-    writes.insert([event for order in orders for event in events_of[order.id]])
+    return _Placement(group, orders, items_of, events_of, shops, order_of_product)
+
+
+def _writes(
+    placed: _Placement,
+    *,
+    user: User,
+    lines: list[tuple[uuid.UUID, int]],
+    products: dict[uuid.UUID, Product],
+    cart_id: uuid.UUID,
+) -> WriteBatch:
+    """The group first (a number already taken stops the batch at once), then its orders,
+    items and events, the stock with its ledger and the emptied cart: one statement each,
+    whatever the number of lines, sent as one round trip on PostgreSQL."""
+    writes = WriteBatch()
+    writes.insert([placed.group])
+    writes.insert(placed.orders)
+    writes.insert([item for order in placed.orders for item in placed.items_of[order.id]])
+    writes.insert([event for order in placed.orders for event in placed.events_of[order.id]])
     stock_apply(
         changes=[StockChange(product_id, -quantity) for product_id, quantity in lines],
         reason=InventoryMovement.Reason.CHECKOUT,
         actor=user,
-        order_ids=order_of_product,
-        note=number,
+        order_ids=placed.order_of_product,
+        note=placed.group.number,
         locked=products,
-        low_stock_thresholds={shop.id: shop.low_stock_threshold for shop in shops.values()},
+        low_stock_thresholds={shop.id: shop.low_stock_threshold for shop in placed.shops.values()},
         batch=writes,
     )
-    return _Placement(group, orders, items_of, events_of, writes)
+    writes.delete_where(CartItem, cart=cart_id)
+    return writes

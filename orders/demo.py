@@ -43,7 +43,7 @@ def seed_demo(stdout: Any) -> None:
             fulfillment_method="delivery",
             payment_method="cash",
             shipping_address_id=address.id,
-        ).group
+        )
         order = group.orders.select_related("shop__owner").get(shop=fabric.shop)
         order_status_change(
             shop=order.shop,
@@ -59,7 +59,7 @@ def seed_demo(stdout: Any) -> None:
     if _fill(customer, [(charger, 1)]):
         group = checkout_create(
             user=customer, fulfillment_method="pickup", payment_method="paystack"
-        ).group
+        )
         stdout.write(
             f"  order group {group.number} (pickup, Paystack, unpaid) for {CUSTOMER_EMAIL}"
         )

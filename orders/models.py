@@ -100,6 +100,10 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Items and events as the representation reads them (set by orders.selectors).
+    item_list: list[OrderItem]
+    event_list: list[OrderEvent]
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["shop", "-created_at"], name="order_shop_created")]

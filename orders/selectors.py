@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import NamedTuple
 
 from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Length
@@ -16,12 +15,17 @@ from shops.models import Shop
 from users.models import User
 
 
-def _order_prefetches(prefix: str = "") -> list[Prefetch]:
+def _order_prefetches() -> list[Prefetch]:
+    """An order's items (by product name) and events (by time), as `item_list` and
+    `event_list`: what the order representations read."""
     return [
-        Prefetch(f"{prefix}items", queryset=OrderItem.objects.order_by("product_name", "id")),
         Prefetch(
-            f"{prefix}events",
+            "items", queryset=OrderItem.objects.order_by("product_name", "id"), to_attr="item_list"
+        ),
+        Prefetch(
+            "events",
             queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id"),
+            to_attr="event_list",
         ),
     ]
 
@@ -36,9 +40,15 @@ def _order_number_key(order: Order) -> tuple[int, str]:
 
 
 def _groups_with_details() -> QuerySet[OrderGroup]:
-    orders = Order.objects.select_related("shop").order_by(*ORDER_NUMBER_ORDERING)
+    """Groups with their orders (in number order) as `order_list`, each order with its shop,
+    `item_list` and `event_list`: 4 queries however many groups."""
+    orders = (
+        Order.objects.select_related("shop")
+        .prefetch_related(*_order_prefetches())
+        .order_by(*ORDER_NUMBER_ORDERING)
+    )
     return OrderGroup.objects.prefetch_related(
-        Prefetch("orders", queryset=orders), *_order_prefetches("orders__")
+        Prefetch("orders", queryset=orders, to_attr="order_list")
     )
 
 
@@ -64,38 +74,23 @@ def group_detail(*, group_id: uuid.UUID) -> OrderGroup:
     return _groups_with_details().get(id=group_id)
 
 
-class OrderDetail(NamedTuple):
-    """An order with its items (by product name) and events (by time), as a group's
-    representation lists them."""
-
-    order: Order
-    items: Sequence[OrderItem]
-    events: Sequence[OrderEvent]
-
-
-def order_details(group: OrderGroup) -> list[OrderDetail]:
-    """A group's orders with their items and events, from what `_groups_with_details` loaded
-    (no query)."""
-    return [OrderDetail(o, o.items.all(), o.events.all()) for o in group.orders.all()]
-
-
-def order_details_from_memory(
+def order_group_attach(
+    group: OrderGroup,
     *,
     orders: Iterable[Order],
     items: Mapping[uuid.UUID, Iterable[OrderItem]],
     events: Mapping[uuid.UUID, Iterable[OrderEvent]],
-) -> list[OrderDetail]:
-    """Orders just written (checkout), with their items and events by order id, in the order
-    `order_details` gives them: without reading them back. Every order's `shop` (and every
-    event's `actor`) must be set."""
-    return [
-        OrderDetail(
-            order,
-            sorted(items.get(order.id, ()), key=lambda i: (i.product_name, i.id)),
-            sorted(events.get(order.id, ()), key=lambda e: (e.created_at, e.id)),
-        )
-        for order in sorted(orders, key=_order_number_key)
-    ]
+) -> None:
+    """Give a group just written (checkout) the `order_list`, `item_list` and `event_list`
+    that `_groups_with_details` reads, from the rows in hand and in the same order, so its
+    representation needs no query. Every order's `shop` (and every event's `actor`) must be
+    set."""
+    orders = list(orders)
+    for order in orders:
+        order.item_list = sorted(items.get(order.id, ()), key=lambda i: (i.product_name, i.id))
+        order.event_list = sorted(events.get(order.id, ()), key=lambda e: (e.created_at, e.id))
+    # The attribute `_groups_with_details` prefetches into (`to_attr`), unknown to the model.
+    setattr(group, "order_list", sorted(orders, key=_order_number_key))  # noqa: B010
 
 
 def orders_for_shop(*, shop: Shop) -> QuerySet[Order]:

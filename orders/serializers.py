@@ -1,31 +1,23 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from core.serializers import PlannedSerializer
 from orders.models import (
     FulfillmentMethod,
     Order,
     OrderEvent,
     OrderGroup,
-    OrderItem,
     PaymentMethod,
 )
-from orders.selectors import OrderDetail, order_details
 
 
 def _money() -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
-
-
-# Formatters of `group_data`, as the declared fields format.
-_MONEY = _money()
-_MOMENT = serializers.DateTimeField(read_only=True)
-_DAY = serializers.DateField(read_only=True)
 
 
 # --- Input ----------------------------------------------------------------------------------
@@ -79,28 +71,25 @@ class OrderStatusChangeSerializer(serializers.Serializer):
 # --- Output ---------------------------------------------------------------------------------
 
 
-class OrderShopSerializer(serializers.Serializer):
+class OrderShopSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
 
 
-class OrderItemSerializer(serializers.ModelSerializer):
+class OrderItemSerializer(PlannedSerializer):
+    id = serializers.UUIDField(read_only=True)
+    product_id = serializers.UUIDField(read_only=True)
+    product_name = serializers.CharField(read_only=True)
     unit_price = _money()
+    quantity = serializers.IntegerField(read_only=True)
     line_total = _money()
 
-    class Meta:
-        model = OrderItem
-        fields = ["id", "product_id", "product_name", "unit_price", "quantity", "line_total"]
-        read_only_fields = fields
 
-
-class OrderEventSerializer(serializers.ModelSerializer):
+class OrderEventSerializer(PlannedSerializer):
+    status = serializers.ChoiceField(choices=Order.Status.choices, read_only=True)
+    note = serializers.CharField(read_only=True)
     actor = serializers.SerializerMethodField()
-
-    class Meta:
-        model = OrderEvent
-        fields = ["status", "note", "actor", "created_at"]
-        read_only_fields = fields
+    created_at = serializers.DateTimeField(read_only=True)
 
     @extend_schema_field(
         inline_serializer(
@@ -110,50 +99,33 @@ class OrderEventSerializer(serializers.ModelSerializer):
         )
     )
     def get_actor(self, event: OrderEvent) -> dict[str, str] | None:
-        return _event_actor(event)
+        actor = event.actor
+        if actor is None:
+            return None
+        name = actor.full_name or actor.email or actor.handle or ""
+        return {"id": str(actor.id), "name": name}
 
 
-def _event_actor(event: OrderEvent) -> dict[str, str] | None:
-    actor = event.actor
-    if actor is None:
-        return None
-    name = actor.full_name or actor.email or actor.handle or ""
-    return {"id": str(actor.id), "name": name}
-
-
-ORDER_FIELDS = [
-    "id",
-    "group_id",
-    "number",
-    "shop",
-    "status",
-    "items",
-    "subtotal",
-    "delivery_fee",
-    "total",
-    "is_paid",
-    "cash_collected",
-    "estimated_delivery_date",
-    "events",
-    "created_at",
-    "updated_at",
-]
-
-
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(PlannedSerializer):
     """One shop's order as its customer sees it (inside the order group)."""
 
+    # Reads the `item_list` and `event_list` that `orders.selectors` prefetch.
+
+    id = serializers.UUIDField(read_only=True)
+    group_id = serializers.UUIDField(read_only=True)
+    number = serializers.CharField(read_only=True)
     shop = OrderShopSerializer(read_only=True)
-    items = OrderItemSerializer(many=True, read_only=True)
-    events = OrderEventSerializer(many=True, read_only=True)
+    status = serializers.ChoiceField(choices=Order.Status.choices, read_only=True)
+    items = OrderItemSerializer(many=True, read_only=True, source="item_list")
     subtotal = _money()
     delivery_fee = _money()
     total = _money()
-
-    class Meta:
-        model = Order
-        fields = ORDER_FIELDS
-        read_only_fields = fields
+    is_paid = serializers.BooleanField(read_only=True)
+    cash_collected = serializers.BooleanField(read_only=True)
+    estimated_delivery_date = serializers.DateField(read_only=True, allow_null=True)
+    events = OrderEventSerializer(many=True, read_only=True, source="event_list")
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
 
 class ShopOrderSerializer(OrderSerializer):
@@ -165,17 +137,6 @@ class ShopOrderSerializer(OrderSerializer):
     fulfillment_method = serializers.CharField(source="group.fulfillment_method", read_only=True)
     group_number = serializers.CharField(source="group.number", read_only=True)
 
-    class Meta(OrderSerializer.Meta):
-        fields = [
-            *ORDER_FIELDS,
-            "customer",
-            "shipping_address",
-            "payment_method",
-            "fulfillment_method",
-            "group_number",
-        ]
-        read_only_fields = fields
-
     @extend_schema_field(
         inline_serializer(
             "OrderCustomer",
@@ -186,113 +147,39 @@ class ShopOrderSerializer(OrderSerializer):
         return {"name": order.group.customer_name, "email": order.group.customer_email}
 
 
-class OrderGroupSerializer(serializers.ModelSerializer):
-    orders = OrderSerializer(many=True, read_only=True)
+# Reads the `order_list` that `orders.selectors` prefetch (or checkout attaches).
+class OrderGroupSerializer(PlannedSerializer):
+    id = serializers.UUIDField(read_only=True)
+    number = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=OrderGroup.Status.choices, read_only=True)
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, read_only=True)
+    payment_status = serializers.ChoiceField(
+        choices=OrderGroup.PaymentStatus.choices, read_only=True
+    )
+    fulfillment_method = serializers.ChoiceField(choices=FulfillmentMethod.choices, read_only=True)
+    currency = serializers.CharField(read_only=True)
     subtotal = _money()
     delivery_fee = _money()
     total = _money()
     shipping_address = serializers.JSONField(read_only=True, allow_null=True)
+    orders = OrderSerializer(many=True, read_only=True, source="order_list")
     expires_at = serializers.SerializerMethodField()
-
-    class Meta:
-        model = OrderGroup
-        fields = [
-            "id",
-            "number",
-            "status",
-            "payment_method",
-            "payment_status",
-            "fulfillment_method",
-            "currency",
-            "subtotal",
-            "delivery_fee",
-            "total",
-            "shipping_address",
-            "orders",
-            "expires_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-    def to_representation(self, group: OrderGroup) -> dict[str, Any]:
-        return group_data(group, order_details(group))
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_expires_at(self, group: OrderGroup) -> str | None:
-        return expires_at(group)
+        """The payment deadline of an unpaid Paystack group; null otherwise."""
+        unpaid_paystack = (
+            group.payment_method == PaymentMethod.PAYSTACK
+            and group.payment_status == OrderGroup.PaymentStatus.UNPAID
+            and group.status != OrderGroup.Status.CANCELLED
+        )
+        if not unpaid_paystack or group.expires_at is None:
+            return None
+        return serializers.DateTimeField().to_representation(group.expires_at)
 
 
-def expires_at(group: OrderGroup) -> str | None:
-    """The payment deadline of an unpaid Paystack group; null otherwise."""
-    unpaid_paystack = (
-        group.payment_method == PaymentMethod.PAYSTACK
-        and group.payment_status == OrderGroup.PaymentStatus.UNPAID
-        and group.status != OrderGroup.Status.CANCELLED
-    )
-    if not unpaid_paystack or group.expires_at is None:
-        return None
-    return _MOMENT.to_representation(group.expires_at)
-
-
-def group_data(group: OrderGroup, orders: Iterable[OrderDetail]) -> dict[str, Any]:
-    """What `OrderGroupSerializer`'s fields declare, built directly: a ModelSerializer builds
-    its fields from the model again for every instance and walks them generically, most of the
-    cost of a checkout's answer. `tests/orders/test_serializers.py` checks that both give the
-    same. `orders` in display order (`orders.selectors.order_details`)."""
-    money = _MONEY.to_representation
-    moment = _MOMENT.to_representation
-    return {
-        "id": str(group.id),
-        "number": group.number,
-        "status": str(group.status),
-        "payment_method": str(group.payment_method),
-        "payment_status": str(group.payment_status),
-        "fulfillment_method": str(group.fulfillment_method),
-        "currency": group.currency,
-        "subtotal": money(group.subtotal),
-        "delivery_fee": money(group.delivery_fee),
-        "total": money(group.total),
-        "shipping_address": group.shipping_address,
-        "orders": [
-            {
-                "id": str(order.id),
-                "group_id": order.group_id,
-                "number": order.number,
-                "shop": {"id": str(order.shop.id), "name": order.shop.name},
-                "status": str(order.status),
-                "items": [
-                    {
-                        "id": str(item.id),
-                        "product_id": item.product_id,
-                        "product_name": item.product_name,
-                        "unit_price": money(item.unit_price),
-                        "quantity": item.quantity,
-                        "line_total": money(item.line_total),
-                    }
-                    for item in items
-                ],
-                "subtotal": money(order.subtotal),
-                "delivery_fee": money(order.delivery_fee),
-                "total": money(order.total),
-                "is_paid": bool(order.is_paid),
-                "cash_collected": bool(order.cash_collected),
-                "estimated_delivery_date": _DAY.to_representation(order.estimated_delivery_date),
-                "events": [
-                    {
-                        "status": str(event.status),
-                        "note": event.note,
-                        "actor": _event_actor(event),
-                        "created_at": moment(event.created_at),
-                    }
-                    for event in events
-                ],
-                "created_at": moment(order.created_at),
-                "updated_at": moment(order.updated_at),
-            }
-            for order, items, events in orders
-        ],
-        "expires_at": expires_at(group),
-        "created_at": moment(group.created_at),
-        "updated_at": moment(group.updated_at),
-    }
+# One group serializer for the process: binding its nested fields (a deep copy of every declared
+# field) costs a checkout more than walking them, and it reads nothing from a request.
+order_group_data = OrderGroupSerializer().to_representation

@@ -23,7 +23,7 @@ from orders.serializers import (
     OrderGroupSerializer,
     OrderStatusChangeSerializer,
     ShopOrderSerializer,
-    group_data,
+    order_group_data,
 )
 from shops.selectors import shop_membership
 
@@ -32,7 +32,7 @@ SHOP_TAGS = ["shop orders"]
 
 
 def _group_data(group_id: uuid.UUID) -> dict:
-    return OrderGroupSerializer(selectors.group_detail(group_id=group_id)).data
+    return order_group_data(selectors.group_detail(group_id=group_id))
 
 
 class CheckoutView(APIView):
@@ -55,8 +55,8 @@ class CheckoutView(APIView):
     def post(self, request: Request) -> Response:
         serializer = CheckoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        placed = checkout_create(user=request.user, **serializer.validated_data)
-        return created(group_data(placed.group, placed.orders), "Order placed.")
+        group = checkout_create(user=request.user, **serializer.validated_data)
+        return created(order_group_data(group), "Order placed.")
 
 
 class OrderGroupListView(ListAPIView):
@@ -87,7 +87,7 @@ class OrderGroupDetailView(APIView):
     )
     def get(self, request: Request, group_id: uuid.UUID) -> Response:
         group = selectors.group_for_customer(user=request.user, group_id=group_id)
-        return ok(OrderGroupSerializer(group).data, "Order group.")
+        return ok(order_group_data(group), "Order group.")
 
 
 class OrderGroupCancelView(APIView):

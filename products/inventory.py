@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.catalogue_cache import catalogue_changed
-from core.db import Batch
+from core.db import WriteBatch
 from core.errors import InsufficientStock, InvalidInput, NotFound
 from products.models import InventoryMovement, Product
 from shops.models import Shop
@@ -71,7 +71,7 @@ def stock_apply(
     note: str = "",
     locked: Mapping[uuid.UUID, Product] | None = None,
     low_stock_thresholds: Mapping[uuid.UUID, int] | None = None,
-    batch: Batch | None = None,
+    batch: WriteBatch | None = None,
 ) -> dict[uuid.UUID, Product]:
     """Apply signed stock deltas to several products atomically.
 
@@ -79,7 +79,7 @@ def stock_apply(
     changes. `order_ids` maps a product to the order a movement belongs to. Pass `locked` when the
     caller already holds the rows (from `lock_products`) to save the locking query, and
     `low_stock_thresholds` (shop id -> the shop's `low_stock_threshold`) when it has the shops
-    at hand, to save reading them. Pass `batch` to add the writes to the caller's `Batch`
+    at hand, to save reading them. Pass `batch` to add the writes to the caller's `WriteBatch`
     instead of running them now: the products in hand then change, and the alerts and the cache
     invalidation are scheduled, only once the batch ran. Returns the products by id.
     """
@@ -108,7 +108,7 @@ def stock_apply(
         now = timezone.now()
         stock: dict[uuid.UUID, int] = {}
         movements: list[InventoryMovement] = []
-        writes = batch if batch is not None else Batch()
+        alerts: list[InventoryMovement] = []
         thresholds = (
             low_stock_thresholds
             if low_stock_thresholds is not None
@@ -132,23 +132,31 @@ def stock_apply(
             movements.append(movement)
             threshold = thresholds.get(product.shop_id)
             if threshold is not None and before > threshold >= after:
-                writes.after(functools.partial(_alert_on_commit, movement))
+                alerts.append(movement)
         if stock:
+            writes = batch if batch is not None else WriteBatch()
             writes.update_by_id(Product, "stock", stock, updated_at=now)
             writes.insert(movements)
-            writes.after(functools.partial(_set_stock, products, stock, now))
-            writes.after(catalogue_changed)  # stock and `in_stock` are public
-        if batch is None:
-            writes.execute()
+            writes.after(functools.partial(_applied, products, stock, now, alerts))
+            if batch is None:
+                writes.execute()
         return products
 
 
-def _set_stock(
-    products: Mapping[uuid.UUID, Product], stock: Mapping[uuid.UUID, int], now: datetime
+def _applied(
+    products: Mapping[uuid.UUID, Product],
+    stock: Mapping[uuid.UUID, int],
+    now: datetime,
+    alerts: Sequence[InventoryMovement],
 ) -> None:
+    """Once the writes ran: the products in hand show their new stock, the low-stock alerts
+    and the catalogue's invalidation wait for the commit."""
     for pid, value in stock.items():
         products[pid].stock = value
         products[pid].updated_at = now
+    for movement in alerts:
+        _alert_on_commit(movement)
+    catalogue_changed()  # stock and `in_stock` are public
 
 
 def _alert_on_commit(movement: InventoryMovement) -> None:

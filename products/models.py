@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -37,6 +38,11 @@ class Product(models.Model):
     categories = models.ManyToManyField(Category, blank=True, related_name="products")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # A page's images and categories as plain rows, set by
+    # products.selectors.attach_catalogue_relations for the representation.
+    image_list: list[Any]
+    category_list: list[Any]
 
     class Meta:
         ordering = ["-created_at"]

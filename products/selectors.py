@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.db.models.query import ModelIterable
 
 from core.errors import NotFound
 from products.models import Category, InventoryMovement, Product, ProductImage
@@ -92,10 +91,10 @@ def category_ancestor_ids(*, category_id: uuid.UUID) -> list[uuid.UUID]:
 
 
 class ImageRef(NamedTuple):
-    """A product image as the representation shows it (`name`: the file's name in storage)."""
+    """A product image as the representation shows it (`image`: the file's name in storage)."""
 
     id: uuid.UUID
-    name: str
+    image: str
     position: int
 
 
@@ -106,43 +105,36 @@ class CategoryRef(NamedTuple):
 
 
 def attach_catalogue_relations(products: Sequence[Product]) -> None:
-    """Set each product's `image_list` and `category_list` (in the models' order) from 2
-    queries, however many products: plain tuples, not model instances through
-    `prefetch_related`, which costs a catalogue page more than all its other queries."""
+    """Set each product's `image_list` and `category_list` (in the models' order), which the
+    product representation reads, from 2 queries however many products: plain tuples, not
+    model instances through `prefetch_related`, which costs a catalogue page more than all its
+    other queries. Call it on a page of products (their `shop` joined by `select_related`)."""
     ids = [product.id for product in products]
     if not ids:
         return
     images: defaultdict[uuid.UUID, list[ImageRef]] = defaultdict(list)
-    for product_id, *image in ProductImage.objects.filter(product_id__in=ids).values_list(
-        "product_id", "id", "image", "position"
-    ):
-        images[product_id].append(ImageRef(*image))
+    for product_id, image_id, name, position in ProductImage.objects.filter(
+        product_id__in=ids
+    ).values_list("product_id", "id", "image", "position"):
+        images[product_id].append(ImageRef(image_id, name, position))
     categories: defaultdict[uuid.UUID, list[CategoryRef]] = defaultdict(list)
-    for product_id, *category in (
+    ordering = [f"category__{name}" for name in Category._meta.ordering or ()]
+    for product_id, category_id, name, slug in (
         Product.categories.through.objects.filter(product_id__in=ids)
-        .order_by(*(f"category__{name}" for name in Category._meta.ordering), "category_id")
+        .order_by(*ordering, "category_id")
         .values_list("product_id", "category_id", "category__name", "category__slug")
     ):
-        categories[product_id].append(CategoryRef(*category))
+        categories[product_id].append(CategoryRef(category_id, name, slug))
     for product in products:
         product.image_list = images[product.id]
         product.category_list = categories[product.id]
 
 
-class _WithCatalogueRelations(ModelIterable):
-    def __iter__(self) -> Iterator[Product]:
-        products = list(super().__iter__())
-        attach_catalogue_relations(products)
-        return iter(products)
-
-
-def with_catalogue_relations(products: QuerySet[Product]) -> QuerySet[Product]:
-    """What the product representation reads: the shop joined to the product, images and
-    categories read for all the products a query returns (`attach_catalogue_relations`): 3
-    queries in all, however many products."""
-    products = products.select_related("shop")
-    products._iterable_class = _WithCatalogueRelations  # kept by every clone (slices, get())
-    return products
+def product_for_representation(*, product_id: uuid.UUID) -> Product:
+    """One product with what its representation reads (3 queries)."""
+    product = Product.objects.select_related("shop").get(id=product_id)
+    attach_catalogue_relations([product])
+    return product
 
 
 def products_public() -> QuerySet[Product]:
@@ -164,13 +156,14 @@ def products_of_shop(
 
 def product_get_visible(*, user: User, product_id: uuid.UUID | str) -> Product:
     """A product of the public catalogue, or any product of a shop the caller is a member of."""
-    product = with_catalogue_relations(Product.objects.filter(id=product_id)).first()
+    product = Product.objects.select_related("shop").filter(id=product_id).first()
     if product is None:
         raise NotFound("Product not found.")
     if not (product.is_active and product.shop.is_active) and not is_shop_member(
         user=user, shop=product.shop
     ):
         raise NotFound("Product not found.")
+    attach_catalogue_relations([product])
     return product
 
 

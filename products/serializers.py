@@ -7,9 +7,10 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import PlannedSerializer
 from products.inventory import MAX_STOCK
 from products.models import Category, InventoryMovement, Product, ProductImage
-from shops.serializers import ShopRefSerializer, absolute_file_url
+from shops.serializers import ShopRefSerializer
 
 MAX_PRICE = Decimal("9999999999.99")
 MAX_CATEGORIES_PER_PRODUCT = 20
@@ -54,7 +55,7 @@ class CategoryUpdateSerializer(serializers.Serializer):
         return value.lower()
 
 
-class CategoryRefSerializer(serializers.Serializer):
+class CategoryRefSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
     slug = serializers.CharField(read_only=True)
@@ -63,30 +64,29 @@ class CategoryRefSerializer(serializers.Serializer):
 # --- Products --------------------------------------------------------------------------------
 
 
-class ProductImageSerializer(serializers.Serializer):
+# A `ProductImage`, or the `ImageRef` of `products.selectors.attach_catalogue_relations` (`image`
+# is then the file's name: a file field's `str()` is its name too).
+class ProductImageSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     url = serializers.SerializerMethodField()
     position = serializers.IntegerField(read_only=True)
 
     @extend_schema_field({"type": "string", "format": "uri"})
     def get_url(self, image: ProductImage) -> str | None:
-        return absolute_file_url(self.context.get("request"), image.image)
+        name = str(image.image)
+        if not name:
+            return None
+        url = _IMAGE_STORAGE.url(name)
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 _IMAGE_STORAGE = ProductImage._meta.get_field("image").storage
 
 
-def _image_url(request: Any, name: str) -> str | None:
-    """What `absolute_file_url` gives for a product image's field, from the file's name."""
-    if not name:
-        return None
-    url = _IMAGE_STORAGE.url(name)
-    return request.build_absolute_uri(url) if request is not None else url
-
-
-class ProductSerializer(serializers.Serializer):
-    """Reads only the relations `products.selectors.with_catalogue_relations` reads with the
-    products (`shop`, `image_list`, `category_list`)."""
+class ProductSerializer(PlannedSerializer):
+    """Reads the relations `products.selectors.attach_catalogue_relations` sets (`image_list`,
+    `category_list`) and the product's `shop` (`select_related`)."""
 
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
@@ -98,8 +98,8 @@ class ProductSerializer(serializers.Serializer):
     in_stock = serializers.SerializerMethodField()
     is_active = serializers.BooleanField(read_only=True)
     shop = ShopRefSerializer(read_only=True)
-    categories = CategoryRefSerializer(many=True, read_only=True)
-    images = ProductImageSerializer(many=True, read_only=True)
+    categories = CategoryRefSerializer(many=True, read_only=True, source="category_list")
+    images = ProductImageSerializer(many=True, read_only=True, source="image_list")
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -108,39 +108,6 @@ class ProductSerializer(serializers.Serializer):
 
     def get_in_stock(self, product: Product) -> bool:
         return product.stock > 0
-
-    def to_representation(self, product: Product) -> dict[str, Any]:
-        """What the fields above declare, built directly: DRF's generic field walk is most of
-        the cost of a catalogue page. `tests/products/test_serializers.py` checks that both
-        give the same answer."""
-        fields = self.fields
-        request = self.context.get("request")
-        return {
-            "id": str(product.id),
-            "name": product.name,
-            "slug": product.slug,
-            "description": product.description,
-            "price": fields["price"].to_representation(product.price),
-            "currency": settings.CURRENCY,
-            "stock": product.stock,
-            "in_stock": product.stock > 0,
-            "is_active": product.is_active,
-            "shop": {"id": str(product.shop_id), "name": product.shop.name},
-            "categories": [
-                {"id": str(category.id), "name": category.name, "slug": category.slug}
-                for category in product.category_list
-            ],
-            "images": [
-                {
-                    "id": str(image.id),
-                    "url": _image_url(request, image.name),
-                    "position": image.position,
-                }
-                for image in product.image_list
-            ],
-            "created_at": fields["created_at"].to_representation(product.created_at),
-            "updated_at": fields["updated_at"].to_representation(product.updated_at),
-        }
 
 
 class ProductWriteSerializer(serializers.Serializer):

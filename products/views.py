@@ -26,14 +26,15 @@ from products.filters import CategoryFilter, ProductFilter, ProductFilterBackend
 from products.inventory import stock_adjust
 from products.models import Category, Product, ProductImage
 from products.selectors import (
+    attach_catalogue_relations,
     categories_list,
     category_get,
     movements_for_product,
     product_for_member,
+    product_for_representation,
     product_get_visible,
     products_of_shop,
     products_public,
-    with_catalogue_relations,
 )
 from products.serializers import (
     CategoryCreateSerializer,
@@ -66,11 +67,6 @@ INCLUDE_INACTIVE_PARAM = OpenApiParameter(
     enum=["true", "false"],
     description="Members of the shop only: also list inactive products.",
 )
-
-
-def _reload(product: Product) -> Product:
-    """The product with the relations its representation reads."""
-    return with_catalogue_relations(Product.objects.filter(id=product.id)).get()
 
 
 # --- Categories ------------------------------------------------------------------------------
@@ -160,13 +156,14 @@ class ProductListView(PublicCatalogueCacheMixin, GenericAPIView):
     permission_classes = [AllowAny]
 
     def get_queryset(self):
-        return with_catalogue_relations(products_public())
+        return products_public().select_related("shop")
 
     @extend_schema(
         tags=["products"], summary="The public catalogue", responses=ProductSerializer(many=True)
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        attach_catalogue_relations(page)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         response.message = "Products."
         return response
@@ -200,8 +197,8 @@ class ShopProductListCreateView(PublicCatalogueCacheMixin, GenericAPIView):
         _, products = products_of_shop(
             user=request.user, shop_id=shop_id, include_inactive=include_inactive
         )
-        products = self.filter_queryset(with_catalogue_relations(products))
-        page = self.paginate_queryset(products)
+        page = self.paginate_queryset(self.filter_queryset(products.select_related("shop")))
+        attach_catalogue_relations(page)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         response.message = "Products."
         return response
@@ -217,7 +214,10 @@ class ShopProductListCreateView(PublicCatalogueCacheMixin, GenericAPIView):
         body = ProductWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         product = product_create(shop=shop, actor=request.user, **body.validated_data)
-        return created(self.get_serializer(_reload(product)).data, "Product created.")
+        return created(
+            self.get_serializer(product_for_representation(product_id=product.id)).data,
+            "Product created.",
+        )
 
 
 class ProductDetailView(PublicCatalogueCacheMixin, GenericAPIView):
@@ -246,7 +246,10 @@ class ProductDetailView(PublicCatalogueCacheMixin, GenericAPIView):
         body = ProductUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         product = product_update(product=product, data=body.validated_data)
-        return ok(self.get_serializer(_reload(product)).data, "Product updated.")
+        return ok(
+            self.get_serializer(product_for_representation(product_id=product.id)).data,
+            "Product updated.",
+        )
 
     @extend_schema(
         tags=["products"],

@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import PlannedSerializer
 from shops.models import Shop
 from shops.selectors import is_shop_member
 from users.models import User
@@ -33,7 +34,7 @@ def absolute_file_url(request: Any, file_field: Any) -> str | None:
     return request.build_absolute_uri(url) if request is not None else url
 
 
-class ShopRefSerializer(serializers.Serializer):
+class ShopRefSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
 

@@ -6,7 +6,6 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import Token
 
-from core.db import Param, Prepared
 from users.models import User
 from users.tokens import access_token_is_denied, token_matches_user, token_user_id
 
@@ -19,16 +18,14 @@ class AccountJWTAuthentication(JWTAuthentication):
     The user is loaded with its shop in the same query, so role checks cost nothing more.
     """
 
-    _user = Prepared(User.objects.select_related("shop").filter(id=Param("id", User._meta.pk)))
-
     def get_user(self, validated_token: Token) -> User:
         user_id = token_user_id(validated_token)
         if user_id is None or access_token_is_denied(validated_token):
             raise InvalidToken()
-        found = self._user.all(id=user_id)
-        if not found:
-            raise InvalidToken()
-        user = found[0]
+        try:
+            user = User.objects.select_related("shop").get(id=user_id)
+        except User.DoesNotExist:
+            raise InvalidToken() from None
         if not token_matches_user(validated_token, user):
             raise InvalidToken()
         return user

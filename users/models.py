@@ -14,7 +14,7 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str | None, password: str | None = None, **extra) -> User:
         user = self.model(email=self.normalize_email(email).lower() if email else None, **extra)
         user.set_password(password)
-        user.save(using=self._db)
+        user.save(using=self.db)  # the database `db_manager()` chose, else the default
         return user
 
     def create_superuser(self, email: str, password: str | None = None, **extra) -> User:

@@ -28,9 +28,14 @@ def env_required(name: str) -> str:
 def redis_caches(url: str) -> dict[str, Any]:
     return {
         "default": {
-            "BACKEND": "core.cache.RedisCache",  # Django's, reusing its Redis client
+            "BACKEND": "core.cache.RedisCache",  # one Redis client per process
             "LOCATION": url,
             "KEY_PREFIX": config("CACHE_KEY_PREFIX", default="mkt"),
+            # A Redis that stops answering fails a cache call in seconds instead of hanging.
+            "OPTIONS": {
+                "socket_connect_timeout": config("REDIS_CONNECT_TIMEOUT", default=1.0, cast=float),
+                "socket_timeout": config("REDIS_SOCKET_TIMEOUT", default=2.0, cast=float),
+            },
         }
     }
 

@@ -47,4 +47,4 @@ def place_order(user, lines, *, fulfillment="delivery", payment="paystack"):
         fulfillment_method=fulfillment,
         payment_method=payment,
         shipping_address_id=address.id if address else None,
-    ).group
+    )

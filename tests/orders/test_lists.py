@@ -64,7 +64,7 @@ def test_group_detail_and_unknown_ids(client, customer):
 
 
 def test_group_orders_come_in_numeric_order(client, customer):
-    from orders.selectors import order_details_from_memory
+    from orders.selectors import order_group_attach
     from tests.factories import OrderFactory, OrderGroupFactory
 
     group = OrderGroupFactory(customer=customer)
@@ -76,8 +76,8 @@ def test_group_orders_come_in_numeric_order(client, customer):
     assert [o["number"] for o in detail["orders"]] == expected
     listed = client.get("/api/v1/order-groups/").json()["data"]["results"][0]
     assert [o["number"] for o in listed["orders"]] == expected
-    in_memory = order_details_from_memory(orders=orders, items={}, events={})
-    assert [detail.order.number for detail in in_memory] == expected
+    order_group_attach(group, orders=orders, items={}, events={})
+    assert [order.number for order in group.order_list] == expected
 
 
 @pytest.mark.parametrize("groups", [1, 12])
