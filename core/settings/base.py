@@ -382,6 +382,9 @@ CURRENCY = config("CURRENCY", default="NGN")
 # Uploaded images whose header announces more pixels are refused before decoding.
 IMAGE_MAX_PIXELS = config("IMAGE_MAX_PIXELS", default=40_000_000, cast=int)
 PAYMENT_TIMEOUT_MINUTES = config("PAYMENT_TIMEOUT_MINUTES", default=30, cast=int)
+# How long an attempt Paystack does not know (yet) is asked about before it is `failed`, and an
+# unpaid group whose attempts cannot be verified is kept past its deadline.
+PAYMENT_VERIFY_GIVE_UP_HOURS = config("PAYMENT_VERIFY_GIVE_UP_HOURS", default=24, cast=int)
 PLATFORM_COMMISSION_PERCENT = config("PLATFORM_COMMISSION_PERCENT", default="0", cast=Decimal)
 PAYSTACK_SECRET_KEY = config("PAYSTACK_SECRET_KEY", default="")
 PAYSTACK_PUBLIC_KEY = config("PAYSTACK_PUBLIC_KEY", default="")
@@ -392,6 +395,12 @@ PAYSTACK_TIMEOUT = (
     config("PAYSTACK_CONNECT_TIMEOUT", default=3, cast=float),
     config("PAYSTACK_READ_TIMEOUT", default=10, cast=float),
 )
+# Total seconds a payment initialisation may wait for Paystack: it runs in a web request.
+PAYSTACK_INITIALIZE_DEADLINE = config("PAYSTACK_INITIALIZE_DEADLINE", default=4, cast=float)
+# After this many Paystack failures in a row (within the cool-down), initialisation answers
+# 502/504 at once, without calling Paystack, for PAYSTACK_BREAKER_COOLDOWN seconds.
+PAYSTACK_BREAKER_THRESHOLD = config("PAYSTACK_BREAKER_THRESHOLD", default=5, cast=int)
+PAYSTACK_BREAKER_COOLDOWN = config("PAYSTACK_BREAKER_COOLDOWN", default=30, cast=int)
 
 # --- Security (HTTPS hardening is opt-in so plain-HTTP runs behind a proxy work) -------------
 SECURE_SSL_REDIRECT = config("SECURE_SSL_REDIRECT", default=False, cast=bool)
