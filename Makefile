@@ -52,9 +52,10 @@ lint: install-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 worker: install
-	$(VENV)/bin/celery -A core worker --loglevel=INFO
+	$(VENV)/bin/celery -A core worker --loglevel=INFO --without-gossip --without-mingle --without-heartbeat
 
 beat: install
 	$(VENV)/bin/celery -A core beat --loglevel=INFO

@@ -5,13 +5,16 @@ Templates live in each app's `templates/emails/<name>.txt` and `<name>.html`.
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Iterable
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.template import Context, Engine
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -22,6 +25,7 @@ from core.models import SentEmail
 # Longer than the e-mail tasks' hard time limit (core/tasks.py), so a live send is never taken
 # over.
 CLAIM_STALE_AFTER = timedelta(minutes=3)
+_MARK_SENT_ATTEMPTS = 4
 
 
 class EmailInProgress(Exception):
@@ -89,15 +93,43 @@ def deliver_email(
         text_template = Engine.get_default().get_template(f"emails/{template}.txt")
         text = text_template.render(Context(full_context, autoescape=False))
         html = render_to_string(f"emails/{template}.html", full_context)
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+        message = EmailMultiAlternatives(
+            subject,
+            text,
+            settings.DEFAULT_FROM_EMAIL,
+            [to],
+            headers={"Message-ID": _message_id(key)},
+        )
         message.attach_alternative(html, "text/html")
         message.send()
     except BaseException:
         # Not sent: free the key so that a retry sends it (unless another run took it over).
         SentEmail.objects.filter(pk=claim.pk, claimed_at=claim.claimed_at).delete()
         raise
-    SentEmail.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
+    _mark_sent(claim)
     return True
+
+
+def _mark_sent(claim: SentEmail) -> None:
+    """Record the message as sent. It is out already: a connection that failed meanwhile (a
+    database restart, a failover) is opened again, a few times, rather than leaving the claim
+    to be taken over and the message sent twice."""
+    for attempt in range(_MARK_SENT_ATTEMPTS):
+        try:
+            SentEmail.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
+            return
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or attempt == _MARK_SENT_ATTEMPTS - 1:
+                raise
+            connection.close()
+            time.sleep(0.5 * (attempt + 1))
+
+
+def _message_id(key: str) -> str:
+    """The same for every send of one key: a worker killed after handing a message to the SMTP
+    server and before recording it sends it again, and mail systems show the two as one."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 
 def _email_claim(*, key: str, to: str, subject: str) -> SentEmail | None:

@@ -28,6 +28,7 @@ class ErrorCode:
     INVALID_TRANSITION = "invalid_transition"
     ALREADY_PAID = "already_paid"
     ORDER_NOT_PAYABLE = "order_not_payable"
+    AMOUNT_BELOW_MINIMUM = "amount_below_minimum"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     REQUEST_IN_PROGRESS = "request_in_progress"
     CONFLICT = "conflict"
@@ -148,6 +149,11 @@ class AlreadyPaid(Conflict):
 class OrderNotPayable(Conflict):
     code = ErrorCode.ORDER_NOT_PAYABLE
     message = "This order cannot be paid."
+
+
+class AmountBelowMinimum(Conflict):
+    code = ErrorCode.AMOUNT_BELOW_MINIMUM
+    message = "The amount is below the payment provider's minimum."
 
 
 class IdempotencyKeyReused(Conflict):

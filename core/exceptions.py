@@ -8,7 +8,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from redis.exceptions import RedisError
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.response import Response
@@ -58,6 +60,10 @@ def _field_errors(detail: Any) -> dict[str, Any]:
     if isinstance(detail, list):
         return {"non_field_errors": detail}
     return {"non_field_errors": [detail]}
+
+
+# Seconds a client is asked to wait before retrying a request refused for a service outage.
+SERVICE_UNAVAILABLE_RETRY_AFTER = 5
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
@@ -110,6 +116,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             message = str(exc.detail) if not isinstance(exc.detail, (dict, list)) else ""
             message = message or str(exc.default_detail)
         return error_response(exc.status_code, code, message, None, headers)
+
+    if isinstance(exc, RedisError | OperationalError | InterfaceError):
+        # Redis or the database failed (whatever degrades without Redis does so where it calls
+        # it); the transaction of the request was rolled back, so a retry is safe.
+        logger.warning("Service unavailable in %s: %r", context.get("view").__class__.__name__, exc)
+        return error_response(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "A service this request needs is unavailable. Try again shortly.",
+            None,
+            {"Retry-After": str(SERVICE_UNAVAILABLE_RETRY_AFTER)},
+        )
 
     logger.exception("Unhandled exception in %s", context.get("view").__class__.__name__)
     return error_response(

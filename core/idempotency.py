@@ -8,16 +8,19 @@ Usage on an APIView method (after authentication and permissions have run)::
 
 How it works, per account and key:
 - no header: the view runs normally;
-- the key is claimed by inserting its row in a transaction of its own, committed before the view
-  runs, so a concurrent duplicate sees it at once;
+- the request running under a key holds a lock of its database session on it (core.locks)
+  from its claim to its answer, and claims the key by inserting its row in a transaction of its
+  own, committed before the view runs;
 - a duplicate finds the row: same request and finished -> the stored status and body are
-  replayed; same request still running -> `409 request_in_progress`; another body, method or
-  path -> `409 idempotency_key_reused`;
+  replayed; same request still running (its lock is held) -> `409 request_in_progress`; another
+  body, method or path -> `409 idempotency_key_reused`;
 - the view's final answer is stored when it is a 2xx or a 4xx (business answers a retry must
   see again); on a 5xx the row is deleted so that a retry can run;
-- keys live `IDEMPOTENCY_KEY_TTL_HOURS` (24 h); an expired row is replaced by a new request, and a
-  row left "in progress" for longer than `IDEMPOTENCY_STALE_SECONDS` (a worker killed mid-request)
-  is replaced too. `idempotency_keys_purge` deletes expired rows (periodic task).
+- a row left "in progress" by a worker killed mid-request has lost its lock with the worker's
+  connection: the next request with the key takes it over at once. (SQLite has no session
+  locks: there such a row is taken over after `IDEMPOTENCY_STALE_SECONDS`.)
+- keys live `IDEMPOTENCY_KEY_TTL_HOURS` (24 h); an expired row is replaced by a new request.
+  `idempotency_keys_purge` deletes expired rows (periodic task).
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -41,9 +45,12 @@ from rest_framework.response import Response
 
 from core.db import WriteBatch
 from core.errors import IdempotencyKeyReused, RequestInProgress
+from core.locks import session_lock_release, session_lock_try
 from core.models import IdempotencyKey
 from core.renderers import EnvelopeRenderer
 from core.responses import EnvelopeResponse
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
@@ -92,38 +99,72 @@ def request_fingerprint(data: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _claim(*, user: Any, key: str, scope: str, request_hash: str) -> IdempotencyKey | Response:
-    """Insert the key's row (committed), or answer from the existing one.
+def _lock_name(user: Any, key: str) -> str:
+    return f"idempotency:{user.pk}:{key}"
 
-    Returns the new row when this request owns the key, else the response to send.
+
+def _claim(*, user: Any, key: str, scope: str, request_hash: str) -> IdempotencyKey | Response:
+    """Lock the key and insert its row (committed), or answer from the existing one.
+
+    Returns the new row when this request owns the key (and holds its lock until `_release`),
+    else the response to send.
     """
+    locked = session_lock_try(_lock_name(user, key))
+    try:
+        claimed = _claim_row(
+            user=user, key=key, scope=scope, request_hash=request_hash, locked=locked
+        )
+    except BaseException:
+        if locked:
+            session_lock_release(_lock_name(user, key))
+        raise
+    if locked and isinstance(claimed, Response):
+        session_lock_release(_lock_name(user, key))
+    return claimed
+
+
+def _claim_row(
+    *, user: Any, key: str, scope: str, request_hash: str, locked: bool | None
+) -> IdempotencyKey | Response:
+    # locked: this request holds the key's lock; False: a live request does; None: no locks.
     for _ in range(_CLAIM_ATTEMPTS):
         now = timezone.now()
-        try:
-            row = IdempotencyKey(
-                user=user, key=key, scope=scope, request_hash=request_hash, expires_at=now + _ttl()
-            )
-            # Committed at once: alone outside a transaction; in a savepoint inside one, so a
-            # key already taken leaves the caller's transaction usable. A write batch: as
-            # `save()` the insert cost an idempotent request 900 Python calls more.
-            claim = WriteBatch()
-            claim.insert([row])
-            claim.execute(savepoint=not transaction.get_autocommit())
-            return row
-        except IntegrityError:
-            existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if locked is not False:
+            try:
+                row = IdempotencyKey(
+                    user=user,
+                    key=key,
+                    scope=scope,
+                    request_hash=request_hash,
+                    expires_at=now + _ttl(),
+                )
+                # Committed at once: alone outside a transaction; in a savepoint inside one, so
+                # a key already taken leaves the caller's transaction usable. A write batch: as
+                # `save()` the insert cost an idempotent request 900 Python calls more.
+                claim = WriteBatch()
+                claim.insert([row])
+                claim.execute(savepoint=not transaction.get_autocommit())
+                return row
+            except IntegrityError:
+                pass
+        existing = IdempotencyKey.objects.filter(user=user, key=key).first()
         if existing is None:  # deleted in between (expired, or its request failed): try again
+            if locked is False:
+                raise RequestInProgress()
             continue
-        abandoned = (
-            existing.state == IdempotencyKey.State.IN_PROGRESS
-            and existing.created_at <= now - _stale_after()
+        in_progress = existing.state == IdempotencyKey.State.IN_PROGRESS
+        # Nobody holds the lock of a key still in progress: the request that claimed it died.
+        abandoned = in_progress and (
+            locked is True or (locked is None and existing.created_at <= now - _stale_after())
         )
         if existing.expires_at <= now or abandoned:
+            if locked is False:
+                raise RequestInProgress()  # the live request is replacing it
             IdempotencyKey.objects.filter(id=existing.id, state=existing.state).delete()
             continue
         if existing.scope != scope or existing.request_hash != request_hash:
             raise IdempotencyKeyReused()
-        if existing.state != IdempotencyKey.State.COMPLETED:
+        if in_progress:
             raise RequestInProgress()
         body = existing.response_body
         if isinstance(body, str):  # stored as JSON text (see _enveloped_body)
@@ -216,8 +257,15 @@ def idempotent(
                     response = view.handle_exception(exc)
                 return response
             finally:
-                if not finished:
-                    _finish(row=claimed, response=response, request=request, view=view)
+                try:
+                    if not finished:
+                        _finish(row=claimed, response=response, request=request, view=view)
+                except DatabaseError:
+                    # The connection failed under the request: the row stays "in progress", and
+                    # the lock went with the connection, so a retry takes the key over at once.
+                    logger.warning("Could not store the answer of idempotency key %s.", key)
+                finally:
+                    session_lock_release(_lock_name(user, key))
 
         return wrapper
 

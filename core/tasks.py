@@ -5,16 +5,52 @@ import smtplib
 from typing import Any
 
 from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError, connections
 
 from core.emails import CLAIM_STALE_AFTER, EmailInProgress, deliver_email
 
 logger = logging.getLogger(__name__)
 
+# A dropped connection, a restarted or failed-over database server, a deadlock: worth another
+# try on a fresh connection.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class DatabaseRetryTask(Task):
+    """Closes the connections a database error left broken before the task is retried, so the
+    retry opens new ones (a worker does so before every task; a task run in-process does not)."""
+
+    def retry(self, *args: Any, exc: BaseException | None = None, **kwargs: Any) -> Any:
+        if isinstance(exc, DATABASE_ERRORS):
+            for connection in connections.all(initialized_only=True):
+                if not connection.in_atomic_block:
+                    connection.close()
+        return super().retry(*args, exc=exc, **kwargs)
+
+
+# Options of every task: transient database errors are retried with backoff, a bounded number
+# of times (the periodic sweeps pick up whatever is still left).
+DATABASE_RETRY: dict[str, Any] = {
+    "base": DatabaseRetryTask,
+    "autoretry_for": DATABASE_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+
 # Options of every task that sends e-mail: bound (for `email_busy_retry`), and retried on its
-# own with backoff when the SMTP server or the network fails.
+# own with backoff when the SMTP server, the network or the database fails.
 EMAIL_TASK_OPTIONS: dict[str, Any] = {
+    "base": DatabaseRetryTask,
     "bind": True,
-    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError, OSError),
+    "autoretry_for": (
+        smtplib.SMTPException,
+        ConnectionError,
+        TimeoutError,
+        OSError,
+        *DATABASE_ERRORS,
+    ),
     "retry_backoff": 5,
     "retry_backoff_max": 300,
     "retry_jitter": True,
@@ -63,7 +99,7 @@ def send_emails(self: Task, *, messages: list[dict[str, Any]]) -> int:
     return sent
 
 
-@shared_task(soft_time_limit=240, time_limit=300)
+@shared_task(soft_time_limit=240, time_limit=300, **DATABASE_RETRY)
 def purge_expired_idempotency_keys() -> int:
     from core.idempotency import idempotency_keys_purge
 

@@ -12,23 +12,28 @@ With Redis, each key's window (DRF's sliding log: the times of the requests let 
 last `duration` seconds) is a sorted set checked and updated by one Lua script, so concurrent
 requests on any number of servers never get more than the budget between them (DRF's own
 read-then-write of the cache lets a burst through). Other caches use DRF's implementation.
+While Redis cannot answer, limits fail open: requests go through, with a logged warning.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any, cast
 
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
+from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from core.cache import RedisCache, redis_script
+
+logger = logging.getLogger(__name__)
 
 
 def _digest(value: str) -> str:
@@ -84,10 +89,15 @@ class ScopedThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        allowed, count, oldest = redis_script(backend.redis, _SLIDING_WINDOW)(
-            keys=[backend.make_key(f"{self.key}:window")],
-            args=[repr(self.now), self.duration, self.num_requests, uuid.uuid4().hex],
-        )
+        try:
+            allowed, count, oldest = redis_script(backend.redis, _SLIDING_WINDOW)(
+                keys=[backend.make_key(f"{self.key}:window")],
+                args=[repr(self.now), self.duration, self.num_requests, uuid.uuid4().hex],
+            )
+        except RedisError:
+            # Nothing else keeps the count: let the request through rather than refuse everyone.
+            logger.warning("Rate limit not applied (%s): Redis is unavailable.", self.scope)
+            return True
         self._window = (int(count), float(oldest))
         return bool(allowed)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -57,9 +60,17 @@ class PingView(APIView):
         return ok({"pong": True}, "Pong.")
 
 
+# The checks run side by side, each in a thread of its own, and the answer waits this long at
+# most: a hung dependency is reported down instead of holding the probe (and its worker).
+READY_DEADLINE = 1.5
+
+
 def _check_database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        connection.close()  # this thread's own connection
 
 
 def _check_cache() -> None:
@@ -73,8 +84,34 @@ def _check_broker() -> None:
         return
     from core.celery import app
 
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+    with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+        conn.ensure_connection(max_retries=1, timeout=READY_DEADLINE)
+
+
+def _run_checks(checks: dict[str, Callable[[], None]]) -> dict[str, str]:
+    results: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def run(name: str, check: Callable[[], None]) -> None:
+        try:
+            check()
+            result = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means "down"
+            result = f"down: {exc.__class__.__name__}"
+        with lock:
+            results[name] = result
+
+    threads = [
+        threading.Thread(target=run, args=item, name=f"ready-{item[0]}", daemon=True)
+        for item in checks.items()
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + READY_DEADLINE
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    with lock:
+        return {name: results.get(name, "down: timed out") for name in checks}
 
 
 class ReadinessView(APIView):
@@ -98,14 +135,9 @@ class ReadinessView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
-        results: dict[str, str] = {}
-        for name, check in checks.items():
-            try:
-                check()
-                results[name] = "ok"
-            except Exception as exc:  # noqa: BLE001 - any failure means "down"
-                results[name] = f"down: {exc.__class__.__name__}"
+        results = _run_checks(
+            {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
+        )
         down = [name for name, result in results.items() if result != "ok"]
         if down:
             return error_response(

@@ -1,6 +1,7 @@
 """A local stand-in for Paystack, for development and tests (never used in production).
 
-It speaks the parts of Paystack's API the project calls, with Paystack's JSON shapes:
+It speaks the parts of Paystack's API the project calls, with Paystack's JSON shapes, status
+codes and error bodies (devtools/README.md names the documentation page of each shape):
 
 - ``POST /transaction/initialize``, ``GET /transaction/verify/{reference}``, ``POST /refund``
   (all check ``Authorization: Bearer <secret>``);
@@ -18,8 +19,12 @@ It speaks the parts of Paystack's API the project calls, with Paystack's JSON sh
   ``POST /_control/webhook`` ``{"reference": ..., "event": "charge.success"}`` (send, or send
   again, the event for a transaction); ``GET /_control/refunds``; ``GET /_control/transactions``;
   ``GET /_control/webhooks`` (deliveries made); ``POST /_control/refunds/{id}/processed`` or
-  ``.../failed`` (settle a refund and send its webhook); ``POST /_control/config``
-  ``{"webhook_url": ..., "auto_process_refunds": true}``.
+  ``.../failed``, ``.../processing``, ``.../pending``, ``.../needs-attention`` (move a refund
+  and send its webhook); ``POST /_control/dashboard_refund`` ``{"reference", "amount"}`` (a
+  refund made on Paystack's dashboard, with its webhook); ``POST /_control/dispute``
+  ``{"reference", "event": "charge.dispute.create", "id": null}``; ``POST
+  /_control/subaccounts`` ``{"code": "ACCT_..."}`` (a subaccount initialisation accepts);
+  ``POST /_control/config`` ``{"webhook_url": ..., "auto_process_refunds": true}``.
 
 Run it with ``python -m devtools.fake_paystack --port 8100 --webhook-url http://.../webhook/``,
 or in-process: ``FakePaystack(secret=...).start()`` serves on a free port in a thread.
@@ -45,6 +50,10 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit, urlunsplit
+
+# Paystack's smallest charge per currency, in the subunit (see devtools/README.md).
+MINIMUM_AMOUNT = {"NGN": 5000, "GHS": 10, "USD": 200}
+REFUND_STATUSES = ("pending", "processing", "processed", "failed", "needs-attention")
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -73,8 +82,10 @@ class FakePaystack:
         webhook_url: str | None = None,
         public_url: str | None = None,
         auto_process_refunds: bool = False,
+        subaccounts: tuple[str, ...] = (),
     ) -> None:
         self.secret = secret
+        self._known_subaccounts = tuple(subaccounts)
         self.host = host
         self.port = port
         self.webhook_url = webhook_url
@@ -128,6 +139,7 @@ class FakePaystack:
             self.requests: list[dict[str, Any]] = []
             self._faults: list[_Fault] = []
             self._amount_overrides: dict[str, int] = {}
+            self.subaccounts: set[str] = set(self._known_subaccounts)
             self._next_id = 1000
 
     def _new_id(self) -> int:
@@ -163,8 +175,16 @@ class FakePaystack:
             amount = 0
         if not email or not isinstance(email, str):
             return 400, {"status": False, "message": "Invalid Email Address Passed"}
-        if amount <= 0:
+        currency = str(body.get("currency") or "NGN").upper()
+        if amount <= 0 or amount < MINIMUM_AMOUNT.get(currency, 1):
             return 400, {"status": False, "message": "Invalid Amount Sent"}
+        split = body.get("split") if isinstance(body.get("split"), dict) else {}
+        for share in split.get("subaccounts") or []:
+            code = share.get("subaccount") if isinstance(share, dict) else None
+            with self._lock:
+                known = code in self.subaccounts
+            if not known:
+                return 400, {"status": False, "message": "Invalid Subaccount"}
         reference = body.get("reference") or secrets.token_hex(8)
         with self._lock:
             if reference in self.transactions:
@@ -176,7 +196,7 @@ class FakePaystack:
                 "status": "abandoned",
                 "reference": reference,
                 "amount": amount,
-                "currency": body.get("currency") or "NGN",
+                "currency": currency,
                 "message": None,
                 "gateway_response": "The transaction was not completed",
                 "paid_at": None,
@@ -231,16 +251,7 @@ class FakePaystack:
                     "message": "Refund amount cannot be greater than the unrefunded amount",
                 }
             transaction["refunded"] += amount
-            refund = {
-                "id": self._new_id(),
-                "transaction": transaction["id"],
-                "transaction_reference": transaction["reference"],
-                "amount": amount,
-                "currency": transaction["currency"],
-                "status": "pending",
-                "created_at": _now(),
-            }
-            self.refunds.append(refund)
+            refund = self._new_refund(transaction, amount, refunded_by="marketplace")
         if self.auto_process_refunds and self.webhook_url:
             threading.Thread(
                 target=self.settle_refund, args=(refund["id"], "processed"), daemon=True
@@ -273,21 +284,63 @@ class FakePaystack:
             },
         }
 
+    def _new_refund(
+        self, transaction: dict[str, Any], amount: int, *, refunded_by: str
+    ) -> dict[str, Any]:
+        # `transaction_reference` is the fake's own bookkeeping (for its events and controls):
+        # Paystack's refund objects carry only the transaction's numeric id.
+        refund = {
+            "id": self._new_id(),
+            "transaction": transaction["id"],
+            "transaction_reference": transaction["reference"],
+            "amount": amount,
+            "currency": transaction["currency"],
+            "status": "pending",
+            "refunded_by": refunded_by,
+            "created_at": _now(),
+        }
+        self.refunds.append(refund)
+        return refund
+
+    @staticmethod
+    def _public_refund(refund: dict[str, Any]) -> dict[str, Any]:
+        """A refund as ``GET /refund`` and ``GET /refund/{id}`` show it."""
+        return {
+            "integration": 1,
+            "transaction": refund["transaction"],
+            "dispute": None,
+            "settlement": None,
+            "id": refund["id"],
+            "domain": "test",
+            "currency": refund["currency"],
+            "amount": refund["amount"],
+            "status": refund["status"],
+            "refunded_at": refund["created_at"] if refund["status"] == "processed" else None,
+            "refunded_by": refund["refunded_by"],
+            "customer_note": "",
+            "merchant_note": "",
+            "deducted_amount": 0,
+            "fully_deducted": False,
+            "createdAt": refund["created_at"],
+        }
+
     def fetch_refund(self, refund_id: str) -> tuple[int, dict[str, Any]]:
         with self._lock:
             refund = next((r for r in self.refunds if str(r["id"]) == refund_id), None)
             if refund is None:
                 return 404, {"status": False, "message": "Refund not found"}
-            return 200, {"status": True, "message": "Refund retrieved", "data": dict(refund)}
+            data = self._public_refund(refund)
+        return 200, {"status": True, "message": "Refund retrieved", "data": data}
 
     def list_refunds(self, transaction: str) -> tuple[int, dict[str, Any]]:
+        """``GET /refund?transaction=``: by the transaction's numeric id only (a reference
+        matches nothing, as at Paystack)."""
         with self._lock:
             found = [
-                dict(r)
-                for r in self.refunds
-                if transaction in (r["transaction_reference"], str(r["transaction"]))
+                self._public_refund(r) for r in self.refunds if str(r["transaction"]) == transaction
             ]
-        return 200, {"status": True, "message": "Refunds retrieved", "data": found}
+        meta = {"total": len(found), "perPage": 100, "page": 1}
+        return 200, {"status": True, "message": "Refunds retrieved", "data": found, "meta": meta}
 
     def _public_transaction(self, transaction: dict[str, Any]) -> dict[str, Any]:
         hidden = {"callback_url", "access_code", "refunded"}
@@ -320,26 +373,81 @@ class FakePaystack:
         return self.send_event(event, data)
 
     def settle_refund(self, refund_id: int, status: str = "processed") -> int | None:
-        """Mark a refund processed or failed and send ``refund.<status>``."""
+        """Move a refund to `status` (``pending``, ``processing``, ``processed``, ``failed`` or
+        ``needs-attention``) and send ``refund.<status>``, shaped as Paystack's events are."""
+        if status not in REFUND_STATUSES:
+            raise ValueError(f"unknown refund status {status!r}")
         with self._lock:
             refund = next(r for r in self.refunds if r["id"] == int(refund_id))
-            refund["status"] = status
-            if status == "failed":
+            if status == "failed" and refund["status"] != "failed":
                 transaction = self.transactions[refund["transaction_reference"]]
                 transaction["refunded"] -= refund["amount"]
-            data = {
-                "id": refund["id"],
-                "status": status,
-                "transaction_reference": refund["transaction_reference"],
-                "refund_reference": f"RF{refund['id']}",
-                # Paystack sends refund amounts in these events as strings.
-                "amount": str(refund["amount"]),
-                "currency": refund["currency"],
-                "processor": "fake",
-                "integration": 1,
-                "domain": "test",
-            }
+            refund["status"] = status
+            data = self.refund_event_data(refund)
         return self.send_event(f"refund.{status}", data)
+
+    def refund_from_dashboard(
+        self, reference: str, amount: int, status: str = "processed"
+    ) -> dict[str, Any]:
+        """A refund made on Paystack's dashboard (not through the API): it has a Paystack id
+        the project was never given, and its event is sent like any other."""
+        with self._lock:
+            transaction = self.transactions[reference]
+            transaction["refunded"] += amount
+            refund = self._new_refund(transaction, int(amount), refunded_by="dashboard")
+        self.settle_refund(refund["id"], status)
+        return refund
+
+    @staticmethod
+    def refund_event_data(refund: dict[str, Any]) -> dict[str, Any]:
+        """The `data` of a ``refund.*`` event about `refund` in its current status."""
+        # Paystack's refund events carry no refund id, the amount as a string, and a
+        # refund_reference only once the refund is processed or failed.
+        settled = refund["status"] in ("processed", "failed")
+        return {
+            "status": refund["status"],
+            "transaction_reference": refund["transaction_reference"],
+            "refund_reference": f"RF{refund['id']}" if settled else None,
+            "amount": str(refund["amount"]),
+            "currency": refund["currency"],
+            "processor": "fake",
+            "customer": {"email": None, "first_name": None, "last_name": None},
+            "integration": 1,
+            "domain": "test",
+        }
+
+    def dispute(
+        self,
+        reference: str,
+        event: str = "charge.dispute.create",
+        *,
+        dispute_id: int | None = None,
+        status: str | None = None,
+        refund_amount: int | None = None,
+    ) -> dict[str, Any]:
+        """Send a ``charge.dispute.*`` event about the transaction (Paystack's dispute object);
+        returns the event's data (pass its id again for ``remind`` / ``resolve``)."""
+        resolving = event == "charge.dispute.resolve"
+        with self._lock:
+            transaction = self._public_transaction(self.transactions[reference])
+            dispute_id = dispute_id or self._new_id()
+        data = {
+            "id": dispute_id,
+            "refund_amount": refund_amount,
+            "currency": transaction["currency"],
+            "status": status or ("resolved" if resolving else "awaiting-merchant-feedback"),
+            "resolution": "merchant-accepted" if resolving else None,
+            "domain": "test",
+            "transaction": transaction,
+            "category": "chargeback",
+            "merchant_bears_loss": False,
+            "evidence": None,
+            "due_at": "2030-01-10T12:00:00.000Z",
+            "resolved_at": _now() if resolving else None,
+            "created_at": _now(),
+        }
+        self.send_event(event, data)
+        return data
 
     def event_body(self, event: str, data: dict[str, Any]) -> tuple[bytes, str]:
         """A webhook body and its signature, as Paystack would POST them."""
@@ -454,8 +562,9 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.requests.append({"method": "GET", "path": path})
             self._api(lambda: fake.verify(reference))
         elif parts[:1] == ["refund"] and len(parts) <= 2:
+            query = urlsplit(self.path).query
             with fake._lock:
-                fake.requests.append({"method": "GET", "path": path})
+                fake.requests.append({"method": "GET", "path": path, "query": query})
             if len(parts) == 2:
                 refund_id = unquote(parts[1])
                 self._api(lambda: fake.fetch_refund(refund_id))
@@ -583,9 +692,29 @@ class _Handler(BaseHTTPRequestHandler):
                 if "auto_process_refunds" in body:
                     fake.auto_process_refunds = bool(body["auto_process_refunds"])
                 self._json(200, {"ok": True})
-            elif len(parts) == 3 and parts[0] == "refunds" and parts[2] in ("processed", "failed"):
+            elif len(parts) == 3 and parts[0] == "refunds" and parts[2] in REFUND_STATUSES:
                 status = fake.settle_refund(int(parts[1]), parts[2])
                 self._json(200, {"status_code": status})
+            elif parts == ["dashboard_refund"]:
+                status = str(body.get("status", "processed"))
+                refund = fake.refund_from_dashboard(
+                    str(body["reference"]), int(body["amount"]), status
+                )
+                self._json(200, refund)
+            elif parts == ["dispute"]:
+                refund_amount = body.get("refund_amount")
+                dispute = fake.dispute(
+                    str(body["reference"]),
+                    str(body.get("event", "charge.dispute.create")),
+                    dispute_id=int(body["id"]) if body.get("id") else None,
+                    status=body.get("status"),
+                    refund_amount=int(refund_amount) if refund_amount is not None else None,
+                )
+                self._json(200, dispute)
+            elif parts == ["subaccounts"]:
+                with fake._lock:
+                    fake.subaccounts.add(str(body["code"]))
+                self._json(200, {"ok": True})
             else:
                 self._json(404, {"status": False, "message": "Unknown control"})
         except (KeyError, ValueError, TypeError, StopIteration) as exc:
@@ -619,6 +748,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Settle every refund at once and send refund.processed.",
     )
+    parser.add_argument(
+        "--subaccount",
+        action="append",
+        default=[],
+        help="A subaccount code the fake knows (repeatable); others are refused like Paystack.",
+    )
     options = parser.parse_args(argv)
     if not options.secret:
         parser.error("set PAYSTACK_SECRET_KEY or pass --secret")
@@ -629,6 +764,7 @@ def main(argv: list[str] | None = None) -> int:
         webhook_url=options.webhook_url,
         public_url=options.public_url,
         auto_process_refunds=options.auto_process_refunds,
+        subaccounts=tuple(options.subaccount),
     )
     try:
         fake.bind()

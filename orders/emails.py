@@ -9,10 +9,20 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from core.emails import queue_email, queue_emails
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from core.emails import CLAIM_STALE_AFTER, queue_email, queue_emails
+from core.models import SentEmail
 from orders.models import Order, OrderGroup, OrderItem
+
+# Checkout e-mails not on record this long after the order was placed are queued again (their
+# task was lost with the broker, or failed for good), up to this age.
+CHECKOUT_EMAILS_GRACE = timedelta(minutes=10)
+CHECKOUT_EMAILS_HORIZON = timedelta(hours=6)
 
 
 def _digest(values: Iterable[str]) -> str:
@@ -95,6 +105,43 @@ def queue_checkout_emails(
             )
         )
     queue_emails(messages)
+
+
+def checkout_emails_requeue_missing(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Queue again the checkout e-mails of recent order groups with one of them neither sent nor
+    being sent (never claimed, or its claim abandoned); each key is still sent once. Returns how
+    many groups."""
+    now = now or timezone.now()
+    rows = Order.objects.filter(
+        group__created_at__lte=now - CHECKOUT_EMAILS_GRACE,
+        group__created_at__gt=now - CHECKOUT_EMAILS_HORIZON,
+    ).values_list("group_id", "id", "group__customer_email", "shop__owner__email")
+    expected: dict[object, set[str]] = {}
+    for group_id, order_id, customer_email, owner_email in rows:
+        keys = expected.setdefault(group_id, set())
+        if customer_email:
+            keys.add(f"order-confirmation:{group_id}")
+        if owner_email:
+            keys.add(f"order-new:{order_id}")
+    wanted = set().union(*expected.values()) if expected else set()
+    # Sent, or being sent (a claim abandoned by a dead worker is taken over when sent again).
+    on_record = set(
+        SentEmail.objects.filter(key__in=wanted)
+        .filter(Q(sent_at__isnull=False) | Q(claimed_at__gt=now - CLAIM_STALE_AFTER))
+        .values_list("key", flat=True)
+    )
+    missing = [group_id for group_id, keys in expected.items() if keys - on_record][:limit]
+    groups = OrderGroup.objects.filter(id__in=missing).prefetch_related(
+        Prefetch(
+            "orders",
+            queryset=Order.objects.select_related("shop__owner").prefetch_related("items"),
+        )
+    )
+    for group in groups:
+        orders = list(group.orders.all())
+        items = {order.id: list(order.items.all()) for order in orders}
+        queue_checkout_emails(group=group, orders=orders, items=items)
+    return len(missing)
 
 
 def queue_payment_received_email(*, group: OrderGroup) -> None:

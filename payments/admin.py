@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from payments.models import Payment, Refund, WebhookEvent
+from payments.models import Dispute, Payment, Refund, UnmatchedRefund, WebhookEvent
 
 
 class RefundInline(admin.TabularInline):
@@ -24,6 +24,17 @@ class RefundInline(admin.TabularInline):
     ]
     readonly_fields = fields
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class DisputeInline(admin.TabularInline):
+    model = Dispute
+    extra = 0
+    can_delete = False
+    fields = ["provider_dispute_id", "status", "reason", "amount", "due_at", "resolved_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -78,7 +89,7 @@ class PaymentAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     fields = ["status", *readonly_fields]
-    inlines = [RefundInline, WebhookEventInline]
+    inlines = [RefundInline, DisputeInline, WebhookEventInline]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -134,4 +145,72 @@ class WebhookEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(UnmatchedRefund)
+class UnmatchedRefundAdmin(admin.ModelAdmin):
+    """Refunds Paystack reported that we cannot tell for ours: a person checks them on
+    Paystack's dashboard and marks them reviewed."""
+
+    list_display = [
+        "transaction_reference",
+        "event",
+        "status",
+        "amount",
+        "currency",
+        "reviewed",
+        "created_at",
+    ]
+    list_filter = ["reviewed", "status"]
+    search_fields = ["transaction_reference", "refund_reference", "payment__reference"]
+    list_select_related = ["payment"]
+    readonly_fields = [
+        "id",
+        "payment",
+        "transaction_reference",
+        "event",
+        "status",
+        "amount",
+        "currency",
+        "refund_reference",
+        "payload",
+        "created_at",
+    ]
+    fields = ["reviewed", "note", *readonly_fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    list_display = ["provider_dispute_id", "payment", "status", "amount", "due_at", "resolved_at"]
+    list_filter = ["status"]
+    search_fields = ["provider_dispute_id", "payment__reference", "payment__group__number"]
+    list_select_related = ["payment"]
+    readonly_fields = [
+        "id",
+        "payment",
+        "provider_dispute_id",
+        "status",
+        "reason",
+        "amount",
+        "due_at",
+        "resolved_at",
+        "payload",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -113,11 +113,79 @@ def verification_outcome(*, attempt: Attempt, answer: Mapping[str, Any]) -> str:
     return PaymentStatus.PENDING  # ongoing, pending, processing, queued, ...
 
 
-def verify_refusal_is_answer(*, http_status: int) -> bool:
-    """Whether Paystack refusing ``GET /transaction/verify`` with `http_status` answers the
-    question: only "unknown reference" (400, 404) does, and the attempt failed. Any other
-    refusal (our key refused, ...) says nothing about the charge: ask again later."""
-    return http_status in UNKNOWN_REFERENCE_STATUSES
+class RefusalVerdict(StrEnum):
+    ASK_AGAIN = "ask_again"  # says nothing about the charge (yet): the attempt stays pending
+    FAILED = "failed"  # Paystack still does not know the reference after the give-up period
+
+
+def verify_refusal_decide(
+    *, http_status: int, attempt_created_at: datetime, now: datetime, give_up_after: timedelta
+) -> RefusalVerdict:
+    """What Paystack refusing ``GET /transaction/verify`` means for the attempt.
+
+    ``400 Transaction reference not found`` (or 404) is no proof of failure: Paystack answers it
+    for references it will know later (delays, a key of the other domain). The attempt fails
+    only when it is still unknown `give_up_after` after it was created. Any other refusal (our
+    key refused, ...) says nothing about the charge.
+    """
+    if http_status in UNKNOWN_REFERENCE_STATUSES and attempt_created_at <= now - give_up_after:
+        return RefusalVerdict.FAILED
+    return RefusalVerdict.ASK_AGAIN
+
+
+def check_backoff(*, failures: int) -> timedelta:
+    """How long to wait before asking Paystack again about an attempt after `failures` asks in
+    a row without a usable answer: one minute, doubling, at most an hour."""
+    return timedelta(minutes=min(2 ** max(failures - 1, 0), 60)) if failures > 0 else timedelta(0)
+
+
+def check_due(*, failures: int, checked_at: datetime | None, now: datetime) -> bool:
+    """Whether an attempt may be asked about again now (see `check_backoff`)."""
+    return checked_at is None or checked_at <= now - check_backoff(failures=failures)
+
+
+class ExpiryAction(StrEnum):
+    EXPIRE = "expire"  # Paystack confirmed no attempt succeeded
+    WAIT = "wait"  # some attempt could not be verified: ask again later, keep the group
+    EXPIRE_GIVEN_UP = "expire_given_up"  # unverifiable past the give-up period: admins told
+
+
+def expiry_decide(
+    *, unverified: int, expires_at: datetime, now: datetime, give_up_after: timedelta
+) -> ExpiryAction:
+    """Whether an unpaid group past its deadline may be expired.
+
+    `unverified` counts its attempts Paystack could not be asked about (down, slow, rate
+    limiting, reference not known yet) or still has in progress. Never expire what may be
+    paid: only a group whose every attempt Paystack answered as not successful is expired; one
+    that stays unverifiable `give_up_after` past its deadline is expired and a person told.
+    """
+    if unverified == 0:
+        return ExpiryAction.EXPIRE
+    if expires_at <= now - give_up_after:
+        return ExpiryAction.EXPIRE_GIVEN_UP
+    return ExpiryAction.WAIT
+
+
+# Paystack's smallest charge per currency, in the subunit (its "Supported currencies" table:
+# NGN 50.00, GHS 0.10, USD 2.00); a currency not listed is left to Paystack.
+MINIMUM_CHARGE = {"NGN": 5000, "GHS": 10, "USD": 200}
+
+
+def amount_below_minimum(*, amount: int, currency: str) -> bool:
+    """Whether Paystack would refuse to charge `amount` (subunit) of `currency`."""
+    return amount < MINIMUM_CHARGE.get(currency.upper(), 0)
+
+
+def breaker_opens(*, failures: int, threshold: int) -> bool:
+    """Whether `failures` of Paystack in a row within the window open the breaker."""
+    return failures >= threshold
+
+
+def transaction_id_read(answer: Mapping[str, Any]) -> int | None:
+    """Paystack's numeric id of the transaction in a verify answer."""
+    value = _int_or_none(answer.get("id"))
+    return value if value is not None and value > 0 else None
 
 
 def answer_paid_at(answer: Mapping[str, Any], *, default: datetime) -> datetime:
@@ -262,12 +330,12 @@ def refund_retry_due(*, attempts: int, failed_at: datetime, now: datetime) -> bo
 
 @dataclass(frozen=True)
 class RefundEvent:
-    """A ``refund.*`` event as Paystack sends it."""
+    """A ``refund.*`` event as Paystack sends it (no refund id: Paystack's events have none)."""
 
     reference: str  # the transaction's
-    status: str
+    status: str  # pending, processing, processed, failed, needs_attention
     amount: int | None
-    provider_id: str  # Paystack's refund id, "" when the event has none
+    provider_id: str = ""  # Paystack's refund id, "" unless the event carried one
 
 
 @dataclass(frozen=True)
@@ -285,15 +353,19 @@ class RefundAction(StrEnum):
     SETTLE = "settle"  # processed: the money went back
     FAIL = "fail"  # failed: the usual retries send it again
     PROCESS = "process"  # Paystack is working on it
+    NEEDS_ATTENTION = "needs_attention"  # Paystack needs the customer's details: admins told
     RECORD = "record"  # no change of status; Paystack's id is recorded if we had none
     NOTE_AMBIGUOUS = "note_ambiguous"  # a failure that may be an earlier attempt's: a person checks
     IGNORE = "ignore"
 
 
-@dataclass(frozen=True)
-class RefundEventDecision:
-    refund_id: uuid.UUID
-    action: RefundAction
+# Our refunds Paystack may report on: sent, and not settled as failed since.
+SENT_STATUSES = frozenset({RefundStatus.PROCESSING, RefundStatus.NEEDS_ATTENTION})
+
+
+def refund_status_read(value: Any) -> str:
+    """Paystack's refund status in our words (``needs-attention`` -> ``needs_attention``)."""
+    return str(value or "").strip().lower().replace("-", "_")
 
 
 def refund_event_read(*, event: str, data: Mapping[str, Any]) -> RefundEvent:
@@ -304,7 +376,7 @@ def refund_event_read(*, event: str, data: Mapping[str, Any]) -> RefundEvent:
     )
     return RefundEvent(
         reference=str(reference or ""),
-        status=str(data.get("status") or event.rsplit(".", 1)[-1]).lower(),
+        status=refund_status_read(data.get("status") or event.rsplit(".", 1)[-1]),
         amount=_int_or_none(data.get("amount")),
         provider_id=str(data.get("id") or ""),
     )
@@ -313,51 +385,89 @@ def refund_event_read(*, event: str, data: Mapping[str, Any]) -> RefundEvent:
 def refund_event_match(
     *, event: RefundEvent, refunds: Sequence[RefundState]
 ) -> tuple[RefundState, bool] | None:
-    """Which of our refunds of the transaction (oldest first) the event is about, and whether
-    it was matched by Paystack's refund id.
+    """Which of our refunds of the transaction the event is about without doubt, and whether
+    it was matched by Paystack's refund id; None when it must be looked up at Paystack.
 
-    By Paystack's id when one of ours carries it; otherwise the first refund not yet processed
-    of the event's amount, or failing that the first refund not yet processed.
+    By Paystack's id when the event carries one of ours. Otherwise only the one refund we sent
+    (`SENT_STATUSES`) of exactly the event's amount: never one not yet sent, one that failed,
+    one of another amount, nor one among several of the same amount.
     """
     if event.provider_id:
         for refund in refunds:
             if refund.provider_refund_id == event.provider_id:
                 return refund, True
-    still_open = [r for r in refunds if r.status != RefundStatus.PROCESSED]
-    same_amount = [r for r in still_open if r.amount == event.amount]
-    candidates = same_amount or still_open
-    return (candidates[0], False) if candidates else None
+    if event.amount is None:
+        return None
+    candidates = [r for r in refunds if r.status in SENT_STATUSES and r.amount == event.amount]
+    return (candidates[0], False) if len(candidates) == 1 else None
+
+
+def refund_lookup_pick(
+    *,
+    event: RefundEvent,
+    refunds: Sequence[RefundState],
+    provider_refunds: Sequence[Mapping[str, Any]],
+) -> RefundState | None:
+    """After an event matched none of ours without doubt: which of our refunds Paystack's own
+    list of the transaction's refunds (``GET /refund?transaction=<id>``) shows it to be.
+
+    An item of the event's amount and status whose id is one we were given when we sent a
+    refund is that refund (one not settled yet first). One of ours sent without an id (its call
+    timed out) is the item only when it is the one such refund of that amount and the one
+    unclaimed item. An event about one of ours already settled (a late redelivery) is that one,
+    unless another refund we did not send could be what it is about. Anything else is a refund
+    we did not send, or cannot tell: None (recorded for a person).
+    """
+    if event.amount is None:
+        return None
+    items = [
+        item
+        for item in provider_refunds
+        if _int_or_none(item.get("amount")) == event.amount
+        and refund_status_read(item.get("status")) == event.status
+    ]
+    known = {r.provider_refund_id: r for r in refunds if r.provider_refund_id}
+    listed_ours = [known[i] for i in (str(item.get("id") or "") for item in items) if i in known]
+    for ours in listed_ours:
+        if ours.status != RefundStatus.PROCESSED:
+            return ours
+    unclaimed = [item for item in items if str(item.get("id") or "") not in known]
+    without_id = [
+        r
+        for r in refunds
+        if not r.provider_refund_id and r.status in SENT_STATUSES and r.amount == event.amount
+    ]
+    if len(unclaimed) == 1 and len(without_id) == 1:
+        return without_id[0]
+    if listed_ours and not unclaimed:
+        return listed_ours[0]
+    return None
 
 
 def refund_event_decide(
-    *, event: RefundEvent, refunds: Sequence[RefundState]
-) -> RefundEventDecision | None:
-    """What a ``refund.*`` event does to which of our refunds (None: it is about none of them).
+    *, event: RefundEvent, refund: RefundState, by_provider_id: bool = False
+) -> RefundAction:
+    """What a ``refund.*`` event does to the refund it was matched to.
 
     A failure matched by amount only, on a refund sent more than once and still processing,
     may be an earlier attempt's while the latest is on its way: failing it would send it
     again, so it is only noted. A processed refund stays processed whatever comes after.
     """
-    match = refund_event_match(event=event, refunds=refunds)
-    if match is None:
-        return None
-    refund, by_provider_id = match
+    if refund.status == RefundStatus.PROCESSED:
+        return RefundAction.IGNORE
     if event.status == "processed":
-        action = RefundAction.SETTLE
-    elif event.status == "failed":
-        if refund.status == RefundStatus.PROCESSED:
-            action = RefundAction.IGNORE
-        elif (
-            not by_provider_id and refund.status == RefundStatus.PROCESSING and refund.attempts > 1
-        ):
-            action = RefundAction.NOTE_AMBIGUOUS
-        else:
-            action = RefundAction.FAIL
-    elif refund.status in (RefundStatus.PENDING, RefundStatus.FAILED):
-        action = RefundAction.PROCESS  # pending, processing: Paystack is working on it
-    else:
-        action = RefundAction.RECORD
-    return RefundEventDecision(refund_id=refund.id, action=action)
+        return RefundAction.SETTLE
+    if event.status == "failed":
+        if not by_provider_id and refund.status == RefundStatus.PROCESSING and refund.attempts > 1:
+            return RefundAction.NOTE_AMBIGUOUS
+        return RefundAction.FAIL
+    if event.status == RefundStatus.NEEDS_ATTENTION:
+        if refund.status == RefundStatus.NEEDS_ATTENTION:
+            return RefundAction.RECORD
+        return RefundAction.NEEDS_ATTENTION
+    if refund.status in (RefundStatus.PENDING, RefundStatus.FAILED):
+        return RefundAction.PROCESS  # pending, processing: Paystack is working on it
+    return RefundAction.RECORD
 
 
 class ReconcileAction(StrEnum):
@@ -384,23 +494,15 @@ def reconcile_decide(*, provider_status: str | None) -> ReconcileAction:
 def reconcile_pick(
     *,
     provider_refunds: Sequence[Mapping[str, Any]],
-    reference: str,
-    transaction_id: str,
     amount: int,
     matched_ids: frozenset[str],
 ) -> Mapping[str, Any] | None:
-    """Among Paystack's refunds of a transaction, the one that is ours: of the transaction
-    (by reference or id), of the same amount, not matched to another of ours already; a
-    processed one first."""
+    """Among Paystack's refunds of a transaction (listed by its numeric id), the one that is
+    ours: of the same amount, not matched to another of ours already; a processed one first."""
     candidates = [
         item
         for item in provider_refunds
-        if (
-            reference == item.get("transaction_reference")
-            or (transaction_id and transaction_id == str(item.get("transaction") or ""))
-        )
-        and str(item.get("id")) not in matched_ids
-        and str(item.get("amount")) == str(amount)
+        if str(item.get("id")) not in matched_ids and _int_or_none(item.get("amount")) == amount
     ]
     processed = [item for item in candidates if _status_of(item) == "processed"]
     preferred = processed or candidates
@@ -422,6 +524,49 @@ def group_payment_status_after_refunds(
     if net < total and refunded:
         return GroupPaymentStatus.PARTIALLY_REFUNDED
     return GroupPaymentStatus.PAID
+
+
+# --- Disputes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisputeFacts:
+    """A ``charge.dispute.*`` event's dispute, in the words of our payment representation."""
+
+    provider_id: str
+    reference: str  # the disputed transaction's
+    status: str
+    reason: str
+    amount: int | None  # kobo
+    due_at: datetime | None
+    resolved_at: datetime | None
+
+
+def dispute_read(*, event: str, data: Mapping[str, Any]) -> DisputeFacts:
+    """The dispute of a ``charge.dispute.*`` event (Paystack's dispute object)."""
+    transaction = data.get("transaction")
+    transaction = transaction if isinstance(transaction, Mapping) else {}
+    status = str(data.get("status") or "").lower()
+    if not status:
+        status = "resolved" if event.endswith(".resolve") else "awaiting-merchant-feedback"
+    reason = data.get("category") or data.get("reason") or data.get("resolution") or ""
+    amount = _int_or_none(data.get("refund_amount"))
+    if amount is None:
+        amount = _int_or_none(transaction.get("amount"))
+    return DisputeFacts(
+        provider_id=str(data.get("id") or ""),
+        reference=str(transaction.get("reference") or data.get("transaction_reference") or ""),
+        status=status,
+        reason=str(reason)[:255],
+        amount=amount,
+        due_at=_aware_or_none(data.get("due_at") or data.get("dueAt")),
+        resolved_at=_aware_or_none(data.get("resolved_at") or data.get("resolvedAt")),
+    )
+
+
+def _aware_or_none(value: Any) -> datetime | None:
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
 def _status_of(item: Mapping[str, Any]) -> str:

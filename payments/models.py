@@ -28,6 +28,12 @@ class Payment(models.Model):
     access_code = models.CharField(max_length=100, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
+    # Paystack's numeric id of the transaction (from verification): `GET /refund` lists by it.
+    provider_transaction_id = models.BigIntegerField(null=True, blank=True)
+    # The last time Paystack was asked about the attempt, answered or not, and how many asks in
+    # a row got no usable answer: the backoff of the sweeps.
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_failures = models.PositiveIntegerField(default=0)
     provider_response = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -46,6 +52,7 @@ class Refund(models.Model):
         PROCESSING = "processing"
         PROCESSED = "processed"
         FAILED = "failed"
+        NEEDS_ATTENTION = "needs_attention"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
@@ -87,3 +94,51 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return self.event_key
+
+
+class UnmatchedRefund(models.Model):
+    """A refund Paystack reports on one of our transactions that we cannot tell for ours (made
+    from Paystack's dashboard, or ambiguous): kept for a person, it changes none of our refunds."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="unmatched_refunds"
+    )
+    transaction_reference = models.CharField(max_length=100)
+    event = models.CharField(max_length=64)
+    status = models.CharField(max_length=32)
+    amount = models.BigIntegerField(null=True, blank=True, help_text="In kobo, as reported.")
+    currency = models.CharField(max_length=3, blank=True)
+    refund_reference = models.CharField(max_length=100, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    reviewed = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.amount} on {self.transaction_reference}"
+
+
+class Dispute(models.Model):
+    """A chargeback Paystack reports on one of our payments (``charge.dispute.*``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    provider_dispute_id = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=40)
+    reason = models.CharField(max_length=255, blank=True)
+    amount = models.BigIntegerField(null=True, blank=True, help_text="In kobo, as reported.")
+    due_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"dispute {self.provider_dispute_id} on {self.payment_id}"

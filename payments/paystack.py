@@ -17,8 +17,10 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 
 from core.errors import PaymentProviderError, PaymentProviderTimeout
+from payments import decisions
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +97,12 @@ class PaystackClient:
         callback_url: str | None = None,
         metadata: dict[str, Any] | None = None,
         split: dict[str, Any] | None = None,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
-        """``POST /transaction/initialize``: ``{authorization_url, access_code, reference}``."""
+        """``POST /transaction/initialize``: ``{authorization_url, access_code, reference}``.
+
+        `deadline` bounds the whole call in seconds (connect + read), below the usual timeouts.
+        """
         body: dict[str, Any] = {
             "email": email,
             "amount": amount,
@@ -109,7 +115,11 @@ class PaystackClient:
             body["metadata"] = metadata
         if split:
             body["split"] = split
-        return self._call("POST", "/transaction/initialize", json=body)
+        timeout = None
+        if deadline is not None:
+            connect = min(self.timeout[0], deadline / 2)
+            timeout = (connect, max(min(self.timeout[1], deadline - connect), 0.1))
+        return self._call("POST", "/transaction/initialize", json=body, timeout=timeout)
 
     def verify(self, reference: str) -> dict[str, Any]:
         """``GET /transaction/verify/{reference}``: the transaction as Paystack knows it."""
@@ -124,14 +134,21 @@ class PaystackClient:
         return self._call("GET", f"/refund/{requests.utils.quote(refund_id, safe='')}")
 
     def list_refunds(self, *, transaction: str) -> list[dict[str, Any]]:
-        """``GET /refund?transaction=...``: the refunds of one transaction (reference or id)."""
+        """``GET /refund?transaction=<id>``: the refunds of one transaction, by Paystack's
+        numeric transaction id (a reference matches nothing)."""
         data = self._request("GET", "/refund", params={"transaction": transaction, "perPage": 100})
         return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
     # --- plumbing ---------------------------------------------------------------------------
-    def _call(self, method: str, path: str, json: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        json: dict[str, Any] | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> dict[str, Any]:
         """An endpoint whose `data` is an object (`{}` when Paystack sends anything else)."""
-        data = self._request(method, path, json=json)
+        data = self._request(method, path, json=json, timeout=timeout)
         return data if isinstance(data, dict) else {}
 
     def _request(
@@ -141,12 +158,18 @@ class PaystackClient:
         *,
         json: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
+        timeout: tuple[float, float] | None = None,
     ) -> Any:
         url = f"{self.base_url}{path}"
         headers = {"Authorization": f"Bearer {self.secret_key}"}
         try:
             response = _session().request(
-                method, url, json=json, params=params, headers=headers, timeout=self.timeout
+                method,
+                url,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=timeout or self.timeout,
             )
         except requests.Timeout as exc:
             logger.warning("Paystack %s %s timed out: %s", method, path, exc)
@@ -177,6 +200,47 @@ class PaystackClient:
             )
 
         return payload.get("data")
+
+
+# --- Circuit breaker for initialisation ----------------------------------------------------------
+# Initialisation runs in web workers: while Paystack keeps failing, answering 502/504 at once
+# keeps them free. The state lives in the cache (shared by every worker); a cache that cannot
+# be reached leaves the breaker closed (Paystack is called as usual).
+BREAKER_FAILURES_KEY = "paystack:initialize:failures"
+BREAKER_OPEN_KEY = "paystack:initialize:open"
+
+
+def breaker_check() -> None:
+    """Raise at once, without calling Paystack, while the breaker is open."""
+    try:
+        kind = cache.get(BREAKER_OPEN_KEY)
+    except Exception:
+        logger.warning("Paystack breaker: cache unreachable, breaker left closed", exc_info=True)
+        return
+    if kind == "timeout":
+        raise ProviderTimeout("The payment provider is not answering; try again shortly.")
+    if kind:
+        raise ProviderUnavailable("The payment provider is failing; try again shortly.")
+
+
+def breaker_record(*, error: Exception | None) -> None:
+    """Count a transient failure of Paystack (opening the breaker after
+    ``PAYSTACK_BREAKER_THRESHOLD`` in a row), or reset the count after a success."""
+    cooldown = settings.PAYSTACK_BREAKER_COOLDOWN
+    try:
+        if error is None:
+            cache.delete(BREAKER_FAILURES_KEY)
+            return
+        cache.add(BREAKER_FAILURES_KEY, 0, timeout=cooldown)
+        failures = cache.incr(BREAKER_FAILURES_KEY)
+        threshold = settings.PAYSTACK_BREAKER_THRESHOLD
+        if decisions.breaker_opens(failures=failures, threshold=threshold):
+            kind = "timeout" if isinstance(error, ProviderTimeout) else "error"
+            cache.set(BREAKER_OPEN_KEY, kind, timeout=cooldown)
+            cache.delete(BREAKER_FAILURES_KEY)
+            logger.warning("Paystack breaker open for %ss after %s failures", cooldown, failures)
+    except Exception:
+        logger.warning("Paystack breaker: cache unreachable, failure not counted", exc_info=True)
 
 
 def get_client() -> PaystackClient:

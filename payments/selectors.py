@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 
 from core.errors import NotFound
 from orders.models import OrderGroup
-from payments.models import Payment, Refund
+from payments.models import Dispute, Payment, Refund
 from users.models import User
 
 
@@ -23,7 +23,8 @@ def group_payable_by(*, user: User, group_id: uuid.UUID) -> OrderGroup:
 def payments_for_user(*, user: User) -> QuerySet[Payment]:
     """Payment attempts the caller may see: their groups' (every one for platform admins)."""
     payments = Payment.objects.select_related("group").prefetch_related(
-        Prefetch("refunds", queryset=Refund.objects.order_by("created_at", "id"))
+        Prefetch("refunds", queryset=Refund.objects.order_by("created_at", "id")),
+        Prefetch("disputes", queryset=Dispute.objects.order_by("created_at", "id")),
     )
     if not user.is_platform_admin:
         payments = payments.filter(group__customer_id=user.pk)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from payments.models import Payment, Refund
+from payments.models import Dispute, Payment, Refund
 
 
 class PaymentInitializeInputSerializer(serializers.Serializer):
@@ -28,6 +28,17 @@ class RefundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DisputeSerializer(serializers.ModelSerializer):
+    amount = serializers.IntegerField(
+        allow_null=True, help_text="In kobo (the currency's subunit), as Paystack reports it."
+    )
+
+    class Meta:
+        model = Dispute
+        fields = ["status", "reason", "amount", "due_at", "resolved_at"]
+        read_only_fields = fields
+
+
 class PaymentSerializer(serializers.ModelSerializer):
     amount = serializers.IntegerField(help_text="In kobo (the currency's subunit).")
     order_group_id = serializers.UUIDField(source="group_id", read_only=True)
@@ -35,6 +46,7 @@ class PaymentSerializer(serializers.ModelSerializer):
         help_text="Null when Paystack refused the attempt before giving one."
     )
     refunds = RefundSerializer(many=True, read_only=True)
+    disputes = DisputeSerializer(many=True, read_only=True)
 
     class Meta:
         model = Payment
@@ -48,6 +60,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "authorization_url",
             "paid_at",
             "refunds",
+            "disputes",
             "created_at",
         ]
         read_only_fields = fields

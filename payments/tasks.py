@@ -10,13 +10,15 @@ import logging
 
 from celery import shared_task
 
+from core.tasks import DATABASE_ERRORS, DATABASE_RETRY
 from payments import services, webhooks
 from payments.paystack import TRANSIENT_ERRORS, ProviderRejected
 
 logger = logging.getLogger(__name__)
 
 _RETRY = {
-    "autoretry_for": TRANSIENT_ERRORS,
+    **DATABASE_RETRY,
+    "autoretry_for": (*TRANSIENT_ERRORS, *DATABASE_ERRORS),
     "retry_backoff": 10,
     "retry_backoff_max": 600,
     "retry_jitter": True,
@@ -39,17 +41,25 @@ def submit_refund(refund_id: str) -> str:
         return "failed"
 
 
-@shared_task(soft_time_limit=240, time_limit=300)
+@shared_task(soft_time_limit=50, time_limit=60, **DATABASE_RETRY)
+def process_unprocessed_webhook_events() -> int:
+    due = webhooks.webhook_events_unprocessed()
+    for event_id in due:
+        process_webhook_event.delay(str(event_id))
+    return len(due)
+
+
+@shared_task(soft_time_limit=240, time_limit=300, **DATABASE_RETRY)
 def expire_unpaid_order_groups() -> int:
     return services.order_groups_expire_due()
 
 
-@shared_task(soft_time_limit=100, time_limit=120)
+@shared_task(soft_time_limit=100, time_limit=120, **DATABASE_RETRY)
 def reverify_pending_payments() -> int:
     return services.payments_reverify_pending()
 
 
-@shared_task(soft_time_limit=50, time_limit=60)
+@shared_task(soft_time_limit=50, time_limit=60, **DATABASE_RETRY)
 def retry_failed_refunds() -> int:
     due = services.refunds_retry_due()
     for refund_id in due:
@@ -57,6 +67,6 @@ def retry_failed_refunds() -> int:
     return len(due)
 
 
-@shared_task(soft_time_limit=100, time_limit=120)
+@shared_task(soft_time_limit=100, time_limit=120, **DATABASE_RETRY)
 def reconcile_stale_refunds() -> int:
     return services.refunds_reconcile_stale()

@@ -40,9 +40,12 @@ class PaymentInitializeView(APIView):
         description=(
             "Creates a payment attempt with its own reference and returns Paystack's "
             "`authorization_url`. `amount` is in kobo. `409 already_paid` for a paid group, "
-            "`409 order_not_payable` for a cash, cancelled or expired one, `409 conflict` after "
-            "too many attempts; `502` / `504` when Paystack fails or does not answer (the "
-            "attempt is then `failed`)."
+            "`409 order_not_payable` for a cash, cancelled or expired one, "
+            "`409 amount_below_minimum` below Paystack's minimum (NGN 50.00; Paystack is not "
+            "called), `409 conflict` after too many attempts (attempts that failed at Paystack "
+            "do not count); `502` / `504` when Paystack fails or does not answer within a few "
+            "seconds (the attempt is then `failed`), and at once, without calling Paystack, for "
+            "a short while after repeated failures."
         ),
         parameters=[IDEMPOTENCY_KEY_HEADER],
         request=PaymentInitializeInputSerializer,

@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -27,9 +28,22 @@ logger = logging.getLogger(__name__)
 
 CHARGE_SUCCESS = "charge.success"
 REFUND_EVENTS = frozenset(
-    {"refund.pending", "refund.processing", "refund.processed", "refund.failed"}
+    {
+        "refund.pending",
+        "refund.processing",
+        "refund.processed",
+        "refund.failed",
+        "refund.needs-attention",
+    }
+)
+DISPUTE_EVENTS = frozenset(
+    {"charge.dispute.create", "charge.dispute.remind", "charge.dispute.resolve"}
 )
 _KEY_MAX = 200
+# Events stored this long ago and still unprocessed are queued again (their task was lost with
+# the broker, or ran out of retries), up to this age.
+UNPROCESSED_GRACE = timedelta(minutes=5)
+UNPROCESSED_HORIZON = timedelta(days=2)
 
 
 def signature_valid(*, body: bytes, signature: str | None) -> bool:
@@ -99,18 +113,34 @@ def webhook_receive(*, body: bytes, signature: str | None) -> tuple[WebhookEvent
     return event, created
 
 
+def webhook_events_unprocessed(*, now: datetime | None = None, limit: int = 100) -> list[uuid.UUID]:
+    """Stored events that were never processed: their ids, for the caller to queue again
+    (processing an event twice is a no-op)."""
+    now = now or timezone.now()
+    return list(
+        WebhookEvent.objects.filter(
+            processed_at__isnull=True,
+            created_at__lte=now - UNPROCESSED_GRACE,
+            created_at__gt=now - UNPROCESSED_HORIZON,
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def _charge_verification(payload: dict[str, Any]) -> tuple[Payment | None, dict[str, Any] | None]:
     """For `charge.success`: our attempt and Paystack's verify answer (asked with no lock held).
 
-    Only an unknown reference counts as a failed verify; every other provider failure
-    propagates and leaves the event unprocessed (see `services.verification_fetch`).
+    A reference Paystack does not know yet gives no answer (the re-verification sweep asks
+    again); every other provider failure propagates and leaves the event unprocessed (see
+    `services.verification_fetch`).
     """
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
     reference = str(data.get("reference") or "")
     payment = Payment.objects.filter(reference=reference).first() if reference else None
     if payment is None or payment.status == Payment.Status.SUCCESS:
         return payment, None
-    return payment, services.verification_fetch(reference=reference)
+    return payment, services.verification_fetch(payment=payment)
 
 
 def webhook_event_process(*, event_id: uuid.UUID) -> bool:
@@ -122,6 +152,10 @@ def webhook_event_process(*, event_id: uuid.UUID) -> bool:
     payment, verified = (None, None)
     if event.event == CHARGE_SUCCESS:
         payment, verified = _charge_verification(payload)
+    looked_up = None
+    if event.event in REFUND_EVENTS:
+        raw = payload.get("data")
+        looked_up = services.refund_event_lookup(data=raw if isinstance(raw, dict) else {})
 
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().get(pk=event_id)
@@ -132,8 +166,13 @@ def webhook_event_process(*, event_id: uuid.UUID) -> bool:
             if payment is not None and verified is not None:
                 services.payment_apply_verification(payment_id=payment.pk, data=verified)
         elif event.event in REFUND_EVENTS:
-            refund = services.refund_apply_event(event=event.event, data=data)
+            refund = services.refund_apply_event(
+                event=event.event, data=data, provider_refunds=looked_up
+            )
             payment = refund.payment if refund is not None else None
+        elif event.event in DISPUTE_EVENTS:
+            dispute = services.dispute_apply_event(event=event.event, data=data)
+            payment = dispute.payment if dispute is not None else None
         else:
             logger.info("Ignoring Paystack event %s", event.event)
         event.processed_at = timezone.now()

@@ -118,3 +118,15 @@ class RevokedRefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.jti} ({self.user_id})"
+
+
+class DeniedAccessToken(models.Model):
+    """An access token revoked by logout, until it expires: the database copy of the cache's
+    denylist (users.tokens), consulted when the cache cannot answer or has lost its entries."""
+
+    jti = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.jti} ({self.user_id})"

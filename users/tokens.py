@@ -4,7 +4,9 @@ JWT revocation has three layers:
 - every token carries `ver`, the account's `token_version` when it was issued; bumping the
   version (password change/reset, deactivation, deletion) refuses all of them at once;
 - a refresh token is consumed by recording its `jti` in `RevokedRefreshToken` (rotation, logout);
-- an access token revoked by logout is kept in a denylist in the cache until it expires.
+- an access token revoked by logout is kept in a denylist in the cache until it expires, and in
+  the database (`DeniedAccessToken`): a cache that cannot answer, or that lost its entries (a
+  restart, a flush), never brings a logged-out token back.
 
 E-mail tokens (verification, password reset) are signed with the secret key and time-stamped.
 They carry the account id and a keyed fingerprint of the state they are valid for (the e-mail
@@ -15,6 +17,7 @@ the password changes.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,16 +27,25 @@ from typing import Any
 from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from redis.exceptions import RedisError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from users.models import RevokedRefreshToken, User
+from users.models import DeniedAccessToken, RevokedRefreshToken, User
+
+logger = logging.getLogger(__name__)
 
 VERSION_CLAIM = "ver"
 _DENYLIST_PREFIX = "auth:denied-access:"
+# Present while the cache's denylist is known to hold every row of the database's. It expires
+# now and then, so that a logout the cache missed (it was unreachable) reaches it within that
+# long; after a restart or a flush it is missing and the denylist is loaded again.
+DENYLIST_SYNCED_KEY = "auth:denylist-synced"
+DENYLIST_SYNC_SECONDS = 30
 
 
 # --- JWT -----------------------------------------------------------------------------------------
@@ -83,14 +95,57 @@ def refresh_token_consume(token: RefreshToken, *, user_id: uuid.UUID) -> bool:
 
 def access_token_deny(token: Token) -> None:
     """Refuse this access token from now until it expires."""
-    ttl = int(token["exp"] - time.time()) + 1
-    if ttl > 0:
-        cache.set(_DENYLIST_PREFIX + str(token[jwt_settings.JTI_CLAIM]), 1, timeout=ttl)
+    jti = str(token[jwt_settings.JTI_CLAIM])
+    expires_at = datetime_from_epoch(token["exp"])
+    if expires_at <= timezone.now():
+        return
+    DeniedAccessToken.objects.bulk_create(
+        [DeniedAccessToken(jti=jti, user_id=token_user_id(token), expires_at=expires_at)],
+        ignore_conflicts=True,
+    )
+    try:
+        cache.set(_DENYLIST_PREFIX + jti, 1, timeout=int(token["exp"] - time.time()) + 1)
+    except RedisError:
+        logger.warning("Cache unavailable: the denied access token is kept in the database only.")
 
 
 def access_token_is_denied(token: Token) -> bool:
     jti = token.get(jwt_settings.JTI_CLAIM)
-    return jti is None or cache.get(_DENYLIST_PREFIX + str(jti)) is not None
+    if jti is None:
+        return True
+    key = _DENYLIST_PREFIX + str(jti)
+    try:
+        found = cache.get_many([DENYLIST_SYNCED_KEY, key])
+    except RedisError:
+        logger.warning("Cache unavailable: the access-token denylist is read from the database.")
+        return _denied_in_database(str(jti))
+    if key in found:
+        return True
+    if DENYLIST_SYNCED_KEY in found:
+        return False
+    return _denylist_sync(str(jti))
+
+
+def _denied_in_database(jti: str) -> bool:
+    return DeniedAccessToken.objects.filter(jti=jti, expires_at__gt=timezone.now()).exists()
+
+
+def _denylist_sync(jti: str) -> bool:
+    """Load the database's denylist into the cache; whether `jti` is on it."""
+    denied = dict(
+        DeniedAccessToken.objects.filter(expires_at__gt=timezone.now()).values_list(
+            "jti", "expires_at"
+        )
+    )
+    # One timeout for all: an entry may outlive its token, which is refused by then anyway.
+    lifetime = int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()) + 1
+    try:
+        if denied:
+            cache.set_many({_DENYLIST_PREFIX + key: 1 for key in denied}, timeout=lifetime)
+        cache.set(DENYLIST_SYNCED_KEY, 1, timeout=DENYLIST_SYNC_SECONDS)
+    except RedisError:
+        logger.warning("Cache unavailable: the access-token denylist is read from the database.")
+    return jti in denied
 
 
 # --- Signed e-mail tokens ------------------------------------------------------------------------

@@ -25,16 +25,21 @@ def env_required(name: str) -> str:
     return value
 
 
+# Seconds a cache call may wait for Redis to connect or to answer: a hung Redis costs a request
+# at most about this long, and each caller then does without the cache (see README, "Deploying").
+REDIS_SOCKET_TIMEOUT = config("REDIS_SOCKET_TIMEOUT", default=0.25, cast=float)
+REDIS_CONNECT_TIMEOUT = config("REDIS_CONNECT_TIMEOUT", default=0.25, cast=float)
+
+
 def redis_caches(url: str) -> dict[str, Any]:
     return {
         "default": {
             "BACKEND": "core.cache.RedisCache",  # one Redis client per process
             "LOCATION": url,
             "KEY_PREFIX": config("CACHE_KEY_PREFIX", default="mkt"),
-            # A Redis that stops answering fails a cache call in seconds instead of hanging.
             "OPTIONS": {
-                "socket_connect_timeout": config("REDIS_CONNECT_TIMEOUT", default=1.0, cast=float),
-                "socket_timeout": config("REDIS_SOCKET_TIMEOUT", default=2.0, cast=float),
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
             },
         }
     }
@@ -295,10 +300,35 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# More than one message per process: an acknowledgement lost with the broker keeps its slot
+# until the consumer reconnects, and with a single slot the consumer would never ask the broker
+# again, so it would never notice that it must reconnect (it would wait for ever).
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 90
+# A broker restart is waited out, for ever, by a worker that keeps running (the tasks it was
+# running are cancelled: they were not acknowledged, so they are delivered again).
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Remote control (a fanout mailbox on the broker) has crashed workers on reconnection to Redis;
+# nothing here uses it. Gossip and mingle are turned off on the command line (README).
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+# Publishing from a web request waits at most about this long for a broker that is down or hung
+# (a task that cannot be queued after a commit is logged; the periodic sweeps redo its work).
+BROKER_SOCKET_TIMEOUT = config("BROKER_SOCKET_TIMEOUT", default=1.0, cast=float)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_SOCKET_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-keys": {
@@ -316,6 +346,15 @@ CELERY_BEAT_SCHEDULE = {
     "retry-failed-refunds": {"task": "payments.tasks.retry_failed_refunds", "schedule": 300.0},
     "reconcile-stale-refunds": {
         "task": "payments.tasks.reconcile_stale_refunds",
+        "schedule": 600.0,
+    },
+    # Work whose task was lost (a broker restart without persistence): queued again.
+    "process-unprocessed-webhook-events": {
+        "task": "payments.tasks.process_unprocessed_webhook_events",
+        "schedule": 300.0,
+    },
+    "requeue-missing-checkout-emails": {
+        "task": "orders.tasks.requeue_missing_checkout_emails",
         "schedule": 600.0,
     },
     "purge-expired-revoked-tokens": {
@@ -343,6 +382,9 @@ CURRENCY = config("CURRENCY", default="NGN")
 # Uploaded images whose header announces more pixels are refused before decoding.
 IMAGE_MAX_PIXELS = config("IMAGE_MAX_PIXELS", default=40_000_000, cast=int)
 PAYMENT_TIMEOUT_MINUTES = config("PAYMENT_TIMEOUT_MINUTES", default=30, cast=int)
+# How long an attempt Paystack does not know (yet) is asked about before it is `failed`, and an
+# unpaid group whose attempts cannot be verified is kept past its deadline.
+PAYMENT_VERIFY_GIVE_UP_HOURS = config("PAYMENT_VERIFY_GIVE_UP_HOURS", default=24, cast=int)
 PLATFORM_COMMISSION_PERCENT = config("PLATFORM_COMMISSION_PERCENT", default="0", cast=Decimal)
 PAYSTACK_SECRET_KEY = config("PAYSTACK_SECRET_KEY", default="")
 PAYSTACK_PUBLIC_KEY = config("PAYSTACK_PUBLIC_KEY", default="")
@@ -353,6 +395,12 @@ PAYSTACK_TIMEOUT = (
     config("PAYSTACK_CONNECT_TIMEOUT", default=3, cast=float),
     config("PAYSTACK_READ_TIMEOUT", default=10, cast=float),
 )
+# Total seconds a payment initialisation may wait for Paystack: it runs in a web request.
+PAYSTACK_INITIALIZE_DEADLINE = config("PAYSTACK_INITIALIZE_DEADLINE", default=4, cast=float)
+# After this many Paystack failures in a row (within the cool-down), initialisation answers
+# 502/504 at once, without calling Paystack, for PAYSTACK_BREAKER_COOLDOWN seconds.
+PAYSTACK_BREAKER_THRESHOLD = config("PAYSTACK_BREAKER_THRESHOLD", default=5, cast=int)
+PAYSTACK_BREAKER_COOLDOWN = config("PAYSTACK_BREAKER_COOLDOWN", default=30, cast=int)
 
 # --- Security (HTTPS hardening is opt-in so plain-HTTP runs behind a proxy work) -------------
 SECURE_SSL_REDIRECT = config("SECURE_SSL_REDIRECT", default=False, cast=bool)

@@ -24,6 +24,7 @@ from payments.services.common import (
     REVERIFY_AFTER,
     to_kobo,
 )
+from payments.services.disputes import dispute_apply_event
 from payments.services.initialization import (
     payment_initialize,
     payment_reference_new,
@@ -32,6 +33,7 @@ from payments.services.initialization import (
 from payments.services.refunds import (
     refund_apply_event,
     refund_create,
+    refund_event_lookup,
     refund_request,
     refund_submit,
     refunds_reconcile_stale,
@@ -50,6 +52,7 @@ __all__ = [
     "REFERENCE_PATTERN",
     "REFUND_MAX_ATTEMPTS",
     "REVERIFY_AFTER",
+    "dispute_apply_event",
     "order_groups_expire_due",
     "payment_apply_verification",
     "payment_initialize",
@@ -58,6 +61,7 @@ __all__ = [
     "payments_reverify_pending",
     "refund_apply_event",
     "refund_create",
+    "refund_event_lookup",
     "refund_request",
     "refund_submit",
     "refunds_reconcile_stale",

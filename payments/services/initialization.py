@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.errors import (
     AlreadyPaid,
+    AmountBelowMinimum,
     Conflict,
     OrderNotPayable,
     PaymentProviderError,
@@ -22,8 +23,9 @@ from core.errors import (
 from orders.models import Order, OrderGroup, PaymentMethod
 from orders.selectors import order_group_amount_due
 from orders.services import order_group_is_payable
+from payments import decisions
 from payments.models import Payment
-from payments.paystack import get_client
+from payments.paystack import TRANSIENT_ERRORS, breaker_check, breaker_record, get_client
 from payments.services.common import (
     MAX_ATTEMPTS_PER_GROUP,
     REFERENCE_PATTERN,
@@ -78,8 +80,11 @@ def split_compute(
 def payment_initialize(*, group: OrderGroup, email: str) -> Payment:
     """Start a Paystack payment for `group` (already scoped to its customer by the caller).
 
-    The attempt is stored before Paystack is called; when the call fails it is marked `failed`
-    and the provider error (502 / 504) propagates.
+    A total below Paystack's minimum is refused before Paystack is called. The attempt is
+    stored before Paystack is called, and the call is bounded by
+    ``PAYSTACK_INITIALIZE_DEADLINE``; when it fails the attempt is marked `failed` (it does not
+    count toward the cap) and the provider error (502 / 504) propagates. While the breaker is
+    open (repeated failures) the answer is 502 / 504 at once, with no attempt stored.
     """
     if group.payment_method != PaymentMethod.PAYSTACK:
         raise OrderNotPayable("Cash orders are paid on delivery or pickup.")
@@ -91,13 +96,23 @@ def payment_initialize(*, group: OrderGroup, email: str) -> Payment:
         raise AlreadyPaid()
     if not order_group_is_payable(group):
         raise OrderNotPayable("This order was cancelled or its payment time ran out.")
-    if group.payments.count() >= MAX_ATTEMPTS_PER_GROUP:
+    # Attempts Paystack refused or never answered made no transaction: they do not count, so
+    # retrying through an outage never leaves the order unpayable.
+    made = group.payments.exclude(status=PaymentStatus.FAILED, authorization_url="")
+    if made.count() >= MAX_ATTEMPTS_PER_GROUP:
         raise Conflict("Too many payment attempts for this order.")
 
     orders = list(group.orders.select_related("shop").order_by("number"))
     amount = to_kobo(order_group_amount_due(group))
     if amount <= 0:
         raise OrderNotPayable("Nothing is left to pay on this order.")
+    if decisions.amount_below_minimum(amount=amount, currency=group.currency):
+        minimum = Decimal(decisions.MINIMUM_CHARGE[group.currency.upper()]) / 100
+        raise AmountBelowMinimum(
+            f"Paystack cannot charge less than {group.currency} {minimum:,.2f}.",
+            errors={"amount": amount, "minimum": int(minimum * 100)},
+        )
+    breaker_check()
     payment = Payment.objects.create(
         reference=payment_reference_new(group=group),
         group=group,
@@ -118,14 +133,17 @@ def payment_initialize(*, group: OrderGroup, email: str) -> Payment:
                 "payment_id": str(payment.id),
             },
             split=split_compute(orders=orders),
+            deadline=settings.PAYSTACK_INITIALIZE_DEADLINE,
         )
     except (PaymentProviderError, PaymentProviderTimeout) as exc:
+        breaker_record(error=exc if isinstance(exc, TRANSIENT_ERRORS) else None)
         Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
             status=PaymentStatus.FAILED,
             provider_response={"error": exc.message},
             updated_at=timezone.now(),
         )
         raise
+    breaker_record(error=None)
     payment.authorization_url = str(data.get("authorization_url") or "")[:500]
     payment.access_code = str(data.get("access_code") or "")[:100]
     payment.save(update_fields=["authorization_url", "access_code", "updated_at"])

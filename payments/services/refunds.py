@@ -20,9 +20,10 @@ from core.errors import (
 from orders.models import Order, OrderGroup
 from orders.services import order_group_lock, order_group_payment_status_set
 from payments import decisions
-from payments.models import Payment, Refund
-from payments.paystack import PaystackClient, ProviderTimeout, get_client
+from payments.models import Payment, Refund, UnmatchedRefund
+from payments.paystack import PaystackClient, ProviderTimeout, ProviderUnavailable, get_client
 from payments.services.common import RECONCILE_REFUNDS_AFTER, PaymentStatus, to_kobo
+from payments.services.notices import admin_emails, notice_queue
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ OUTCOME_UNKNOWN = (
     "not sent again automatically."
 )
 
+
+NEEDS_ATTENTION_MESSAGE = "Paystack needs the customer's details to complete this refund."
 
 AMBIGUOUS_FAILURE = (
     "Paystack reports refund {provider_id} as failed; it may be an earlier attempt's: check it "
@@ -147,12 +150,50 @@ def _refund_mark_failed(refund: Refund, exc: PaymentProviderError | PaymentProvi
     refund.refresh_from_db()
 
 
-def refund_apply_event(*, event: str, data: dict[str, Any]) -> Refund | None:
-    """Apply a ``refund.*`` webhook: under the group's lock, `decisions.refund_event_decide`
-    says which of the transaction's refunds it is about and what it does to it."""
-    read = decisions.refund_event_read(event=event, data=data)
-    payment = Payment.objects.filter(reference=read.reference).first()
+def refund_event_lookup(*, data: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """For a ``refund.*`` event none of our refunds matches without doubt: Paystack's refunds
+    of the event's transaction (``GET /refund?transaction=<numeric id>``), asked with no lock
+    held. None when the event can be matched without asking, or is not about our transaction.
+    Provider failures propagate (the event stays unprocessed and is tried again)."""
+    read = decisions.refund_event_read(event="", data=data)
+    payment = Payment.objects.filter(reference=read.reference).first() if read.reference else None
     if payment is None:
+        return None
+    states = [_refund_state(r) for r in payment.refunds.order_by("created_at", "id")]
+    if decisions.refund_event_match(event=read, refunds=states) is not None:
+        return None
+    client = get_client()
+    return client.list_refunds(transaction=str(payment_transaction_id(client, payment)))
+
+
+def payment_transaction_id(client: PaystackClient, payment: Payment) -> int:
+    """Paystack's numeric id of the attempt's transaction: stored from verification, or asked
+    for now (and stored) for an attempt verified before it was kept."""
+    if payment.provider_transaction_id is None:
+        data = client.verify(payment.reference)
+        found = decisions.transaction_id_read(data)
+        if found is None:
+            raise ProviderUnavailable("Paystack gave no id for the transaction.")
+        Payment.objects.filter(pk=payment.pk).update(provider_transaction_id=found)
+        payment.provider_transaction_id = found
+    return payment.provider_transaction_id
+
+
+def refund_apply_event(
+    *, event: str, data: dict[str, Any], provider_refunds: list[dict[str, Any]] | None = None
+) -> Refund | None:
+    """Apply a ``refund.*`` webhook under the group's lock.
+
+    It settles one of our refunds only when `decisions.refund_event_match` matches it without
+    doubt, or Paystack's own list of the transaction's refunds (`provider_refunds`, from
+    `refund_event_lookup`) shows which of ours it is. Anything else is a refund we did not
+    send (or cannot tell): it is recorded as an `UnmatchedRefund` for a person and changes
+    none of ours.
+    """
+    read = decisions.refund_event_read(event=event, data=data)
+    payment = Payment.objects.filter(reference=read.reference).first() if read.reference else None
+    if payment is None:
+        _unmatched_record(event=event, data=data, read=read, payment=None)
         return None
 
     with transaction.atomic():
@@ -160,13 +201,21 @@ def refund_apply_event(*, event: str, data: dict[str, Any]) -> Refund | None:
         refunds = list(
             Refund.objects.select_for_update().filter(payment=payment).order_by("created_at", "id")
         )
-        decision = decisions.refund_event_decide(
-            event=read, refunds=[_refund_state(r) for r in refunds]
-        )
-        if decision is None:
+        states = [_refund_state(r) for r in refunds]
+        match = decisions.refund_event_match(event=read, refunds=states)
+        if match is None and provider_refunds is not None:
+            picked = decisions.refund_lookup_pick(
+                event=read, refunds=states, provider_refunds=provider_refunds
+            )
+            match = (picked, True) if picked is not None else None
+        if match is None:
+            _unmatched_record(event=event, data=data, read=read, payment=payment)
             return None
-        refund = next(r for r in refunds if r.pk == decision.refund_id)
-        action = decision.action
+        state, by_provider_id = match
+        refund = next(r for r in refunds if r.pk == state.id)
+        action = decisions.refund_event_decide(
+            event=read, refund=state, by_provider_id=by_provider_id
+        )
         if action == decisions.RefundAction.IGNORE:
             return refund
         if action == decisions.RefundAction.NOTE_AMBIGUOUS:
@@ -183,8 +232,48 @@ def refund_apply_event(*, event: str, data: dict[str, Any]) -> Refund | None:
             refund.last_error = decisions.REFUND_FAILED_MESSAGE
         elif action == decisions.RefundAction.PROCESS:
             refund.status = Refund.Status.PROCESSING
+        elif action == decisions.RefundAction.NEEDS_ATTENTION:
+            refund.status = Refund.Status.NEEDS_ATTENTION
+            refund.last_error = NEEDS_ATTENTION_MESSAGE
+            _needs_attention_notice(refund=refund, group=group)
         refund.save(update_fields=["status", "last_error", "provider_refund_id", "updated_at"])
     return refund
+
+
+def _unmatched_record(
+    *, event: str, data: dict[str, Any], read: decisions.RefundEvent, payment: Payment | None
+) -> None:
+    logger.warning(
+        "Refund event %s of %s on %s matches none of our refunds: recorded for a person",
+        event,
+        read.amount,
+        read.reference or "?",
+    )
+    UnmatchedRefund.objects.create(
+        payment=payment,
+        transaction_reference=read.reference[:100],
+        event=event[:64],
+        status=read.status[:32],
+        amount=read.amount,
+        currency=str(data.get("currency") or "")[:3],
+        refund_reference=str(data.get("refund_reference") or "")[:100],
+        payload=data,
+    )
+
+
+def _needs_attention_notice(*, refund: Refund, group: OrderGroup) -> None:
+    amount = f"{refund.payment.currency} {Decimal(refund.amount) / 100:,.2f}"
+    notice_queue(
+        to=admin_emails(),
+        subject=f"Refund for order {group.number} needs attention",
+        lines=[
+            f"Paystack needs the customer's details to complete the refund of {amount} on "
+            f"payment {refund.payment.reference} (order {group.number}).",
+            "Provide them from Paystack's dashboard; the refund is settled when Paystack "
+            "reports it processed.",
+        ],
+        key=f"refund-needs-attention:{refund.pk}",
+    )
 
 
 def _refund_state(refund: Refund) -> decisions.RefundState:
@@ -279,7 +368,7 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
     now = now or timezone.now()
     stale = list(
         Refund.objects.filter(
-            status=Refund.Status.PROCESSING, updated_at__lte=now - RECONCILE_REFUNDS_AFTER
+            status__in=decisions.SENT_STATUSES, updated_at__lte=now - RECONCILE_REFUNDS_AFTER
         )
         .select_related("payment")
         .order_by("updated_at")[:limit]
@@ -302,9 +391,9 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
         note = {}
         if action == decisions.ReconcileAction.NOTE_AMBIGUOUS:
             note["last_error"] = _ambiguous_failure(refund, provider_id)
-        Refund.objects.filter(
-            pk=refund.pk, status=Refund.Status.PROCESSING, attempts=refund.attempts
-        ).update(updated_at=timezone.now(), **note)
+        Refund.objects.filter(pk=refund.pk, status=refund.status, attempts=refund.attempts).update(
+            updated_at=timezone.now(), **note
+        )
     return settled
 
 
@@ -318,10 +407,9 @@ def _provider_refund(client: PaystackClient, refund: Refund) -> Mapping[str, Any
         .exclude(provider_refund_id="")
         .values_list("provider_refund_id", flat=True)
     )
+    transaction_id = payment_transaction_id(client, payment)
     return decisions.reconcile_pick(
-        provider_refunds=client.list_refunds(transaction=payment.reference),
-        reference=payment.reference,
-        transaction_id=str(payment.provider_response.get("id") or ""),
+        provider_refunds=client.list_refunds(transaction=str(transaction_id)),
         amount=refund.amount,
         matched_ids=matched,
     )
@@ -334,7 +422,7 @@ def _refund_settle_processed(refund: Refund, *, provider_id: str) -> bool:
         group = order_group_lock(group_id=refund.payment.group_id)
         current = Refund.objects.select_for_update().filter(pk=refund.pk).first()
         if current is None or not (
-            current.status == Refund.Status.PROCESSING and current.attempts == refund.attempts
+            current.status == refund.status and current.attempts == refund.attempts
         ):
             return False
         _refund_mark_processed(current, group=group, provider_id=provider_id)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.emails import queue_email
+from core.errors import PaymentProviderError, PaymentProviderTimeout
 from orders.models import OrderGroup
 from orders.selectors import order_group_amount_due
 from orders.services import (
@@ -23,9 +27,14 @@ from payments import decisions
 from payments.models import Payment
 from payments.paystack import ProviderRejected, get_client
 from payments.services.common import GroupPaymentStatus, PaymentStatus, to_kobo
+from payments.services.notices import admin_emails, notice_queue
 from payments.services.refunds import refund_create
 
 logger = logging.getLogger(__name__)
+
+# Marks the answer made up when Paystack still did not know the reference after the give-up
+# period (it carries Paystack's message).
+GAVE_UP = "unknown_reference_given_up"
 
 
 def _attempt(payment: Payment) -> decisions.Attempt:
@@ -62,8 +71,13 @@ def payment_apply_verification(*, payment_id: uuid.UUID, data: dict[str, Any]) -
         )
         changed = decision.status != payment.status
         payment.status = decision.status
-        payment.verified_at = now
-        fields = ["status", "verified_at", "updated_at"]
+        payment.verified_at = payment.checked_at = now
+        payment.check_failures = 0
+        fields = ["status", "verified_at", "checked_at", "check_failures", "updated_at"]
+        transaction_id = decisions.transaction_id_read(data)
+        if transaction_id is not None and payment.provider_transaction_id is None:
+            payment.provider_transaction_id = transaction_id
+            fields.append("provider_transaction_id")
         if decision.record_answer:
             payment.provider_response = data
             fields.append("provider_response")
@@ -80,6 +94,8 @@ def payment_apply_verification(*, payment_id: uuid.UUID, data: dict[str, Any]) -
                 payment.amount,
                 payment.currency,
             )
+        if changed and data.get(GAVE_UP):
+            _gave_up_notice(group=group, payment=payment)
         if decision.pay_group:
             order_group_mark_paid(group=group, paid_at=payment.paid_at or now)
         if decision.refund is not None:
@@ -91,27 +107,54 @@ def payment_apply_verification(*, payment_id: uuid.UUID, data: dict[str, Any]) -
         return payment
 
 
-def verification_fetch(*, reference: str) -> dict[str, Any]:
-    """Paystack's verify answer for `reference`, for `payment_apply_verification`.
+def verification_fetch(*, payment: Payment) -> dict[str, Any] | None:
+    """Paystack's verify answer for the attempt, for `payment_apply_verification`; None when
+    Paystack does not know its reference yet (the failed check is recorded: ask again later).
 
-    Only a refusal that `decisions.verify_refusal_is_answer` calls an answer (Paystack does not
-    know the reference: the attempt failed) is one. Everything else says nothing about the
+    ``400 Transaction reference not found`` is no proof of failure
+    (`decisions.verify_refusal_decide`): it becomes a `failed` answer only once the attempt is
+    older than ``PAYMENT_VERIFY_GIVE_UP_HOURS``. Every other failure says nothing about the
     charge and propagates, so the attempt stays pending and the caller (the webhook task's
-    retry, the re-verification sweep) asks again later: timeouts, 5xx, 408 and 429
-    (`ProviderTimeout` / `ProviderUnavailable`, transient), and any other refusal such as our
-    credentials being refused (401/403: `ProviderRejected`).
+    retry, the sweeps) asks again later: timeouts, 5xx, 408 and 429 (`ProviderTimeout` /
+    `ProviderUnavailable`, transient), and any other refusal such as our credentials being
+    refused (401/403: `ProviderRejected`).
     """
     try:
-        return get_client().verify(reference)
+        return get_client().verify(payment.reference)
     except ProviderRejected as exc:
-        if not decisions.verify_refusal_is_answer(http_status=exc.http_status):
-            raise
-        return {"status": "failed", "reference": reference, "message": exc.message}
+        verdict = decisions.verify_refusal_decide(
+            http_status=exc.http_status,
+            attempt_created_at=payment.created_at,
+            now=timezone.now(),
+            give_up_after=timedelta(hours=settings.PAYMENT_VERIFY_GIVE_UP_HOURS),
+        )
+        if verdict == decisions.RefusalVerdict.FAILED:
+            return {"status": "failed", "reference": payment.reference, GAVE_UP: exc.message}
+        if exc.http_status in decisions.UNKNOWN_REFERENCE_STATUSES:
+            payment_check_failed(payment=payment)
+            return None
+        raise
+
+
+def payment_check_failed(*, payment: Payment) -> None:
+    """Paystack gave no usable answer about the attempt: the sweeps wait longer before asking
+    again (`decisions.check_backoff`)."""
+    Payment.objects.filter(pk=payment.pk).update(
+        checked_at=timezone.now(), check_failures=F("check_failures") + 1
+    )
 
 
 def payment_verify(*, payment: Payment) -> Payment:
-    """Ask Paystack about the attempt now and apply the answer (see `verification_fetch`)."""
-    data = verification_fetch(reference=payment.reference)
+    """Ask Paystack about the attempt now and apply the answer (see `verification_fetch`). An
+    attempt Paystack gave no answer about stays as it is, its failed check recorded."""
+    try:
+        data = verification_fetch(payment=payment)
+    except (PaymentProviderError, PaymentProviderTimeout):
+        payment_check_failed(payment=payment)
+        raise
+    if data is None:
+        payment.refresh_from_db()
+        return payment
     return payment_apply_verification(payment_id=payment.pk, data=data)
 
 
@@ -134,4 +177,20 @@ def _queue_refund_email(
             "why": refund.tell_customer,
         },
         key=f"payment-refunded:{payment.pk}",
+    )
+
+
+def _gave_up_notice(*, group: OrderGroup, payment: Payment) -> None:
+    notice_queue(
+        to=admin_emails(),
+        subject=f"Payment {payment.reference} marked failed: unknown to Paystack",
+        lines=[
+            f"Paystack still answers 'Transaction reference not found' for payment "
+            f"{payment.reference} (order {group.number}) "
+            f"{settings.PAYMENT_VERIFY_GIVE_UP_HOURS} hours after it was started; it is now "
+            "marked failed.",
+            "Check Paystack's dashboard (and which secret key is configured) in case the "
+            "customer was charged.",
+        ],
+        key=f"payment-gave-up:{payment.pk}",
     )

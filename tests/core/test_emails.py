@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.emails import CLAIM_STALE_AFTER, EmailInProgress, deliver_email
 from core.models import SentEmail
+from tests.faults import terminate_this_connection
 
 LOW_STOCK = {"shop_name": "S", "product_name": "P", "stock": 1, "threshold": 5}
 
@@ -347,3 +348,62 @@ def test_a_claim_row_written_without_claimed_at_gets_it_from_the_database():
         )
     row = SentEmail.objects.get(key="old-release")
     assert row.claimed_at >= before and row.sent_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_task_whose_database_connection_was_terminated_retries_and_sends_once():
+    from core.tasks import send_email
+
+    mail.outbox.clear()
+    terminate_this_connection()
+    kwargs = {"to": "o@example.com", "subject": "Low", "template": "low_stock",
+              "context": LOW_STOCK, "key": "blip-1"}  # fmt: skip
+    # Eagerly, the autoretry runs at once instead of after its backoff (throw=False lets it).
+    # (Celery's "no join inside a task" flag is global: eager tasks of other tests' threads may
+    # have left it set.)
+    assert send_email.apply(kwargs=kwargs, throw=False).get(disable_sync_subtasks=False) is True
+    assert len(mail.outbox) == 1
+    assert SentEmail.objects.get(key="blip-1").sent_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_periodic_task_whose_database_connection_was_terminated_retries():
+    from core.tasks import purge_expired_idempotency_keys
+
+    terminate_this_connection()
+    assert purge_expired_idempotency_keys.apply(throw=False).get(disable_sync_subtasks=False) == 0
+
+
+@pytest.mark.django_db
+def test_every_send_of_one_key_has_the_same_message_id():
+    from core.emails import _message_id
+
+    mail.outbox.clear()
+    kwargs = {"to": "o@example.com", "subject": "Low", "template": "low_stock",
+              "context": LOW_STOCK}  # fmt: skip
+    assert deliver_email(**kwargs, key="mid-1") is True
+    assert deliver_email(**kwargs, key="mid-2") is True
+    first, second = (m.extra_headers["Message-ID"] for m in mail.outbox)
+    assert first == _message_id("mid-1") != second
+    assert first.endswith("@localhost>") and len(first) > 40
+
+
+class DatabaseDroppingBackend(LocmemBackend):
+    """Sends, while the database ends the worker's connection (a restart, a failover)."""
+
+    def send_messages(self, messages):
+        terminate_this_connection()
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_sent_while_the_database_dropped_the_connection_is_recorded_once(settings):
+    from core.tasks import send_email
+
+    settings.EMAIL_BACKEND = f"{__name__}.DatabaseDroppingBackend"
+    mail.outbox.clear()
+    kwargs = {"to": "o@example.com", "subject": "Low", "template": "low_stock",
+              "context": LOW_STOCK, "key": "blip-sent"}  # fmt: skip
+    assert send_email.apply(kwargs=kwargs, throw=False).get(disable_sync_subtasks=False) is True
+    assert len(mail.outbox) == 1  # not sent again by a retry
+    assert SentEmail.objects.get(key="blip-sent").sent_at is not None

@@ -119,6 +119,17 @@ def test_request_id_is_echoed_or_generated(client):
     assert len(generated["X-Request-ID"]) == 32
 
 
+@pytest.mark.parametrize("fault", ["killed", "paused"])
+def test_what_truly_needs_redis_answers_503_with_retry_after(api_client, own_redis_cache, fault):
+    assert api_client.get("/test/needs-redis/").status_code == 200
+    own_redis_cache.kill() if fault == "killed" else own_redis_cache.pause()
+    response = api_client.get("/test/needs-redis/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    body = response.json()
+    assert body["status"] == "error" and body["code"] == "service_unavailable"
+
+
 def test_domain_errors_are_answered_like_drf_refusals():
     # Services raise plain exceptions of core.errors; the handler answers them exactly as it
     # answers DRF's own (a serializer's ValidationError, a ParseError).

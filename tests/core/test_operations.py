@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.contrib.staticfiles import finders
 
@@ -78,3 +80,26 @@ def test_ping_answers_through_drf_without_io(client):
     response = client.get("/api/v1/ping/")
     assert response.status_code == 200
     assert response.json() == {"status": "success", "message": "Pong.", "data": {"pong": True}}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fault", ["killed", "paused"])
+def test_ready_answers_within_two_seconds_naming_what_is_down(
+    client, settings, own_redis_cache, fault
+):
+    settings.CELERY_BROKER_URL = own_redis_cache.url(1)
+    assert client.get("/health/ready/").json()["checks"]["broker"] == "ok"
+    if fault == "killed":
+        own_redis_cache.kill()
+    else:
+        own_redis_cache.pause()  # connections accepted, never answered
+    started = time.monotonic()
+    response = client.get("/health/ready/")
+    assert time.monotonic() - started < 2.0
+    assert response.status_code == 503
+    body = response.json()
+    assert body["code"] == "service_unavailable"
+    assert body["errors"]["database"] == "ok"
+    assert body["errors"]["cache"].startswith("down")
+    assert body["errors"]["broker"].startswith("down")
+    assert "cache" in body["message"] and "broker" in body["message"]

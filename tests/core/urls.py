@@ -1,5 +1,6 @@
-"""The project's URLs plus two views that exist only to exercise the envelope."""
+"""The project's URLs plus views that exist only to exercise the envelope."""
 
+from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 from django.urls import path
 from rest_framework.generics import ListAPIView
@@ -29,6 +30,15 @@ class SuspiciousView(APIView):
         raise SuspiciousOperation("a header no client should send")
 
 
+class NeedsRedisView(APIView):
+    """Something that cannot work without Redis (read straight from the cache)."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return ok({"value": cache.get("needs-redis")}, "Read.")
+
+
 class EmailListView(ListAPIView):
     permission_classes = [AllowAny]
     queryset = User.objects.order_by("email")
@@ -42,5 +52,6 @@ urlpatterns = [
     path("test/boom/", BoomView.as_view()),
     path("test/users/", EmailListView.as_view()),
     path("test/suspicious/", SuspiciousView.as_view()),
+    path("test/needs-redis/", NeedsRedisView.as_view()),
     *project_urlpatterns,
 ]

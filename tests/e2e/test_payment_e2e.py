@@ -38,6 +38,7 @@ def test_checkout_pay_on_the_fake_checkout_page_and_refund(
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     customer = factories.UserFactory(email="payer.e2e@example.com", first_name="Ada")
     shop = factories.ShopFactory(paystack_subaccount_code="ACCT_e2e_shop")
+    fake_paystack.control("POST", "subaccounts", json={"code": "ACCT_e2e_shop"})
     product = factories.ProductFactory(shop=shop, price=Decimal("1250.50"), stock=5)
 
     http = requests.Session()

@@ -1,13 +1,18 @@
 """`Idempotency-Key` on checkout (core/idempotency.py), and the purge of expired keys."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from carts.models import CartItem
 from core import idempotency
 from core.idempotency import idempotency_keys_purge
+from core.locks import session_lock_try
 from core.models import IdempotencyKey
 from core.tasks import purge_expired_idempotency_keys
 from orders import views as order_views
@@ -55,25 +60,66 @@ def test_same_key_on_another_endpoint_is_reused(client, address, product):
     assert OrderGroup.objects.get(id=group_id).status == "pending"
 
 
-def test_key_still_in_progress_is_409(client, customer, address, product):
-    from core.idempotency import request_fingerprint
+@contextmanager
+def key_held_elsewhere(user, key: str) -> Iterator[None]:
+    """The key's lock held by another database connection, as by a request still running."""
+    taken, done = threading.Event(), threading.Event()
 
+    def hold() -> None:
+        try:
+            assert session_lock_try(idempotency._lock_name(user, key))
+            taken.set()
+            done.wait(30)
+        finally:
+            connection.close()  # the database releases the lock with the connection
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert taken.wait(10)
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(10)
+
+
+def in_progress_row(customer, address, key: str) -> IdempotencyKey:
     body = {
         "fulfillment_method": "delivery",
         "payment_method": "paystack",
         "shipping_address_id": str(address.id),
     }
-    IdempotencyKey.objects.create(
+    return IdempotencyKey.objects.create(
         user=customer,
-        key="busy",
+        key=key,
         scope="POST /api/v1/checkout/",
-        request_hash=request_fingerprint(body),
+        request_hash=idempotency.request_fingerprint(body),
         expires_at=timezone.now() + timedelta(hours=24),
     )
-    assert_error(
-        checkout(client, address=address, idempotency_key="busy"), 409, "request_in_progress"
-    )
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="no session locks")
+def test_key_still_in_progress_is_409(client, customer, address, product):
+    in_progress_row(customer, address, "busy")
+    with key_held_elsewhere(customer, "busy"):
+        assert_error(
+            checkout(client, address=address, idempotency_key="busy"), 409, "request_in_progress"
+        )
     assert not OrderGroup.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="no session locks")
+def test_key_of_a_request_whose_connection_died_is_taken_over_at_once(
+    client, customer, address, product
+):
+    # Claimed a moment ago by a request whose worker was killed: its lock went with its
+    # connection, so a retry runs now rather than after IDEMPOTENCY_STALE_SECONDS.
+    in_progress_row(customer, address, "orphan")
+    with key_held_elsewhere(customer, "other-key"):
+        response = checkout(client, address=address, idempotency_key="orphan")
+    assert response.status_code == 201
+    assert IdempotencyKey.objects.get(key="orphan").state == "completed"
+    assert checkout(client, address=address, idempotency_key="orphan").json() == response.json()
 
 
 def test_abandoned_in_progress_key_is_taken_over(client, customer, address, product):

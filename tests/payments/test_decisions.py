@@ -11,6 +11,7 @@ import pytest
 from payments import decisions
 from payments.decisions import (
     Attempt,
+    ExpiryAction,
     GroupTerms,
     PaymentBalance,
     ReconcileAction,
@@ -18,6 +19,7 @@ from payments.decisions import (
     RefundDue,
     RefundEvent,
     RefundState,
+    RefusalVerdict,
 )
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -75,11 +77,109 @@ def test_verification_outcome(data, expected):
     assert decisions.verification_outcome(attempt=attempt(), answer=data) == expected
 
 
+GIVE_UP = timedelta(hours=24)
+
+
 @pytest.mark.parametrize(
-    ("http_status", "is_answer"), [(400, True), (404, True), (401, False), (403, False)]
+    ("http_status", "age", "verdict"),
+    [
+        # "400 Transaction reference not found" is no proof of failure...
+        (400, timedelta(minutes=1), RefusalVerdict.ASK_AGAIN),
+        (404, timedelta(hours=23), RefusalVerdict.ASK_AGAIN),
+        # ...until the give-up period has passed.
+        (400, timedelta(hours=24), RefusalVerdict.FAILED),
+        (404, timedelta(days=2), RefusalVerdict.FAILED),
+        # Our key refused says nothing about the charge, however old.
+        (401, timedelta(days=2), RefusalVerdict.ASK_AGAIN),
+        (403, timedelta(minutes=1), RefusalVerdict.ASK_AGAIN),
+    ],
 )
-def test_only_an_unknown_reference_refusal_answers_verification(http_status, is_answer):
-    assert decisions.verify_refusal_is_answer(http_status=http_status) is is_answer
+def test_verify_refusal_decide(http_status, age, verdict):
+    assert (
+        decisions.verify_refusal_decide(
+            http_status=http_status,
+            attempt_created_at=NOW - age,
+            now=NOW,
+            give_up_after=GIVE_UP,
+        )
+        == verdict
+    )
+
+
+@pytest.mark.parametrize(
+    ("failures", "checked_ago", "due"),
+    [
+        (0, None, True),
+        (0, timedelta(0), True),
+        (1, timedelta(seconds=59), False),
+        (1, timedelta(minutes=1), True),
+        (3, timedelta(minutes=3), False),
+        (3, timedelta(minutes=4), True),
+        (20, timedelta(minutes=59), False),  # at most an hour apart
+        (20, timedelta(hours=1), True),
+    ],
+)
+def test_check_due_backs_off(failures, checked_ago, due):
+    checked_at = None if checked_ago is None else NOW - checked_ago
+    assert decisions.check_due(failures=failures, checked_at=checked_at, now=NOW) is due
+
+
+@pytest.mark.parametrize(
+    ("unverified", "past_deadline", "action"),
+    [
+        (0, timedelta(minutes=1), ExpiryAction.EXPIRE),
+        # Paystack down, slow or not knowing the reference yet: the group may be paid.
+        (1, timedelta(minutes=1), ExpiryAction.WAIT),
+        (2, timedelta(hours=23, minutes=59), ExpiryAction.WAIT),
+        (1, timedelta(hours=24), ExpiryAction.EXPIRE_GIVEN_UP),
+    ],
+)
+def test_expiry_decide_never_expires_what_may_be_paid(unverified, past_deadline, action):
+    assert (
+        decisions.expiry_decide(
+            unverified=unverified,
+            expires_at=NOW - past_deadline,
+            now=NOW,
+            give_up_after=GIVE_UP,
+        )
+        == action
+    )
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "below"),
+    [
+        (4999, "NGN", True),
+        (5000, "NGN", False),
+        (5000, "ngn", False),
+        (199, "USD", True),
+        (10, "GHS", False),
+        (1, "XYZ", False),  # unknown to us: Paystack decides
+    ],
+)
+def test_amount_below_minimum(amount, currency, below):
+    assert decisions.amount_below_minimum(amount=amount, currency=currency) is below
+
+
+@pytest.mark.parametrize(
+    ("failures", "threshold", "opens"), [(4, 5, False), (5, 5, True), (6, 5, True)]
+)
+def test_breaker_opens(failures, threshold, opens):
+    assert decisions.breaker_opens(failures=failures, threshold=threshold) is opens
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"id": 4242}, 4242),
+        ({"id": "4242"}, 4242),
+        ({"id": None}, None),
+        ({}, None),
+        ({"id": 0}, None),
+    ],
+)
+def test_transaction_id_read(data, expected):
+    assert decisions.transaction_id_read(data) == expected
 
 
 @pytest.mark.parametrize(
@@ -340,6 +440,13 @@ def test_refund_retry_backoff(attempts, failed_ago, due):
         ),
         ("refund.pending", {"amount": "n/a"}, RefundEvent("", "pending", None, "")),
         ("refund.processed", {"status": "PROCESSED"}, RefundEvent("", "processed", None, "")),
+        # Paystack's own sample: no id, the amount as a string, "needs-attention".
+        (
+            "refund.needs-attention",
+            {"status": "needs-attention", "transaction_reference": REF, "amount": "5000"},
+            RefundEvent(REF, "needs_attention", 5000, ""),
+        ),
+        ("refund.needs-attention", {}, RefundEvent("", "needs_attention", None, "")),
     ],
 )
 def test_refund_event_read(event, data, expected):
@@ -347,6 +454,11 @@ def test_refund_event_read(event, data, expected):
 
 
 R1, R2, R3 = (uuid.UUID(int=n) for n in (11, 12, 13))
+
+
+def provider_refund(id_, amount=5000, status="pending", **where):
+    """A refund as ``GET /refund`` lists it: Paystack's id, no transaction reference."""
+    return {"id": id_, "amount": amount, "status": status, "transaction": 4242, **where}
 
 
 def refund(id_, amount=5000, status="processing", attempts=1, provider_id=""):
@@ -358,30 +470,40 @@ def refund(id_, amount=5000, status="processing", attempts=1, provider_id=""):
 @pytest.mark.parametrize(
     ("event", "refunds", "expected"),
     [
-        # By Paystack's refund id first, whatever the amount.
+        # By Paystack's refund id when the event carries one of ours, whatever the amount.
         (
             RefundEvent(REF, "processed", 9999, "77"),
             [refund(R1), refund(R2, provider_id="77")],
             (R2, True),
         ),
-        # Else the first open refund of the same amount.
+        # Paystack's events carry no id: the one refund we sent of exactly that amount.
         (
-            RefundEvent(REF, "processed", 7000, "88"),
-            [refund(R1), refund(R2, amount=7000), refund(R3, amount=7000)],
+            RefundEvent(REF, "processed", 7000, ""),
+            [refund(R1), refund(R2, amount=7000)],
             (R2, False),
         ),
-        # Processed ones are never matched again without their id.
         (
             RefundEvent(REF, "processed", 5000, ""),
             [refund(R1, status="processed"), refund(R2)],
             (R2, False),
         ),
-        # Else the first open refund of any amount (today's rule).
         (
-            RefundEvent(REF, "processed", 1234, ""),
-            [refund(R1, status="processed"), refund(R2, amount=7000), refund(R3)],
-            (R2, False),
+            RefundEvent(REF, "processed", 5000, ""),
+            [refund(R1, status="needs_attention")],
+            (R1, False),
         ),
+        # Two sent refunds of that amount: in doubt, ask Paystack.
+        (
+            RefundEvent(REF, "processed", 7000, ""),
+            [refund(R1, amount=7000), refund(R2, amount=7000)],
+            None,
+        ),
+        # Another amount (a refund made on Paystack's dashboard) settles none of ours.
+        (RefundEvent(REF, "processed", 5000, ""), [refund(R1, amount=150025)], None),
+        # Never a refund not yet sent, nor one that failed.
+        (RefundEvent(REF, "processed", 5000, ""), [refund(R1, status="pending", attempts=0)], None),
+        (RefundEvent(REF, "processed", 5000, ""), [refund(R1, status="failed")], None),
+        (RefundEvent(REF, "processed", None, ""), [refund(R1)], None),
         (RefundEvent(REF, "processed", 5000, ""), [refund(R1, status="processed")], None),
         (RefundEvent(REF, "processed", 5000, ""), [], None),
     ],
@@ -392,38 +514,94 @@ def test_refund_event_match(event, refunds, expected):
 
 
 @pytest.mark.parametrize(
+    ("event", "refunds", "listed", "expected"),
+    [
+        # Paystack lists our refund (by the id it gave us) with the event's amount and status.
+        (
+            RefundEvent(REF, "processed", 7000, ""),
+            [refund(R1, amount=7000, provider_id="1"), refund(R2, amount=7000, provider_id="2")],
+            [provider_refund(1, 7000, "processing"), provider_refund(2, 7000, "processed")],
+            R2,
+        ),
+        # Paystack's "needs-attention" is our needs_attention.
+        (
+            RefundEvent(REF, "needs_attention", 7000, ""),
+            [refund(R1, amount=7000, provider_id="1"), refund(R2, amount=7000, provider_id="2")],
+            [provider_refund(1, 7000, "needs-attention"), provider_refund(2, 7000, "pending")],
+            R1,
+        ),
+        # The listed refund of that amount is not one we were given: a dashboard refund.
+        (
+            RefundEvent(REF, "processed", 5000, ""),
+            [refund(R1, amount=150025, provider_id="1")],
+            [provider_refund(1, 150025, "processing"), provider_refund(9, 5000, "processed")],
+            None,
+        ),
+        # One of ours sent without an id (its call timed out), one unclaimed item: that one.
+        (
+            RefundEvent(REF, "processed", 5000, ""),
+            [refund(R1), refund(R2, amount=5000, provider_id="1", status="processed")],
+            [provider_refund(1, 5000, "processed"), provider_refund(2, 5000, "processed")],
+            R1,  # item 1 is R2's (settled already): item 2 can only be R1
+        ),
+        (
+            RefundEvent(REF, "processed", 5000, ""),
+            [refund(R1)],
+            [provider_refund(3, 5000, "processed")],
+            R1,
+        ),
+        # Two unclaimed items of that amount: cannot tell, none of ours.
+        (
+            RefundEvent(REF, "processed", 5000, ""),
+            [refund(R1)],
+            [provider_refund(3, 5000, "processed"), provider_refund(4, 5000, "processed")],
+            None,
+        ),
+        (RefundEvent(REF, "processed", 5000, ""), [refund(R1)], [], None),
+        # A late redelivery about one of ours settled already: that one (nothing changes).
+        (
+            RefundEvent(REF, "processed", 5000, ""),
+            [refund(R1, status="processed", provider_id="1")],
+            [provider_refund(1, 5000, "processed")],
+            R1,
+        ),
+        # ...unless a refund we did not send could be what it is about.
+        (
+            RefundEvent(REF, "processed", 5000, ""),
+            [refund(R1, status="processed", provider_id="1")],
+            [provider_refund(1, 5000, "processed"), provider_refund(2, 5000, "processed")],
+            None,
+        ),
+    ],
+)
+def test_refund_lookup_pick(event, refunds, listed, expected):
+    found = decisions.refund_lookup_pick(event=event, refunds=refunds, provider_refunds=listed)
+    assert (None if found is None else found.id) == expected
+
+
+@pytest.mark.parametrize(
     ("status", "ours", "by_id", "action"),
     [
         ("processed", refund(R1), False, RefundAction.SETTLE),
-        ("processed", refund(R1, status="processed"), True, RefundAction.SETTLE),
+        ("processed", refund(R1, status="needs_attention"), False, RefundAction.SETTLE),
+        ("processed", refund(R1, status="processed"), True, RefundAction.IGNORE),
         ("failed", refund(R1), False, RefundAction.FAIL),
         ("failed", refund(R1, attempts=2), True, RefundAction.FAIL),
         # Found by amount only, sent more than once: maybe an earlier attempt's failure.
         ("failed", refund(R1, attempts=2), False, RefundAction.NOTE_AMBIGUOUS),
         ("failed", refund(R1, status="failed", attempts=2), False, RefundAction.FAIL),
         ("failed", refund(R1, status="processed"), True, RefundAction.IGNORE),
+        ("needs_attention", refund(R1), False, RefundAction.NEEDS_ATTENTION),
+        ("needs_attention", refund(R1, status="needs_attention"), False, RefundAction.RECORD),
         ("pending", refund(R1, status="pending", attempts=0), False, RefundAction.PROCESS),
         ("processing", refund(R1, status="failed"), False, RefundAction.PROCESS),
         ("processing", refund(R1), False, RefundAction.RECORD),
-        ("pending", refund(R1, status="processed"), True, RefundAction.RECORD),
+        ("pending", refund(R1, status="processed"), True, RefundAction.IGNORE),
     ],
 )
 def test_refund_event_decide(status, ours, by_id, action):
     event = RefundEvent(REF, status, ours.amount, "77" if by_id else "")
-    mine = RefundState(
-        id=ours.id,
-        amount=ours.amount,
-        status=ours.status,
-        attempts=ours.attempts,
-        provider_refund_id="77" if by_id else "",
-    )
-    decision = decisions.refund_event_decide(event=event, refunds=[mine])
-    assert decision == decisions.RefundEventDecision(refund_id=R1, action=action)
-
-
-def test_refund_event_about_none_of_ours_decides_nothing():
-    event = RefundEvent(REF, "processed", 5000, "")
-    assert decisions.refund_event_decide(event=event, refunds=[]) is None
+    assert decisions.refund_event_decide(event=event, refund=ours, by_provider_id=by_id) == action
 
 
 @pytest.mark.parametrize(
@@ -441,38 +619,18 @@ def test_reconcile_decide(provider_status, action):
     assert decisions.reconcile_decide(provider_status=provider_status) == action
 
 
-def provider_refund(id_, amount=5000, status="pending", **where):
-    return {"id": id_, "amount": amount, "status": status, **where}
-
-
 @pytest.mark.parametrize(
     ("items", "matched", "expected_id"),
     [
-        ([provider_refund(1, transaction_reference=REF)], frozenset(), 1),
-        ([provider_refund(1, transaction=4242)], frozenset(), 1),
-        ([provider_refund(1, transaction=9999)], frozenset(), None),
-        ([provider_refund(1, transaction_reference="OTHER")], frozenset(), None),
-        ([provider_refund(1, amount=4999, transaction_reference=REF)], frozenset(), None),
-        ([provider_refund(1, amount="5000", transaction_reference=REF)], frozenset(), 1),
-        ([provider_refund(1, transaction_reference=REF)], frozenset({"1"}), None),
-        (
-            [
-                provider_refund(1, transaction_reference=REF),
-                provider_refund(2, status="processed", transaction_reference=REF),
-            ],
-            frozenset(),
-            2,
-        ),
+        ([provider_refund(1)], frozenset(), 1),
+        ([provider_refund(1, amount=4999)], frozenset(), None),
+        ([provider_refund(1, amount="5000")], frozenset(), 1),
+        ([provider_refund(1)], frozenset({"1"}), None),
+        ([provider_refund(1), provider_refund(2, status="processed")], frozenset(), 2),
     ],
 )
 def test_reconcile_pick(items, matched, expected_id):
-    found = decisions.reconcile_pick(
-        provider_refunds=items,
-        reference=REF,
-        transaction_id="4242",
-        amount=5000,
-        matched_ids=matched,
-    )
+    found = decisions.reconcile_pick(provider_refunds=items, amount=5000, matched_ids=matched)
     assert (None if found is None else found["id"]) == expected_id
 
 

@@ -34,6 +34,7 @@ def test_customer_sees_the_payment(client_for, customer, started):
         "authorization_url": started.authorization_url,
         "paid_at": None,
         "refunds": [],
+        "disputes": [],
         "created_at": data["created_at"],
     }
 

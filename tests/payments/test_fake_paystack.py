@@ -197,3 +197,98 @@ def test_the_product_never_imports_the_fake(settings):
                 if any(name.split(".")[0] == "devtools" for name in names):
                     importers.append(str(path.relative_to(root)))
     assert importers == []
+
+
+def _api(fake, method, path, **kwargs):
+    return requests.request(
+        method,
+        f"{fake.base_url}{path}",
+        headers={"Authorization": f"Bearer {SECRET}"},
+        timeout=5,
+        **kwargs,
+    )
+
+
+def test_refunds_and_their_events_have_paystacks_shapes(fake_paystack, receiver):
+    hook, received = receiver
+    fake_paystack.webhook_url = hook
+    assert _init(fake_paystack.base_url, reference="R-2").status_code == 200
+    transaction = fake_paystack.pay("R-2", webhook=False)
+    made = _api(fake_paystack, "POST", "/refund", json={"transaction": "R-2", "amount": 5000})
+    refund_id = made.json()["data"]["id"]
+
+    # GET /refund lists by the transaction's numeric id only, without its reference.
+    by_reference = _api(fake_paystack, "GET", "/refund", params={"transaction": "R-2"})
+    assert by_reference.json()["data"] == []
+    listed = _api(fake_paystack, "GET", "/refund", params={"transaction": transaction["id"]})
+    [item] = listed.json()["data"]
+    assert (item["id"], item["transaction"], item["amount"]) == (
+        refund_id,
+        transaction["id"],
+        5000,
+    )
+    assert "transaction_reference" not in item
+    fetched = _api(fake_paystack, "GET", f"/refund/{refund_id}").json()["data"]
+    assert fetched == item
+
+    # Events: no refund id, the amount as a string, refund_reference once settled.
+    for status in ("processing", "needs-attention", "processed"):
+        fake_paystack.settle_refund(refund_id, status)
+        event = json.loads(received[-1]["body"])
+        assert event["event"] == f"refund.{status}"
+        data = event["data"]
+        assert "id" not in data
+        assert (data["transaction_reference"], data["amount"], data["status"]) == (
+            "R-2",
+            "5000",
+            status,
+        )
+        assert (data["refund_reference"] is None) is (status != "processed")
+
+
+def test_minimum_amount_and_unknown_subaccounts_are_refused_like_paystack(fake_paystack):
+    low = _init(fake_paystack.base_url, reference="LOW", amount=4999)
+    assert low.status_code == 400
+    assert low.json() == {"status": False, "message": "Invalid Amount Sent"}
+    assert _init(fake_paystack.base_url, reference="MIN", amount=5000).status_code == 200
+
+    body = {
+        "email": "ada@example.com",
+        "amount": 10000,
+        "reference": "SPLIT-1",
+        "currency": "NGN",
+        "split": {"type": "flat", "subaccounts": [{"subaccount": "ACCT_x", "share": 9000}]},
+    }
+    refused = _api(fake_paystack, "POST", "/transaction/initialize", json=body)
+    assert refused.status_code == 400
+    assert refused.json() == {"status": False, "message": "Invalid Subaccount"}
+    requests.post(
+        f"{fake_paystack.base_url}/_control/subaccounts", json={"code": "ACCT_x"}, timeout=5
+    )
+    assert _api(fake_paystack, "POST", "/transaction/initialize", json=body).status_code == 200
+
+
+def test_verify_of_an_unknown_reference_is_paystacks_400(fake_paystack):
+    response = _api(fake_paystack, "GET", "/transaction/verify/NOPE")
+    assert response.status_code == 400
+    assert response.json() == {"status": False, "message": "Transaction reference not found"}
+
+
+def test_dashboard_refunds_and_disputes_are_sent_as_events(fake_paystack, receiver):
+    hook, received = receiver
+    fake_paystack.webhook_url = hook
+    _init(fake_paystack.base_url, reference="R-3")
+    fake_paystack.pay("R-3", webhook=False)
+    control = f"{fake_paystack.base_url}/_control"
+    requests.post(
+        f"{control}/dashboard_refund", json={"reference": "R-3", "amount": 5000}, timeout=5
+    )
+    event = json.loads(received[-1]["body"])
+    assert event["event"] == "refund.processed" and event["data"]["amount"] == "5000"
+
+    dispute = requests.post(f"{control}/dispute", json={"reference": "R-3"}, timeout=5).json()
+    event = json.loads(received[-1]["body"])
+    assert event["event"] == "charge.dispute.create"
+    assert event["data"]["id"] == dispute["id"]
+    assert event["data"]["transaction"]["reference"] == "R-3"
+    assert event["data"]["status"] == "awaiting-merchant-feedback"

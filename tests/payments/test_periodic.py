@@ -102,15 +102,27 @@ def test_a_charge_made_after_the_deadline_is_refunded_and_the_group_expires(
     assert products[0].stock == 10
 
 
-def test_expiry_goes_ahead_when_paystack_is_down(
+def test_expiry_waits_when_paystack_is_down(
     customer, fake_paystack, django_capture_on_commit_callbacks
 ):
+    # Never expire what may be paid: an attempt Paystack cannot be asked about keeps the group.
     group, _, _ = make_group(customer=customer)
-    payment_initialize(group=group, email=customer.email)
+    payment = payment_initialize(group=group, email=customer.email)
     OrderGroup.objects.filter(pk=group.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    fake_paystack.fail_next(count=5, status=503)
+    fake_paystack.fail_next(count=1, status=503)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.expire_unpaid_order_groups.delay().get() == 0
+    group.refresh_from_db()
+    assert group.status == "pending"
+    payment.refresh_from_db()
+    assert payment.check_failures == 1
+
+    # Paystack answers again, after the backoff: it confirms no success, and the group expires.
+    Payment.objects.filter(pk=payment.pk).update(checked_at=timezone.now() - timedelta(minutes=2))
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.expire_unpaid_order_groups.delay().get() == 1
+    group.refresh_from_db()
+    assert group.status == "cancelled"
 
 
 def test_reverify_pays_attempts_whose_webhook_was_lost(
@@ -180,14 +192,16 @@ def test_reverify_rate_limited_keeps_attempts_pending(customer, fake_paystack, s
     payment.refresh_from_db()
     assert payment.status == "pending"
 
-    # The next run gets through and the real charge pays the group.
+    # The next run after the backoff gets through and the real charge pays the group.
+    assert tasks.reverify_pending_payments.delay().get() == 0  # backing off
+    Payment.objects.filter(pk=payment.pk).update(checked_at=timezone.now() - timedelta(minutes=2))
     assert tasks.reverify_pending_payments.delay().get() == 1
     payment.refresh_from_db()
     group.refresh_from_db()
     assert payment.status == "success" and group.payment_status == "paid"
 
 
-def test_expiry_goes_ahead_when_our_key_is_refused(
+def test_expiry_waits_when_our_key_is_refused(
     customer, fake_paystack, settings, django_capture_on_commit_callbacks
 ):
     group, _, _ = make_group(customer=customer)
@@ -195,7 +209,9 @@ def test_expiry_goes_ahead_when_our_key_is_refused(
     OrderGroup.objects.filter(pk=group.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     settings.PAYSTACK_SECRET_KEY = "sk_test_rotated"
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.expire_unpaid_order_groups.delay().get() == 1
+        assert tasks.expire_unpaid_order_groups.delay().get() == 0
+    group.refresh_from_db()
+    assert group.status == "pending"
     payment.refresh_from_db()
     assert payment.status == "pending"  # a refused key says nothing about the payment
     Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(minutes=9))

@@ -47,15 +47,11 @@ def paid_group(customer, fake_paystack, api_client, django_capture_on_commit_cal
 
 
 def refund_event(api_client, fake, capture, refund_id, status):
-    """Let the fake settle its refund and deliver the resulting webhook to us."""
+    """Let the fake settle its refund and deliver the resulting webhook (Paystack's shape: no
+    refund id, the amount as a string) to us."""
+    fake.settle_refund(refund_id, status)  # no webhook URL: delivered below
     fake_refund = next(r for r in fake.refunds if r["id"] == refund_id)
-    data = {
-        "status": status,
-        "transaction_reference": fake_refund["transaction_reference"],
-        "refund_reference": f"RF{refund_id}",
-        "amount": str(fake_refund["amount"]),
-        "currency": "NGN",
-    }
+    data = fake.refund_event_data(fake_refund)
     with capture(execute=True):
         return post_event(api_client, fake, f"refund.{status}", data)
 
@@ -128,7 +124,6 @@ def test_refund_failed_webhook_marks_refund_failed_then_retry_succeeds(
     with django_capture_on_commit_callbacks(execute=True):
         refund = refund_request(group=group, orders=orders, reason="test")
     fake_id = fake_paystack.refunds[0]["id"]
-    fake_paystack.settle_refund(fake_id, "failed")  # the fake gives the amount back
     refund_event(api_client, fake_paystack, django_capture_on_commit_callbacks, fake_id, "failed")
     refund.refresh_from_db()
     assert refund.status == Refund.Status.FAILED
@@ -491,7 +486,7 @@ def test_reconciliation_goes_on_when_paystack_is_down(paid_group, fake_paystack)
 def test_a_late_failure_of_an_earlier_attempt_does_not_fail_the_attempt_in_flight(
     paid_group, fake_paystack, api_client, django_capture_on_commit_callbacks
 ):
-    group, orders, _products, payment = paid_group
+    group, orders, _products, _payment = paid_group
     refund = refund_request(group=group, orders=orders[1:2], reason="test")
     refund_submit(refund_id=refund.pk)  # attempt 1: Paystack makes it
     refund.refresh_from_db()
@@ -505,22 +500,20 @@ def test_a_late_failure_of_an_earlier_attempt_does_not_fail_the_attempt_in_fligh
     Refund.objects.filter(pk=refund.pk).update(provider_refund_id="")  # its answer was lost
 
     # Attempt 1's failure arrives late: it must not make attempt 2 look failed.
-    data = {
-        "id": int(first_id),
-        "status": "failed",
-        "transaction_reference": payment.reference,
-        "amount": str(refund.amount),
-        "currency": "NGN",
-    }
+    fake_paystack.settle_refund(int(first_id), "failed")  # no webhook URL: delivered below
+    first = next(r for r in fake_paystack.refunds if str(r["id"]) == first_id)
+    data = fake_paystack.refund_event_data(first)
     with django_capture_on_commit_callbacks(execute=True):
         assert post_event(api_client, fake_paystack, "refund.failed", data).status_code == 200
     refund.refresh_from_db()
     assert refund.status == Refund.Status.PROCESSING
-    assert first_id in refund.last_error and "earlier attempt" in refund.last_error
+    assert "earlier attempt" in refund.last_error
     assert refunds_retry_due(now=timezone.now() + timedelta(days=1)) == []
 
     # Attempt 2's own confirmation still settles it.
-    data.update(id=int(second_id), status="processed")
+    fake_paystack.settle_refund(int(second_id), "processed")
+    second = next(r for r in fake_paystack.refunds if str(r["id"]) == second_id)
+    data = fake_paystack.refund_event_data(second)
     with django_capture_on_commit_callbacks(execute=True):
         assert post_event(api_client, fake_paystack, "refund.processed", data).status_code == 200
     refund.refresh_from_db()

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from orders.models import Order, OrderGroup
 from payments.models import Payment, Refund, WebhookEvent
-from payments.services import payment_initialize
+from payments.services import payment_initialize, payments_reverify_pending
+from tests import factories
 from tests.payments.helpers import WEBHOOK_URL, make_group, post_event
 
 pytestmark = pytest.mark.django_db
@@ -231,14 +232,27 @@ def test_failed_verification_marks_attempt_failed(
     assert OrderGroup.objects.get(pk=started.group_id).payment_status == "unpaid"
 
 
-def test_reference_unknown_to_paystack_marks_attempt_failed(
-    api_client, fake_paystack, started, django_capture_on_commit_callbacks
+def test_reference_unknown_to_paystack_is_not_a_failure_until_the_give_up_period(
+    api_client, fake_paystack, started, django_capture_on_commit_callbacks, settings
 ):
+    # Paystack answers "400 Transaction reference not found" for references it will know later.
     data = charge_data(fake_paystack, started.reference)
     fake_paystack.transactions.pop(started.reference)
     deliver(api_client, fake_paystack, django_capture_on_commit_callbacks, "charge.success", data)
     started.refresh_from_db()
+    assert started.status == Payment.Status.PENDING
+    assert started.check_failures == 1 and started.checked_at is not None
+
+    # Still unknown PAYMENT_VERIFY_GIVE_UP_HOURS after it started: failed, the admins told.
+    factories.UserFactory(is_staff=True, email="ops@example.com")
+    old = timezone.now() - timedelta(hours=settings.PAYMENT_VERIFY_GIVE_UP_HOURS, minutes=1)
+    Payment.objects.filter(pk=started.pk).update(created_at=old, checked_at=old)
+    with django_capture_on_commit_callbacks(execute=True):
+        payments_reverify_pending()
+    started.refresh_from_db()
     assert started.status == Payment.Status.FAILED
+    notice = [m for m in mail.outbox if "unknown to Paystack" in m.subject]
+    assert [m.to for m in notice] == [["ops@example.com"]]
 
 
 def test_transient_verify_failure_leaves_event_for_a_retry(
@@ -300,15 +314,25 @@ def test_rate_limited_verify_never_fails_a_real_charge(
 
 
 @pytest.mark.parametrize("status", [400, 404])
-def test_verify_refusing_the_reference_fails_the_attempt(
+def test_verify_refusing_the_reference_leaves_the_attempt_pending(
     api_client, fake_paystack, started, django_capture_on_commit_callbacks, status
 ):
+    # One ambiguous answer never fails an attempt: the paid charge is found on the next ask.
+    fake_paystack.pay(started.reference, webhook=False)
     data = charge_data(fake_paystack, started.reference)
     fake_paystack.fail_next(count=1, status=status)
     deliver(api_client, fake_paystack, django_capture_on_commit_callbacks, "charge.success", data)
     started.refresh_from_db()
-    assert started.status == Payment.Status.FAILED
+    assert started.status == Payment.Status.PENDING
     assert WebhookEvent.objects.get().processed_at is not None
+    Payment.objects.filter(pk=started.pk).update(
+        created_at=timezone.now() - timedelta(minutes=10),
+        checked_at=timezone.now() - timedelta(minutes=2),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert payments_reverify_pending() == 1
+    started.refresh_from_db()
+    assert started.status == Payment.Status.SUCCESS
 
 
 def test_charge_for_a_reference_we_never_issued_is_recorded_and_ignored(
