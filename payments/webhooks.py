@@ -16,6 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import kombu.exceptions
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -42,7 +43,7 @@ DISPUTE_EVENTS = frozenset(
 _KEY_MAX = 200
 # Events stored this long ago and still unprocessed are queued again (their task was lost with
 # the broker, or ran out of retries), up to this age.
-UNPROCESSED_GRACE = timedelta(minutes=5)
+UNPROCESSED_GRACE = timedelta(minutes=1)
 UNPROCESSED_HORIZON = timedelta(days=2)
 
 
@@ -106,11 +107,22 @@ def webhook_receive(*, body: bytes, signature: str | None) -> tuple[WebhookEvent
             event = WebhookEvent.objects.get(event_key=key)
             created = False
         if event.processed_at is None:
-            from payments.tasks import process_webhook_event
-
             event_id = str(event.pk)
-            transaction.on_commit(lambda: process_webhook_event.delay(event_id))
+            transaction.on_commit(lambda: _queue_processing(event_id))
     return event, created
+
+
+def _queue_processing(event_id: str) -> None:
+    from payments.tasks import process_webhook_event
+
+    try:
+        process_webhook_event.delay(event_id)
+    except kombu.exceptions.OperationalError:
+        # The event is stored: a broker out of reach is logged, not answered 500 (Paystack would
+        # deliver it again and again), and the sweep of unprocessed events processes it.
+        logger.exception(
+            "Webhook event %s stored but not queued; the sweep will process it.", event_id
+        )
 
 
 def webhook_events_unprocessed(*, now: datetime | None = None, limit: int = 100) -> list[uuid.UUID]:

@@ -3,13 +3,19 @@ order stands, the account exists, and the lost message is logged."""
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from core.celery import app
+from devtools.fake_paystack import sign
 from orders.models import OrderGroup
+from payments.models import WebhookEvent
+from payments.webhooks import webhook_events_unprocessed
 from products.models import Product
 from tests.factories import DEFAULT_PASSWORD, ProductFactory, ShopFactory, UserFactory
 from tests.orders.helpers import fill_cart
@@ -73,3 +79,25 @@ def test_registration_stands_when_the_broker_is_down(api_client, broker_down, ca
     assert response.status_code == 201, response.content
     assert User.objects.filter(email="outage@example.com").exists()
     assert any("on_commit()" in r.getMessage() for r in caplog.records)
+
+
+def test_a_stored_webhook_event_is_answered_200_when_the_broker_is_down(
+    api_client, broker_down, caplog, settings
+):
+    body = json.dumps({"event": "charge.success", "data": {"reference": "outage-ref"}}).encode()
+    with caplog.at_level(logging.ERROR):
+        response = api_client.generic(
+            "POST",
+            "/api/v1/payments/paystack/webhook/",
+            body,
+            content_type="application/json",
+            HTTP_X_PAYSTACK_SIGNATURE=sign(settings.PAYSTACK_SECRET_KEY, body),
+        )
+    assert response.status_code == 200, response.content
+    event = WebhookEvent.objects.get(event="charge.success")
+    assert event.processed_at is None
+    assert any("stored but not queued" in r.getMessage() for r in caplog.records)
+    # Not yet a minute old: left to its own task; after a minute the sweep takes it.
+    assert webhook_events_unprocessed() == []
+    later = timezone.now() + timedelta(minutes=1, seconds=1)
+    assert webhook_events_unprocessed(now=later) == [event.pk]
