@@ -62,9 +62,11 @@ _ADDRESS_SQL = (
     f"SELECT {_ADDRESS_COLUMNS.sql} FROM {quoted_table(Address)} a "
     f"WHERE a.{quoted_column(Address, 'user')} = %s AND a.{quoted_column(Address, 'id')} = %s"
 )
+# SQLite has no row locks (its transactions are IMMEDIATE instead): no `FOR UPDATE` there.
 _CART_LOCK_SQL = (
     f"SELECT {quoted_column(Cart, 'id')} FROM {quoted_table(Cart)} "
-    f"WHERE {quoted_column(Cart, 'user')} = %s FOR UPDATE"
+    f"WHERE {quoted_column(Cart, 'user')} = %s"
+    + (" FOR UPDATE" if connection.features.has_select_for_update else "")
 )
 # PostgreSQL: the lines (product, quantity, added at) joined to their products, locked in
 # primary-key order (`FOR UPDATE OF`), shops and owners; each row also carries the ids of all
