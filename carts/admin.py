@@ -6,8 +6,8 @@ from carts.models import Cart, CartItem
 class CartItemInline(admin.TabularInline):
     model = CartItem
     extra = 0
-    raw_id_fields = ["product"]
-    fields = ["product", "quantity", "created_at"]
+    raw_id_fields = ["product", "variant"]
+    fields = ["product", "variant", "quantity", "created_at"]
     readonly_fields = ["created_at"]
 
 

@@ -24,14 +24,18 @@ class Cart(models.Model):
 class CartItem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    # The variant bought; `product` is the variant's, kept for the line's product details.
     product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="+")
+    variant = models.ForeignKey(
+        "products.ProductVariant", on_delete=models.CASCADE, related_name="+"
+    )
     quantity = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["cart", "product"], name="cart_item_product_unique"),
+            models.UniqueConstraint(fields=["cart", "variant"], name="cart_item_variant_unique"),
             models.CheckConstraint(
                 condition=models.Q(quantity__gte=1, quantity__lte=MAX_LINE_QUANTITY),
                 name="cart_item_quantity_range",

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from carts.models import Cart, CartItem
-from products.models import Product, ProductImage
+from products.models import Product, ProductImage, ProductVariant
 from users.models import User
 
 
@@ -39,6 +39,10 @@ class CartLine:
         return self.item.product
 
     @property
+    def variant(self) -> ProductVariant:
+        return self.item.variant
+
+    @property
     def quantity(self) -> int:
         return self.item.quantity
 
@@ -63,32 +67,34 @@ class CartSummary:
 
 
 def line_status(item: CartItem) -> str:
-    product = item.product
-    if not product.is_active or not product.shop.is_active:
+    product, variant = item.product, item.variant
+    if not product.is_active or not product.shop.is_active or not variant.is_active:
         return LineStatus.UNAVAILABLE
-    if product.stock == 0:
+    if variant.stock == 0:
         return LineStatus.OUT_OF_STOCK
-    if item.quantity > product.stock:
+    if item.quantity > variant.stock:
         return LineStatus.INSUFFICIENT_STOCK
     return LineStatus.AVAILABLE
 
 
 def _lines(items: QuerySet[CartItem]) -> list[CartItem]:
-    """Lines with product and shop, in one query whatever their number. Each product gets
-    `first_image`, the stored name of its first image or None: all the cart shows of its images
-    (a subquery is cheaper than prefetching every image of every line)."""
+    """Lines with variant, product and shop, in one query whatever their number. Each product
+    gets `first_image`, the stored name of its first image or None: all the cart shows of its
+    images (a subquery is cheaper than prefetching every image of every line), and
+    `line_price`, its line's variant's price."""
     first_image = (
         ProductImage.objects.filter(product=OuterRef("product_id"))
         .order_by("position", "created_at", "id")
         .values("image")[:1]
     )
     lines: list[Any] = list(  # CartItems with their `first_image` annotation
-        items.select_related("product__shop")
+        items.select_related("product__shop", "variant")
         .annotate(first_image=Subquery(first_image))
         .order_by("created_at", "id")
     )
     for line in lines:
         line.product.first_image = line.first_image
+        line.product.line_price = line.variant.price
     return lines
 
 
@@ -114,15 +120,15 @@ def cart_summary(*, cart: Cart, items: list[CartItem] | None = None) -> CartSumm
     summary = CartSummary(id=cart.id, updated_at=cart.updated_at)
     shops: dict[uuid.UUID, CartShop] = {}
     for item in items if items is not None else cart_items(cart=cart):
-        product = item.product
+        product, variant = item.product, item.variant
         status = line_status(item)
-        line_total = product.price * item.quantity
+        line_total = variant.price * item.quantity
         summary.items.append(
             CartLine(
                 item=item,
-                unit_price=product.price,
+                unit_price=variant.price,
                 line_total=line_total,
-                available_stock=0 if status == LineStatus.UNAVAILABLE else product.stock,
+                available_stock=0 if status == LineStatus.UNAVAILABLE else variant.stock,
                 status=status,
             )
         )

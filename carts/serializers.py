@@ -11,18 +11,26 @@ from core.serializers import PlannedSerializer, absolute_url
 from products.models import ProductImage
 
 
-def _money() -> serializers.DecimalField:
+def _money(**kwargs: Any) -> serializers.DecimalField:
     # Computed from current prices, so not bounded by the money columns (a line of 1000 units
     # at the highest price has 13 digits); checkout refuses such totals.
-    return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True)
+    return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True, **kwargs)
 
 
 # --- Input ----------------------------------------------------------------------------------
 
 
 class CartItemAddSerializer(serializers.Serializer):
-    product_id = serializers.UUIDField()
+    variant_id = serializers.UUIDField(required=False, help_text="The variant to buy.")
+    product_id = serializers.UUIDField(
+        required=False, help_text="Instead of `variant_id`, for a product with one variant."
+    )
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, default=1)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "variant_id" not in attrs and "product_id" not in attrs:
+            raise serializers.ValidationError({"variant_id": ["This field is required."]})
+        return attrs
 
 
 class CartItemUpdateSerializer(serializers.Serializer):
@@ -42,7 +50,7 @@ class CartShopRefSerializer(PlannedSerializer):
 class CartProductSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     name = serializers.CharField(read_only=True)
-    price = _money()
+    price = _money(source="line_price", help_text="The line's variant's current price.")
     image = serializers.SerializerMethodField()
     shop = CartShopRefSerializer(read_only=True)
 
@@ -55,6 +63,12 @@ class CartProductSerializer(PlannedSerializer):
         return absolute_url(self.context, url)
 
 
+class CartVariantSerializer(PlannedSerializer):
+    id = serializers.UUIDField(read_only=True)
+    sku = serializers.CharField(read_only=True)
+    options = serializers.DictField(child=serializers.CharField(), read_only=True)
+
+
 class CartLineSerializer(PlannedSerializer):
     id = serializers.UUIDField(read_only=True)
     product = CartProductSerializer(read_only=True)
@@ -63,6 +77,7 @@ class CartLineSerializer(PlannedSerializer):
     line_total = _money()
     available_stock = serializers.IntegerField(read_only=True)
     status = serializers.ChoiceField(choices=LineStatus.choices, read_only=True)
+    variant = CartVariantSerializer(read_only=True)
 
 
 class CartShopSerializer(PlannedSerializer):

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from carts.models import MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, CartItem
-from core.errors import Conflict, InsufficientStock, NotFound, ProductUnavailable
-from products.models import Product
+from core.errors import Conflict, InsufficientStock, InvalidInput, NotFound, ProductUnavailable
+from products.inventory import shortage
+from products.models import ProductVariant
 from users.models import User
 
 
@@ -40,36 +41,64 @@ def _cart_transaction(user: User) -> Iterator[Cart]:
         yield Cart.objects.select_for_update().get(id=cart.id)
 
 
-def _check_can_hold(product: Product, quantity: int) -> None:
-    if not product.is_active or not product.shop.is_active:
-        raise ProductUnavailable(items=[{"product_id": str(product.id)}])
+def _check_can_hold(variant: ProductVariant, quantity: int) -> None:
+    product = variant.product
+    if not product.is_active or not product.shop.is_active or not variant.is_active:
+        raise ProductUnavailable(
+            items=[{"product_id": str(product.id), "variant_id": str(variant.id)}]
+        )
     if quantity > MAX_LINE_QUANTITY:
         raise Conflict(f"A cart line holds at most {MAX_LINE_QUANTITY} units.")
-    if quantity > product.stock:
-        raise InsufficientStock(
-            items=[
-                {"product_id": str(product.id), "requested": quantity, "available": product.stock}
-            ]
-        )
+    if quantity > variant.stock:
+        raise InsufficientStock(items=[shortage(variant, requested=quantity)])
+
+
+def _variant_to_add(
+    *, variant_id: uuid.UUID | None, product_id: uuid.UUID | None
+) -> ProductVariant:
+    """The variant named, or the one variant of the product named (400 on `variant_id` for a
+    product with several)."""
+    variants = ProductVariant.objects.select_related("product__shop")
+    if variant_id is not None:
+        variants = variants.filter(id=variant_id)
+        if product_id is not None:
+            variants = variants.filter(product_id=product_id)
+        variant = variants.first()
+        if variant is None:
+            raise NotFound("Product not found.")
+        return variant
+    found = list(variants.filter(product_id=product_id)[:2]) if product_id else []
+    if not found:
+        raise NotFound("Product not found.")
+    if len(found) > 1:
+        raise InvalidInput({"variant_id": ["This product has several variants: choose one."]})
+    return found[0]
 
 
 def _touch(cart: Cart) -> None:
     Cart.objects.filter(id=cart.id).update(updated_at=timezone.now())
 
 
-def cart_item_add(*, user: User, product_id: uuid.UUID, quantity: int) -> Cart:
-    """Add `quantity` of a product; merges with the line already holding that product."""
+def cart_item_add(
+    *,
+    user: User,
+    quantity: int,
+    variant_id: uuid.UUID | None = None,
+    product_id: uuid.UUID | None = None,
+) -> Cart:
+    """Add `quantity` of a variant (or of a product's one variant); merges with the line
+    already holding that variant."""
     with _cart_transaction(user) as cart:
-        product = Product.objects.select_related("shop").filter(id=product_id).first()
-        if product is None:
-            raise NotFound("Product not found.")
-        item = CartItem.objects.filter(cart=cart, product=product).first()
+        variant = _variant_to_add(variant_id=variant_id, product_id=product_id)
+        item = CartItem.objects.filter(cart=cart, variant=variant).first()
         if item is None and CartItem.objects.filter(cart=cart).count() >= MAX_CART_LINES:
             raise Conflict(f"A cart holds at most {MAX_CART_LINES} lines.")
         new_quantity = (item.quantity if item else 0) + quantity
-        _check_can_hold(product, new_quantity)
+        _check_can_hold(variant, new_quantity)
         if item is None:
-            CartItem.objects.create(cart=cart, product=product, quantity=new_quantity)
+            CartItem.objects.create(
+                cart=cart, product_id=variant.product_id, variant=variant, quantity=new_quantity
+            )
         else:
             item.quantity = new_quantity
             item.save(update_fields=["quantity"])
@@ -81,14 +110,16 @@ def cart_item_update(*, user: User, item_id: uuid.UUID, quantity: int) -> Cart:
     """Set a line's quantity; 0 removes the line."""
     with _cart_transaction(user) as cart:
         item = (
-            CartItem.objects.select_related("product__shop").filter(cart=cart, id=item_id).first()
+            CartItem.objects.select_related("variant__product__shop")
+            .filter(cart=cart, id=item_id)
+            .first()
         )
         if item is None:
             raise NotFound("Cart item not found.")
         if quantity == 0:
             item.delete()
         else:
-            _check_can_hold(item.product, quantity)
+            _check_can_hold(item.variant, quantity)
             item.quantity = quantity
             item.save(update_fields=["quantity"])
         _touch(cart)

@@ -68,7 +68,7 @@ class OrderInline(ReadOnlyInline):
 class OrderItemInline(ReadOnlyInline):
     model = OrderItem
     show_change_link = False
-    fields = ["product", "product_name", "unit_price", "quantity", "line_total"]
+    fields = ["product", "product_name", "sku", "options", "unit_price", "quantity", "line_total"]
     readonly_fields = fields
 
 

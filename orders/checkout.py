@@ -1,12 +1,12 @@
 """Checkout: the cart becomes one order group with one order per shop, in one transaction.
 
 Oversell-proof by construction: the cart row is locked (one checkout per cart at a time), then
-every product row of the cart in primary-key order, and availability is checked on the locked
+every variant row of the cart in primary-key order, and availability is checked on the locked
 rows only. The number of queries does not depend on the number of lines or shops: the address
-is read, the cart locked, its lines read with their products locked and their shops (one
-statement on PostgreSQL, two elsewhere), then one multi-row INSERT a table, one UPDATE of the
-stock and one DELETE of the cart's lines, sent together (`core.db.WriteBatch`: one round trip on
-PostgreSQL).
+is read, the cart locked, its lines read with their variants locked and their products and
+shops (one statement on PostgreSQL, two elsewhere), then one multi-row INSERT a table, one
+UPDATE of the stock and one DELETE of the cart's lines, sent together (`core.db.WriteBatch`:
+one round trip on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from orders.models import (
     PaymentMethod,
 )
 from orders.selectors import order_group_attach
-from products.inventory import StockChange, lock_products, stock_apply
-from products.models import InventoryMovement, Product
+from products.inventory import StockChange, lock_variants, shortage, stock_apply
+from products.models import InventoryMovement, Product, ProductVariant
 from shops.models import Shop
 from users.models import Address, User
 
@@ -68,27 +68,36 @@ _CART_LOCK_SQL = (
     f"WHERE {quoted_column(Cart, 'user')} = %s"
     + (" FOR UPDATE" if connection.features.has_select_for_update else "")
 )
-# PostgreSQL: the lines (product, quantity, added at) joined to their products, locked in
-# primary-key order (`FOR UPDATE OF`), shops and owners; each row also carries the ids of all
-# the cart's products: a product deleted while this waited for its lock drops out of the join,
-# and must be reported, not left out of the order.
+# PostgreSQL: the lines (variant, product, quantity, added at) joined to their variants, locked
+# in primary-key order (`FOR UPDATE OF`), products, shops and owners; each row also carries the
+# ids of all the cart's variants and of their products: a variant deleted while this waited for
+# its lock drops out of the join, and must be reported, not left out of the order.
+_LINE_VARIANT = ModelColumns(ProductVariant, "v")
 _LINE_PRODUCT = ModelColumns(Product, "p")
 _LINE_SHOP = ModelColumns(Shop, "s")
 _LINE_OWNER = ModelColumns(User, "o")
-_LINES_WITH_LOCKED_PRODUCTS_SQL = (
-    f"SELECT ci.{_cartitem('product')}, ci.{_cartitem('quantity')}, ci.{_cartitem('created_at')}, "
-    f"{_LINE_PRODUCT.sql}, {_LINE_SHOP.sql}, {_LINE_OWNER.sql}, "
+_LINES_WITH_LOCKED_VARIANTS_SQL = (
+    f"SELECT ci.{_cartitem('variant')}, ci.{_cartitem('product')}, ci.{_cartitem('quantity')}, "
+    f"ci.{_cartitem('created_at')}, "
+    f"{_LINE_VARIANT.sql}, {_LINE_PRODUCT.sql}, {_LINE_SHOP.sql}, {_LINE_OWNER.sql}, "
+    f"(SELECT ARRAY_AGG(every.{_cartitem('variant')}) FROM {quoted_table(CartItem)} every "
+    f"WHERE every.{_cartitem('cart')} = ci.{_cartitem('cart')}), "
     f"(SELECT ARRAY_AGG(every.{_cartitem('product')}) FROM {quoted_table(CartItem)} every "
     f"WHERE every.{_cartitem('cart')} = ci.{_cartitem('cart')}) "
     f"FROM {quoted_table(CartItem)} ci "
+    f"INNER JOIN {quoted_table(ProductVariant)} v "
+    f"ON v.{quoted_column(ProductVariant, 'id')} = ci.{_cartitem('variant')} "
     f"INNER JOIN {quoted_table(Product)} p "
-    f"ON p.{quoted_column(Product, 'id')} = ci.{_cartitem('product')} "
+    f"ON p.{quoted_column(Product, 'id')} = v.{quoted_column(ProductVariant, 'product')} "
     f"INNER JOIN {quoted_table(Shop)} s "
     f"ON s.{quoted_column(Shop, 'id')} = p.{quoted_column(Product, 'shop')} "
     f"INNER JOIN {quoted_table(User)} o "
     f"ON o.{quoted_column(User, 'id')} = s.{quoted_column(Shop, 'owner')} "
-    f"WHERE ci.{_cartitem('cart')} = %s ORDER BY ci.{_cartitem('product')} FOR UPDATE OF p"
+    f"WHERE ci.{_cartitem('cart')} = %s ORDER BY ci.{_cartitem('variant')} FOR UPDATE OF v"
 )
+
+# A line of the cart: (variant id, product id, quantity).
+Line = tuple[uuid.UUID, uuid.UUID, int]
 
 
 def _address(*, user: User, address_id: uuid.UUID | None) -> Address | None:
@@ -105,31 +114,41 @@ def _address(*, user: User, address_id: uuid.UUID | None) -> Address | None:
     return None if row is None else _ADDRESS_COLUMNS.load(row)
 
 
-def _lines_with_locked_products(
+def _lines_with_locked_variants(
     cart_id: uuid.UUID,
-) -> tuple[list[tuple[uuid.UUID, int]], dict[uuid.UUID, Product]]:
-    """The lines (product, quantity), oldest first, and their locked products with their shops
-    and owners; `ProductUnavailable` when a product of the cart is gone."""
+) -> tuple[list[Line], dict[uuid.UUID, ProductVariant]]:
+    """The lines, oldest first, and their locked variants with their products, shops and
+    owners; `ProductUnavailable` when a variant of the cart is gone."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _LINES_WITH_LOCKED_PRODUCTS_SQL,
+            _LINES_WITH_LOCKED_VARIANTS_SQL,
             [CartItem._meta.get_field("cart").get_db_prep_value(cart_id, connection)],
         )
         rows = cursor.fetchall()
-    products: dict[uuid.UUID, Product] = {}
-    shop_at = 3 + _LINE_PRODUCT.width
+    variants: dict[uuid.UUID, ProductVariant] = {}
+    product_at = 4 + _LINE_VARIANT.width
+    shop_at = product_at + _LINE_PRODUCT.width
     owner_at = shop_at + _LINE_SHOP.width
     for row in rows:
-        product = _LINE_PRODUCT.load(row, 3)
+        variant = _LINE_VARIANT.load(row, 4)
+        product = _LINE_PRODUCT.load(row, product_at)
         shop = _LINE_SHOP.load(row, shop_at)
         shop.owner = _LINE_OWNER.load(row, owner_at)
         product.shop = shop
-        products[product.id] = product
-    gone = [pid for pid in rows[0][-1] if pid not in products] if rows else []
-    if gone:
-        raise ProductUnavailable(items=[{"product_id": str(pid)} for pid in gone])
-    rows.sort(key=itemgetter(2))
-    return [(product_id, quantity) for product_id, quantity, *_ in rows], products
+        variant.product = product
+        variants[variant.id] = variant
+    if rows:
+        gone = [
+            {"product_id": str(product_id), "variant_id": str(variant_id)}
+            for variant_id, product_id in zip(rows[0][-2], rows[0][-1], strict=True)
+            if variant_id not in variants
+        ]
+        if gone:
+            raise ProductUnavailable(items=gone)
+    rows.sort(key=itemgetter(3))
+    return [(variant_id, product_id, quantity) for variant_id, product_id, quantity, *_ in rows], (
+        variants
+    )
 
 
 def generate_group_number() -> str:
@@ -177,19 +196,19 @@ def checkout_create(
         shipping_address = address_snapshot(found)
 
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
-        cart_id, lines, products = _lock_cart(user)
-        _check_lines(lines, products)
+        cart_id, lines, variants = _lock_cart(user)
+        _check_lines(lines, variants)
         for attempt in range(_NUMBER_ATTEMPTS):
             placed = _place(
                 user=user,
                 number=generate_group_number(),
                 lines=lines,
-                products=products,
+                variants=variants,
                 fulfillment_method=fulfillment_method,
                 payment_method=payment_method,
                 shipping_address=shipping_address,
             )
-            writes = _writes(placed, user=user, lines=lines, products=products, cart_id=cart_id)
+            writes = _writes(placed, user=user, lines=lines, variants=variants, cart_id=cart_id)
             try:
                 writes.execute(savepoint=True)
                 break
@@ -206,19 +225,21 @@ def checkout_create(
 
 def _lock_cart(
     user: User,
-) -> tuple[uuid.UUID, list[tuple[uuid.UUID, int]], dict[uuid.UUID, Product]]:
-    """Lock the caller's cart row (its id is returned), then read its lines (product,
-    quantity), oldest first, with their products locked (in primary-key order) and each
-    product's shop and its owner; `CartEmpty` when there is no cart or no line.
+) -> tuple[uuid.UUID, list[Line], dict[uuid.UUID, ProductVariant]]:
+    """Lock the caller's cart row (its id is returned), then read its lines (variant, product,
+    quantity), oldest first, with their variants locked (in primary-key order) and each
+    variant's product, the product's shop and the shop's owner; `CartEmpty` when there is no
+    cart or no line.
 
     The lines are read after the cart's lock, by a statement of their own: a checkout that
     waited for another one on the same cart then sees what that one left (nothing). Read in
     the cart's locking statement, they would come from before the wait on PostgreSQL, and the
     cart would be ordered twice. Where the engine can lock one table of a join
-    (`SELECT ... FOR UPDATE OF`: PostgreSQL), the lines come joined to their locked products,
-    each with the ids of all the cart's products: a product deleted while this waited for its
+    (`SELECT ... FOR UPDATE OF`: PostgreSQL), the lines come joined to their locked variants,
+    each with the ids of all the cart's variants: a variant deleted while this waited for its
     lock drops out of the join, and is reported (`ProductUnavailable`) rather than left out of
-    the order. Elsewhere the products are locked by a second statement (`lock_products`)."""
+    the order. Elsewhere the variants are locked by a second statement (`lock_variants`).
+    Product rows are not locked: stock lives on the variants."""
     with connection.cursor() as cursor:
         cursor.execute(
             _CART_LOCK_SQL, [Cart._meta.get_field("user").get_db_prep_value(user.id, connection)]
@@ -228,38 +249,36 @@ def _lock_cart(
         raise CartEmpty()
     cart_id = Cart._meta.pk.to_python(found[0])
     if connection.features.has_select_for_update_of:
-        quantities, products = _lines_with_locked_products(cart_id)
+        lines, variants = _lines_with_locked_variants(cart_id)
     else:
-        quantities = list(
+        lines = list(
             CartItem.objects.filter(cart=cart_id)
             .order_by("created_at")
-            .values_list("product_id", "quantity")
+            .values_list("variant_id", "product_id", "quantity")
         )
-        products = lock_products((product_id for product_id, _ in quantities), with_shops=True)
-    if not quantities:
+        variants = lock_variants((line[0] for line in lines), with_products=True)
+    if not lines:
         raise CartEmpty()
-    return cart_id, quantities, products
+    return cart_id, lines, variants
 
 
-def _check_lines(lines: list[tuple[uuid.UUID, int]], products: dict[uuid.UUID, Product]) -> None:
-    """Every line's product (and its shop) active and in stock, checked on the locked rows."""
+def _check_lines(lines: list[Line], variants: dict[uuid.UUID, ProductVariant]) -> None:
+    """Every line's variant (its product and its shop) active and in stock, checked on the
+    locked rows."""
     unavailable = [
-        {"product_id": str(product_id)}
-        for product_id, _ in lines
-        if product_id not in products
-        or not products[product_id].is_active
-        or not products[product_id].shop.is_active
+        {"product_id": str(product_id), "variant_id": str(variant_id)}
+        for variant_id, product_id, _ in lines
+        if variant_id not in variants
+        or not variants[variant_id].is_active
+        or not variants[variant_id].product.is_active
+        or not variants[variant_id].product.shop.is_active
     ]
     if unavailable:
         raise ProductUnavailable(items=unavailable)
     shortages = [
-        {
-            "product_id": str(product_id),
-            "requested": quantity,
-            "available": products[product_id].stock,
-        }
-        for product_id, quantity in lines
-        if quantity > products[product_id].stock
+        shortage(variants[variant_id], requested=quantity)
+        for variant_id, _, quantity in lines
+        if quantity > variants[variant_id].stock
     ]
     if shortages:
         raise InsufficientStock(items=shortages)
@@ -274,24 +293,25 @@ class _Placement:
     items_of: dict[uuid.UUID, list[OrderItem]]
     events_of: dict[uuid.UUID, list[OrderEvent]]
     shops: dict[uuid.UUID, Shop]
-    order_of_product: dict[uuid.UUID, uuid.UUID]
+    order_of_variant: dict[uuid.UUID, uuid.UUID]
 
 
 def _place(
     *,
     user: User,
     number: str,
-    lines: list[tuple[uuid.UUID, int]],
-    products: dict[uuid.UUID, Product],
+    lines: list[Line],
+    variants: dict[uuid.UUID, ProductVariant],
     fulfillment_method: str,
     payment_method: str,
     shipping_address: dict[str, Any] | None,
 ) -> _Placement:
     """Build the group, its orders (one per shop, in the order the shops first appear in the
     cart), items and events."""
-    lines_by_shop: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = {}
-    for product_id, quantity in lines:
-        lines_by_shop.setdefault(products[product_id].shop_id, []).append((product_id, quantity))
+    lines_by_shop: dict[uuid.UUID, list[tuple[ProductVariant, int]]] = {}
+    for variant_id, _, quantity in lines:
+        variant = variants[variant_id]
+        lines_by_shop.setdefault(variant.shop_id, []).append((variant, quantity))
 
     now = timezone.now()
     delivery = fulfillment_method == FulfillmentMethod.DELIVERY
@@ -314,25 +334,27 @@ def _place(
     orders: list[Order] = []
     items_of: dict[uuid.UUID, list[OrderItem]] = {}
     events_of: dict[uuid.UUID, list[OrderEvent]] = {}
-    order_of_product: dict[uuid.UUID, uuid.UUID] = {}
+    order_of_variant: dict[uuid.UUID, uuid.UUID] = {}
     shops: dict[uuid.UUID, Shop] = {}
     for position, (shop_id, shop_lines) in enumerate(lines_by_shop.items(), start=1):
-        shop = shops[shop_id] = products[shop_lines[0][0]].shop
+        shop = shops[shop_id] = shop_lines[0][0].product.shop
         order = Order(id=uuid.uuid4(), group=group, shop=shop, number=f"{number}-{position}")
         order_items = []
-        for product_id, quantity in shop_lines:
-            product = products[product_id]
+        for variant, quantity in shop_lines:
             order_items.append(
                 OrderItem(
                     order=order,
-                    product=product,
-                    product_name=product.name,
-                    unit_price=product.price,
+                    product=variant.product,
+                    variant=variant,
+                    product_name=variant.product.name,
+                    sku=variant.sku,
+                    options=variant.options,
+                    unit_price=variant.price,
                     quantity=quantity,
-                    line_total=product.price * quantity,
+                    line_total=variant.price * quantity,
                 )
             )
-            order_of_product[product_id] = order.id
+            order_of_variant[variant.id] = order.id
         order.position = position
         order.subtotal = sum((item.line_total for item in order_items), ZERO)
         order.delivery_fee = shop.delivery_fee if delivery else ZERO
@@ -348,15 +370,15 @@ def _place(
     if group.total > MAX_ORDER_TOTAL:
         raise Conflict(f"The order total may not exceed {MAX_ORDER_TOTAL}.")
 
-    return _Placement(group, orders, items_of, events_of, shops, order_of_product)
+    return _Placement(group, orders, items_of, events_of, shops, order_of_variant)
 
 
 def _writes(
     placed: _Placement,
     *,
     user: User,
-    lines: list[tuple[uuid.UUID, int]],
-    products: dict[uuid.UUID, Product],
+    lines: list[Line],
+    variants: dict[uuid.UUID, ProductVariant],
     cart_id: uuid.UUID,
 ) -> WriteBatch:
     """The group first (a number already taken stops the batch at once), then its orders,
@@ -368,12 +390,12 @@ def _writes(
     writes.insert([item for order in placed.orders for item in placed.items_of[order.id]])
     writes.insert([event for order in placed.orders for event in placed.events_of[order.id]])
     stock_apply(
-        changes=[StockChange(product_id, -quantity) for product_id, quantity in lines],
+        changes=[StockChange(variant_id, -quantity) for variant_id, _, quantity in lines],
         reason=InventoryMovement.Reason.CHECKOUT,
         actor=user,
-        order_ids=placed.order_of_product,
+        order_ids=placed.order_of_variant,
         note=placed.group.number,
-        locked=products,
+        locked=variants,
         low_stock_thresholds={shop.id: shop.low_stock_threshold for shop in placed.shops.values()},
         batch=writes,
     )

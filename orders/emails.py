@@ -33,10 +33,16 @@ def _money(amount: Decimal, currency: str) -> str:
     return f"{currency} {amount:,.2f}"
 
 
+def _item_name(item: OrderItem) -> str:
+    """The product's name, with the variant's options when it has some."""
+    options = ", ".join(f"{name}: {value}" for name, value in (item.options or {}).items())
+    return f"{item.product_name} ({options})" if options else item.product_name
+
+
 def _items(items: Sequence[OrderItem], currency: str) -> list[dict[str, str]]:
     return [
         {
-            "name": item.product_name,
+            "name": _item_name(item),
             "quantity": str(item.quantity),
             "line_total": _money(item.line_total, currency),
         }

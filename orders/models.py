@@ -117,7 +117,14 @@ class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     # PROTECT: a product that was ever ordered is deactivated, never deleted.
     product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
+    # PROTECT too: an ordered variant is deactivated, never deleted. `sku` and `options` are
+    # snapshots, like the name and the price.
+    variant = models.ForeignKey(
+        "products.ProductVariant", on_delete=models.PROTECT, related_name="+"
+    )
     product_name = models.CharField(max_length=200)
+    sku = models.CharField(max_length=64, blank=True)
+    options = models.JSONField(default=dict, blank=True)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=12, decimal_places=2)

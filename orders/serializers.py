@@ -83,6 +83,11 @@ class OrderItemSerializer(PlannedSerializer):
     unit_price = _money()
     quantity = serializers.IntegerField(read_only=True)
     line_total = _money()
+    variant_id = serializers.UUIDField(read_only=True)
+    sku = serializers.CharField(read_only=True)
+    options = serializers.DictField(
+        child=serializers.CharField(), read_only=True, help_text="The variant's, when ordered."
+    )
 
 
 class OrderEventSerializer(PlannedSerializer):

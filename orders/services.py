@@ -105,24 +105,24 @@ def _cancel_orders(
     """Cancel `orders` (their rows and the group's are locked by the caller).
 
     Stock comes back once per order: `stock_restored` is read and set under the order's lock,
-    and all products go back in one `stock_apply` call (one ledger movement per product).
+    and all variants go back in one `stock_apply` call (one ledger movement per variant).
     """
     restore = [o for o in orders if not o.stock_restored]
     if restore:
-        order_of_product: dict[uuid.UUID, uuid.UUID] = {}
+        order_of_variant: dict[uuid.UUID, uuid.UUID] = {}
         changes: list[StockChange] = []
         rows = OrderItem.objects.filter(order__in=restore).values_list(
-            "order_id", "product_id", "quantity"
+            "order_id", "variant_id", "quantity"
         )
-        for order_id, product_id, quantity in rows:
-            changes.append(StockChange(product_id, quantity))
-            order_of_product[product_id] = order_id
+        for order_id, variant_id, quantity in rows:
+            changes.append(StockChange(variant_id, quantity))
+            order_of_variant[variant_id] = order_id
         if changes:
             stock_apply(
                 changes=changes,
                 reason=stock_reason,
                 actor=actor,
-                order_ids=order_of_product,
+                order_ids=order_of_variant,
                 note=note[:255],
             )
     for order in orders:

@@ -1,8 +1,10 @@
-"""Admin: categories, products (images inline, stock read-only) and the read-only ledger.
+"""Admin: categories, products (variants and images inline, stock read-only) and the read-only
+ledger.
 
-Stock is changed only through `products.inventory` (the API's inventory endpoint), so that the
-movement ledger always adds up; image uploads go through the API, which validates them. Every
-change made here invalidates the public catalogue's cache (`core.catalogue_cache`).
+Stock is changed only through `products.inventory` (the API's inventory endpoints), so that the
+movement ledger always adds up: a variant added here starts with no stock. Image uploads go
+through the API, which validates them. Every change made here invalidates the public
+catalogue's cache (`core.catalogue_cache`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from django.utils.html import format_html
 
 from core.admin import CatalogueChangeAdminMixin
 from core.catalogue_cache import catalogue_changed
-from products.models import Category, InventoryMovement, Product, ProductImage
+from products.models import (
+    Category,
+    InventoryMovement,
+    Product,
+    ProductImage,
+    ProductVariant,
+    options_key,
+)
 
 
 @admin.register(Category)
@@ -42,30 +51,52 @@ class ProductImageInline(admin.TabularInline):
         return False
 
 
+class ProductVariantInline(admin.TabularInline):
+    model = ProductVariant
+    extra = 0
+    fields = ["sku", "options", "price", "stock", "is_active", "created_at"]
+    readonly_fields = ["stock", "created_at"]
+
+
 @admin.register(Product)
 class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "shop", "price", "stock", "is_active", "created_at"]
+    list_display = ["name", "shop", "is_active", "created_at"]
     list_filter = ["is_active", "shop__is_active", "categories", "created_at"]
     search_fields = ["name", "slug", "shop__name"]
     list_select_related = ["shop"]
     raw_id_fields = ["shop"]
     filter_horizontal = ["categories"]
-    readonly_fields = ["id", "stock", "created_at", "updated_at"]
+    readonly_fields = ["id", "created_at", "updated_at"]
     fields = [
         "id",
         "shop",
         "name",
         "slug",
         "description",
-        "price",
-        "stock",
+        "options",
         "is_active",
         "categories",
         "created_at",
         "updated_at",
     ]
-    inlines = [ProductImageInline]
+    inlines = [ProductVariantInline, ProductImageInline]
     actions = ["deactivate"]
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """A variant's derived columns (its shop, its SKU's and options' keys) follow what was
+        edited; its stock never comes from here (new variants start at 0)."""
+        if formset.model is not ProductVariant:
+            super().save_formset(request, form, formset, change)
+            return
+        variants = formset.save(commit=False)
+        for variant in variants:
+            variant.shop_id = form.instance.shop_id
+            variant.sku_key = variant.sku.lower()
+            variant.options_key = options_key(variant.options or {})
+            variant.save()
+        for variant in formset.deleted_objects:
+            variant.delete()
+        formset.save_m2m()
 
     @admin.action(description="Deactivate the selected products")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
@@ -75,10 +106,19 @@ class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
 
 @admin.register(InventoryMovement)
 class InventoryMovementAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "product", "delta", "reason", "stock_after", "actor", "order"]
+    list_display = [
+        "created_at",
+        "product",
+        "variant",
+        "delta",
+        "reason",
+        "stock_after",
+        "actor",
+        "order",
+    ]
     list_filter = ["reason", "created_at"]
-    search_fields = ["product__name", "note"]
-    list_select_related = ["product", "actor", "order"]
+    search_fields = ["product__name", "variant__sku", "note"]
+    list_select_related = ["product", "variant", "actor", "order"]
     date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: InventoryMovement | None = None):

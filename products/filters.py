@@ -11,8 +11,13 @@ from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.request import Request
 
-from products.models import Category, Product
-from products.selectors import category_subtree_ids, product_search
+from products.models import MAX_OPTIONS, Category, Product
+from products.selectors import (
+    category_subtree_ids,
+    lowest_price,
+    product_search,
+    variants_matching,
+)
 
 BOOLEAN_CHOICES = (("true", "true"), ("false", "false"))
 ORDERING_CHOICES = (
@@ -29,8 +34,7 @@ MAX_PRICE_FILTER = Decimal("9999999999.99")
 
 def _price_filter(lookup: str, help_text: str) -> django_filters.NumberFilter:
     return django_filters.NumberFilter(
-        field_name="price",
-        lookup_expr=lookup,
+        method="filter_noop",  # with the other variant conditions, in `filter_queryset`
         min_value=Decimal("0"),
         max_value=MAX_PRICE_FILTER,
         max_digits=12,
@@ -51,12 +55,20 @@ class ProductFilter(django_filters.FilterSet):
         max_length=120,
         help_text="A category id or slug; products of its sub-categories are included.",
     )
-    min_price = _price_filter("gte", "Lowest price, inclusive.")
-    max_price = _price_filter("lte", "Highest price, inclusive.")
+    min_price = _price_filter("gte", "Lowest price, inclusive (of some active variant).")
+    max_price = _price_filter("lte", "Highest price, inclusive (of some active variant).")
     in_stock = django_filters.ChoiceFilter(
         choices=BOOLEAN_CHOICES,
-        method="filter_in_stock",
-        help_text="`true`: stock > 0; `false`: out of stock.",
+        method="filter_noop",
+        help_text="`true`: some active variant has stock; `false`: none has.",
+    )
+    option = django_filters.CharFilter(
+        method="filter_noop",
+        max_length=201,
+        help_text="`Name:value` (repeatable: all must hold on one active variant).",
+    )
+    sku = django_filters.CharFilter(
+        method="filter_noop", max_length=64, help_text="A variant's SKU (any case)."
     )
     ordering = django_filters.ChoiceFilter(
         choices=ORDERING_CHOICES,
@@ -80,9 +92,6 @@ class ProductFilter(django_filters.FilterSet):
             id__in=through.objects.filter(category_id__in=ids).values("product_id")
         )
 
-    def filter_in_stock(self, queryset: QuerySet[Product], name: str, value: str):
-        return queryset.filter(stock__gt=0) if value == "true" else queryset.filter(stock=0)
-
     def filter_noop(self, queryset: QuerySet[Product], name: str, value: str):
         return queryset
 
@@ -94,11 +103,48 @@ class ProductFilter(django_filters.FilterSet):
             if low is not None and high is not None and low > high:
                 self.form.add_error("max_price", "Must be greater than or equal to min_price.")
                 return False
+            try:
+                self.option_conditions()
+            except ValueError as exc:
+                self.form.add_error("option", str(exc))
+                return False
         return valid
+
+    def option_conditions(self) -> list[tuple[str, str]]:
+        """`?option=Size:M&option=Colour:Red` as (name, value) pairs (`ValueError` if invalid)."""
+        given = self.data.getlist("option") if hasattr(self.data, "getlist") else []
+        if len(given) > MAX_OPTIONS:
+            raise ValueError(f"At most {MAX_OPTIONS} options.")
+        pairs: list[tuple[str, str]] = []
+        for pair in given:
+            name, _, value = pair.partition(":")
+            name, value = name.strip(), value.strip()
+            if not name or not value or len(pair) > 201:
+                raise ValueError("Give options as `Name:value`.")
+            pairs.append((name, value))
+        return pairs
 
     def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
         queryset = super().filter_queryset(queryset)
-        ordering = self.form.cleaned_data.get("ordering")
+        data = self.form.cleaned_data
+        options = self.option_conditions()
+        variant: dict[str, object] = {"is_active": True}
+        if data.get("min_price") is not None:
+            variant["price__gte"] = data["min_price"]
+        if data.get("max_price") is not None:
+            variant["price__lte"] = data["max_price"]
+        if data.get("sku"):
+            variant["sku_key"] = data["sku"].strip().lower()
+        if data.get("in_stock") == "true":
+            variant["stock__gt"] = 0
+        if len(variant) > 1 or options:
+            queryset = queryset.filter(variants_matching(options=options, **variant))
+        if data.get("in_stock") == "false":
+            queryset = queryset.exclude(variants_matching(is_active=True, stock__gt=0))
+        ordering = data.get("ordering")
+        if ordering in ("price", "-price"):
+            queryset = queryset.alias(lowest_price=lowest_price())
+            ordering = ordering.replace("price", "lowest_price")
         if ordering:
             tiebreak = "-id" if ordering.startswith("-") else "id"
             return queryset.order_by(ordering, tiebreak)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -24,40 +25,105 @@ class Category(models.Model):
         return self.name
 
 
+MAX_OPTIONS = 3
+
+
 class Product(models.Model):
-    """A shop's product. `stock` is the one stock row: changed only by `products.inventory`."""
+    """A shop's product: what is sold is one of its variants (`ProductVariant`), one per
+    combination of its options' values; a product without options has one default variant.
+
+    Price and stock live on the variants only (`price` and `stock` below sum them up)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220)
     description = models.TextField(blank=True)
-    price = models.DecimalField(max_digits=12, decimal_places=2)
-    stock = models.PositiveIntegerField(default=0)
+    # [{"name": "Size", "values": ["S", "M"]}, ...]: at most MAX_OPTIONS, in display order.
+    options = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
     categories = models.ManyToManyField(Category, blank=True, related_name="products")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # A page's images and categories as plain rows, set by
+    # A page's images, categories and variants as plain rows, set by
     # products.selectors.attach_catalogue_relations for the representation.
     image_list: list[Any]
     category_list: list[Any]
+    variant_list: list[Any]
+    price_low: Decimal | None
+    price_high: Decimal | None
+    stock_total: int
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "name"], name="product_name_per_shop_unique"),
-            models.CheckConstraint(condition=models.Q(stock__gte=0), name="product_stock_gte_0"),
-            models.CheckConstraint(condition=models.Q(price__gt=0), name="product_price_gt_0"),
         ]
         indexes = [
             models.Index(fields=["is_active", "-created_at"], name="product_active_created"),
-            models.Index(fields=["price"], name="product_price"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    # One query each; the catalogue reads the variants attached by
+    # `products.selectors.attach_catalogue_relations` instead.
+    @property
+    def stock(self) -> int:
+        """Units on sale: the stock of the active variants added up."""
+        total = self.variants.filter(is_active=True).aggregate(total=models.Sum("stock"))
+        return total["total"] or 0
+
+    @property
+    def price(self) -> Decimal | None:
+        """The lowest price of the active variants (None when none is active)."""
+        return self.variants.filter(is_active=True).aggregate(low=models.Min("price"))["low"]
+
+
+def options_key(options: dict[str, str]) -> str:
+    """A variant's options as one string (sorted by name), unique per product."""
+    return "\n".join(f"{name}={value}" for name, value in sorted(options.items()))
+
+
+class ProductVariant(models.Model):
+    """What a customer buys: one combination of the product's option values, with its own SKU,
+    price and stock. `stock` is changed only by `products.inventory` (with its ledger)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    # The product's shop, copied here for the per-shop SKU constraint.
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(max_length=64)
+    sku_key = models.CharField(max_length=64, editable=False)  # `sku` lower-cased
+    # {"Size": "M", "Colour": "Red"}; {} for the default variant of a product without options.
+    options = models.JSONField(default=dict, blank=True)
+    options_key = models.CharField(max_length=400, editable=False, default="")
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    stock = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "sku_key"], name="variant_sku_per_shop_unique"),
+            models.UniqueConstraint(
+                fields=["product", "options_key"], name="variant_options_per_product_unique"
+            ),
+            models.CheckConstraint(condition=models.Q(stock__gte=0), name="variant_stock_gte_0"),
+            models.CheckConstraint(condition=models.Q(price__gt=0), name="variant_price_gt_0"),
+        ]
+        indexes = [models.Index(fields=["product", "is_active"], name="variant_product_active")]
+
+    def __str__(self) -> str:
+        return self.sku
+
+    @property
+    def label(self) -> str:
+        """`Size: M, Colour: Red` (empty for a default variant)."""
+        return ", ".join(f"{name}: {value}" for name, value in self.options.items())
 
 
 class ProductImage(models.Model):
@@ -75,7 +141,8 @@ class ProductImage(models.Model):
 
 
 class InventoryMovement(models.Model):
-    """One stock change. For every product, the sum of `delta` equals `Product.stock`."""
+    """One stock change of a variant. For every variant, the sum of `delta` equals its `stock`.
+    `product` is the variant's, kept for the product's history."""
 
     class Reason(models.TextChoices):
         INITIAL = "initial"
@@ -85,9 +152,11 @@ class InventoryMovement(models.Model):
         CHECKOUT = "checkout"
         ORDER_CANCELLED = "order_cancelled"
         PAYMENT_EXPIRED = "payment_expired"
+        IMPORT = "import"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="movements")
+    variant = models.ForeignKey(ProductVariant, on_delete=models.CASCADE, related_name="movements")
     delta = models.IntegerField()
     reason = models.CharField(max_length=20, choices=Reason.choices)
     stock_after = models.PositiveIntegerField()
@@ -102,7 +171,10 @@ class InventoryMovement(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["product", "-created_at"], name="movement_product_created")]
+        indexes = [
+            models.Index(fields=["product", "-created_at"], name="movement_product_created"),
+            models.Index(fields=["variant", "-created_at"], name="movement_variant_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.delta:+d} ({self.reason})"

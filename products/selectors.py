@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import NamedTuple
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
 
 from core.errors import NotFound
-from products.models import Category, InventoryMovement, Product, ProductImage
+from products.models import Category, InventoryMovement, Product, ProductImage, ProductVariant
 from shops.models import Shop
 from shops.selectors import (
     Membership,
@@ -104,14 +106,44 @@ class CategoryRef(NamedTuple):
     slug: str
 
 
+class VariantRef(NamedTuple):
+    id: uuid.UUID
+    sku: str
+    options: dict[str, str]
+    price: Decimal
+    stock: int
+    is_active: bool
+
+
+def attach_variants(products: Sequence[Product]) -> None:
+    """Set each product's `variant_list` (plain tuples, in the model's order) and the figures
+    its representation shows: `price_low` and `price_high` (of the active variants; None when
+    none is active) and `stock_total` (the active variants' stock added up). One query."""
+    variants: defaultdict[uuid.UUID, list[VariantRef]] = defaultdict(list)
+    for product_id, *row in (
+        ProductVariant.objects.filter(product_id__in=[product.id for product in products])
+        .order_by("created_at", "id")
+        .values_list("product_id", "id", "sku", "options", "price", "stock", "is_active")
+    ):
+        variants[product_id].append(VariantRef(*row))
+    for product in products:
+        found = product.variant_list = variants[product.id]
+        prices = [variant.price for variant in found if variant.is_active]
+        product.price_low = min(prices) if prices else None
+        product.price_high = max(prices) if prices else None
+        product.stock_total = sum(variant.stock for variant in found if variant.is_active)
+
+
 def attach_catalogue_relations(products: Sequence[Product]) -> None:
-    """Set each product's `image_list` and `category_list` (in the models' order), which the
-    product representation reads, from 2 queries however many products: plain tuples, not
-    model instances through `prefetch_related`, which costs a catalogue page more than all its
-    other queries. Call it on a page of products (their `shop` joined by `select_related`)."""
+    """Set each product's `image_list`, `category_list` (in the models' order) and variants
+    (`attach_variants`), which the product representation reads, from 3 queries however many
+    products: plain tuples, not model instances through `prefetch_related`, which costs a
+    catalogue page more than all its other queries. Call it on a page of products (their
+    `shop` joined by `select_related`)."""
     ids = [product.id for product in products]
     if not ids:
         return
+    attach_variants(products)
     images: defaultdict[uuid.UUID, list[ImageRef]] = defaultdict(list)
     for product_id, image_id, name, position in ProductImage.objects.filter(
         product_id__in=ids
@@ -180,12 +212,35 @@ def product_for_member(*, user: User, product_id: uuid.UUID | str) -> tuple[Prod
     return product, Membership(shop=product.shop, role=role)
 
 
+def variants_matching(*, options: Sequence[tuple[str, str]] = (), **conditions: Any) -> Exists:
+    """`Exists(...)` of a variant of the outer product meeting all the conditions, and having
+    each (option name, value) of `options` (the value in any case)."""
+    variants = ProductVariant.objects.filter(product=OuterRef("pk"), **conditions)
+    for position, (name, value) in enumerate(options):
+        alias = f"option_{position}"
+        variants = variants.alias(**{alias: KeyTextTransform(name, "options")}).filter(
+            **{f"{alias}__iexact": value}
+        )
+    return Exists(variants)
+
+
+def lowest_price() -> Subquery:
+    """The lowest price of the outer product's active variants (for ordering by price)."""
+    return Subquery(
+        ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
+        .values("product")
+        .annotate(low=Min("price"))
+        .values("low")
+    )
+
+
 def product_search(products: QuerySet[Product], *, text: str) -> QuerySet[Product]:
     """Name and description search: PostgreSQL full text (GIN-indexed, ranked) or, elsewhere,
-    every word somewhere in the name or description."""
+    every word somewhere in the name or description; and a variant's SKU, whole (any case)."""
     text = text.strip()
     if not text:
         return products
+    sku = text.lower()[:64]
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
@@ -193,15 +248,17 @@ def product_search(products: QuerySet[Product], *, text: str) -> QuerySet[Produc
 
         query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
         vector = product_search_vector()
-        return (
-            products.alias(search_document=vector)
-            .filter(search_document=query)
-            .annotate(search_rank=SearchRank(vector, query))
+        # A union rather than `OR`: each side keeps its index (the GIN index of the text, the
+        # SKU's unique index).
+        by_text = Product.objects.alias(search_document=vector).filter(search_document=query)
+        by_sku = ProductVariant.objects.filter(sku_key=sku).values("product_id")
+        return products.filter(id__in=by_text.values("id").union(by_sku)).annotate(
+            search_rank=SearchRank(vector, query)
         )
     condition = Q()
     for word in text.split()[:10]:
         condition &= Q(name__icontains=word) | Q(description__icontains=word)
-    return products.filter(condition)
+    return products.filter(condition | variants_matching(sku_key=sku))
 
 
 def movements_for_product(*, product: Product, limit: int = MOVEMENTS_SHOWN):
@@ -211,3 +268,28 @@ def movements_for_product(*, product: Product, limit: int = MOVEMENTS_SHOWN):
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def movements_for_variant(*, variant: ProductVariant, limit: int = MOVEMENTS_SHOWN):
+    """The variant's newest inventory movements, with their actors."""
+    return list(
+        InventoryMovement.objects.filter(variant=variant)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def variant_for_member(
+    *, user: User, variant_id: uuid.UUID | str, product_id: uuid.UUID | str | None = None
+) -> ProductVariant:
+    """A variant (of `product_id` when given) of a shop the caller is a member of; 404 for
+    anyone else."""
+    variants = ProductVariant.objects.select_related("product__shop").filter(
+        id=variant_id, shop__in=shops_for_member(user=user)
+    )
+    if product_id is not None:
+        variants = variants.filter(product_id=product_id)
+    variant = variants.first()
+    if variant is None or shop_role(user=user, shop=variant.product.shop) is None:
+        raise NotFound("Variant not found.")
+    return variant

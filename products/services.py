@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import IO, Any
 
@@ -14,15 +14,22 @@ from django.utils.text import slugify
 from core.catalogue_cache import catalogue_changed
 from core.errors import Conflict, InvalidInput, NotFound
 from core.images import image_delete, image_process, image_store
-from products.inventory import MAX_STOCK, StockChange, lock_products, stock_apply
-from products.models import Category, InventoryMovement, Product, ProductImage
+from products.inventory import MAX_STOCK, lock_products, lock_variants
+from products.models import Category, InventoryMovement, Product, ProductImage, ProductVariant
 from products.selectors import category_ancestor_ids
+from products.variants import (
+    VariantSpec,
+    options_check,
+    variant_price_set,
+    variants_build,
+    variants_insert,
+)
 from shops.models import Shop
 from users.models import User
 
 MAX_IMAGES_PER_PRODUCT = 8
 PRODUCT_NAME_TAKEN = "A product with this name already exists in this shop."
-PRODUCT_UPDATABLE_FIELDS = ("name", "description", "price", "is_active")
+PRODUCT_UPDATABLE_FIELDS = ("name", "description", "is_active")
 _SLUG_ATTEMPTS = 5
 
 
@@ -143,15 +150,25 @@ def product_create(
     shop: Shop,
     actor: User | None,
     name: str,
-    price: Decimal,
+    price: Decimal | None = None,
     description: str = "",
     category_ids: Iterable[uuid.UUID] = (),
     stock: int = 0,
     is_active: bool = True,
+    sku: str | None = None,
+    options: Sequence[Mapping[str, Any]] = (),
+    variants: Sequence[VariantSpec] = (),
 ) -> Product:
-    """A product of `shop`; its initial stock is the ledger's first movement (`initial`)."""
+    """A product of `shop` with its variants; their initial stock is the ledger's first
+    movement (`initial`). Without `options`, one default variant of `price`, `stock` and `sku`
+    (generated when not given); with them, the `variants` (at least one)."""
     if not 0 <= stock <= MAX_STOCK:
         raise InvalidInput({"stock": [f"Must be between 0 and {MAX_STOCK}."]})
+    cleaned_options = options_check(options)
+    if not cleaned_options:
+        if price is None:
+            raise InvalidInput({"price": ["This field is required."]})
+        variants = [VariantSpec(options={}, price=price, stock=stock, sku=sku)]
     categories = _categories_get(category_ids)
     if _name_taken(shop, name):
         raise Conflict(PRODUCT_NAME_TAKEN)
@@ -161,29 +178,24 @@ def product_create(
             name=name,
             slug=_product_slug(shop=shop, name=name),
             description=description,
-            price=price,
-            stock=0,
+            options=cleaned_options,
             is_active=is_active,
         )
+        built = variants_build(product=product, specs=variants)
         try:
             with transaction.atomic():
                 product.save(force_insert=True)
         except IntegrityError as exc:
             raise Conflict(PRODUCT_NAME_TAKEN) from exc
         product.categories.set(categories)
-        if stock:
-            stock_apply(
-                changes=[StockChange(product.id, stock)],
-                reason=InventoryMovement.Reason.INITIAL,
-                actor=actor,
-            )
-            product.stock = stock
+        variants_insert(variants=built, stock=[spec.stock for spec in variants], actor=actor)
         catalogue_changed()
     return product
 
 
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
-    """Change the whitelisted fields; stock and shop are never taken from here."""
+    """Change the whitelisted fields; stock and shop are never taken from here. `price` is the
+    price of the product's one variant (409 for a product with several)."""
     fields = {key: value for key, value in data.items() if key in PRODUCT_UPDATABLE_FIELDS}
     categories = _categories_get(data["category_ids"]) if "category_ids" in data else None
     if "name" in fields and fields["name"] != product.name:
@@ -201,6 +213,8 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
             raise Conflict(PRODUCT_NAME_TAKEN) from exc
         if categories is not None:
             product.categories.set(categories)
+        if "price" in data:
+            variant_price_set(product=product, price=data["price"])
         catalogue_changed()
     return product
 
@@ -213,10 +227,12 @@ def _files_delete(names: Iterable[str]) -> None:
 def product_delete(*, product: Product) -> bool:
     """Delete a product never ordered; deactivate one that appears in an order.
 
-    Returns True when the product was deleted. The row is locked first so a checkout cannot
-    order it between the check and the delete.
+    Returns True when the product was deleted. Its variants' rows are locked first, as a
+    checkout locks them, so a checkout cannot order it between the check and the delete, and
+    the two never wait for each other in opposite orders.
     """
     with transaction.atomic():
+        lock_variants(ProductVariant.objects.filter(product=product).values_list("id", flat=True))
         if product.id not in lock_products([product.id]):
             raise NotFound("Product not found.")
         catalogue_changed()

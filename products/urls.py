@@ -27,6 +27,21 @@ urlpatterns = [
         name="product-inventory",
     ),
     path(
+        "products/<uuid:product_id>/variants/",
+        views.ProductVariantListView.as_view(),
+        name="product-variants",
+    ),
+    path(
+        "products/<uuid:product_id>/variants/<uuid:variant_id>/",
+        views.ProductVariantDetailView.as_view(),
+        name="product-variant-detail",
+    ),
+    path(
+        "variants/<uuid:variant_id>/inventory/",
+        views.VariantInventoryView.as_view(),
+        name="variant-inventory",
+    ),
+    path(
         "shops/<uuid:shop_id>/products/",
         views.ShopProductListCreateView.as_view(),
         name="shop-products",

@@ -24,18 +24,20 @@ from core.permissions import IsPlatformAdmin
 from core.responses import created, no_content, ok
 from core.serializers import represent
 from products.filters import CategoryFilter, ProductFilter, ProductFilterBackend
-from products.inventory import stock_adjust
-from products.models import Category, Product, ProductImage
+from products.inventory import stock_adjust, variant_stock_adjust
+from products.models import Category, Product, ProductImage, ProductVariant
 from products.selectors import (
     attach_catalogue_relations,
     categories_list,
     category_get,
     movements_for_product,
+    movements_for_variant,
     product_for_member,
     product_for_representation,
     product_get_visible,
     products_of_shop,
     products_public,
+    variant_for_member,
 )
 from products.serializers import (
     CategoryCreateSerializer,
@@ -49,6 +51,11 @@ from products.serializers import (
     ProductUpdateSerializer,
     ProductWriteSerializer,
     StockLevelSerializer,
+    VariantCreateSerializer,
+    VariantInventorySerializer,
+    VariantSerializer,
+    VariantStockLevelSerializer,
+    VariantUpdateSerializer,
 )
 from products.services import (
     category_create,
@@ -60,6 +67,7 @@ from products.services import (
     product_image_delete,
     product_update,
 )
+from products.variants import variant_create, variant_delete, variant_update
 from shops.selectors import shop_membership
 
 INCLUDE_INACTIVE_PARAM = OpenApiParameter(
@@ -332,7 +340,7 @@ class ProductInventoryView(GenericAPIView):
 
     @extend_schema(
         tags=["inventory"],
-        summary="Add, remove or set stock (shop members)",
+        summary="Add, remove or set stock (shop members); a product with several variants: 409",
         request=InventoryAdjustSerializer,
         responses=StockLevelSerializer,
     )
@@ -340,6 +348,97 @@ class ProductInventoryView(GenericAPIView):
         product, _ = product_for_member(user=request.user, product_id=product_id)
         body = InventoryAdjustSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        product = stock_adjust(product_id=product.id, actor=request.user, **body.validated_data)
-        data = {"product_id": product.id, "stock": product.stock}
+        variant = stock_adjust(product_id=product.id, actor=request.user, **body.validated_data)
+        data = {"product_id": product.id, "stock": variant.stock}
         return ok(StockLevelSerializer(data).data, "Stock updated.")
+
+
+# --- Variants --------------------------------------------------------------------------------
+
+
+class ProductVariantListView(GenericAPIView):
+    queryset = ProductVariant.objects.all()
+    serializer_class = VariantSerializer
+
+    @extend_schema(
+        tags=["products"],
+        summary="Add a variant to a product with options (shop members)",
+        description="SKU taken in the shop (ignoring case), or options already on sale: 409.",
+        request=VariantCreateSerializer,
+        responses={201: VariantSerializer},
+    )
+    def post(self, request: Request, product_id: uuid.UUID) -> Response:
+        product, _ = product_for_member(user=request.user, product_id=product_id)
+        body = VariantCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        variant = variant_create(product=product, actor=request.user, **body.validated_data)
+        return created(VariantSerializer(variant).data, "Variant created.")
+
+
+class ProductVariantDetailView(GenericAPIView):
+    queryset = ProductVariant.objects.all()
+    serializer_class = VariantSerializer
+
+    @extend_schema(
+        tags=["products"],
+        summary="Change a variant's SKU, price or active flag (shop members)",
+        request=VariantUpdateSerializer,
+        responses=VariantSerializer,
+    )
+    def patch(self, request: Request, product_id: uuid.UUID, variant_id: uuid.UUID) -> Response:
+        variant = variant_for_member(
+            user=request.user, variant_id=variant_id, product_id=product_id
+        )
+        body = VariantUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        variant = variant_update(variant=variant, data=body.validated_data)
+        return ok(VariantSerializer(variant).data, "Variant updated.")
+
+    @extend_schema(
+        tags=["products"],
+        summary="Delete a variant (shop members); deactivated instead once it was ordered",
+        request=None,
+        responses={204: OpenApiResponse(description="Deleted or deactivated.")},
+    )
+    def delete(self, request: Request, product_id: uuid.UUID, variant_id: uuid.UUID) -> Response:
+        variant = variant_for_member(
+            user=request.user, variant_id=variant_id, product_id=product_id
+        )
+        variant_delete(variant=variant)
+        return no_content()
+
+
+class VariantInventoryView(GenericAPIView):
+    queryset = ProductVariant.objects.all()
+    serializer_class = VariantInventorySerializer
+
+    @extend_schema(
+        tags=["inventory"],
+        summary="A variant's stock and its newest 50 movements (shop members)",
+        responses=VariantInventorySerializer,
+    )
+    def get(self, request: Request, variant_id: uuid.UUID) -> Response:
+        variant = variant_for_member(user=request.user, variant_id=variant_id)
+        data = {
+            "variant_id": variant.id,
+            "product_id": variant.product_id,
+            "stock": variant.stock,
+            "movements": movements_for_variant(variant=variant),
+        }
+        return ok(VariantInventorySerializer(data).data, "Inventory.")
+
+    @extend_schema(
+        tags=["inventory"],
+        summary="Add, remove or set a variant's stock (shop members)",
+        request=InventoryAdjustSerializer,
+        responses=VariantStockLevelSerializer,
+    )
+    def post(self, request: Request, variant_id: uuid.UUID) -> Response:
+        variant = variant_for_member(user=request.user, variant_id=variant_id)
+        body = InventoryAdjustSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        variant = variant_stock_adjust(
+            variant_id=variant.id, actor=request.user, **body.validated_data
+        )
+        data = {"variant_id": variant.id, "product_id": variant.product_id, "stock": variant.stock}
+        return ok(VariantStockLevelSerializer(data).data, "Stock updated.")

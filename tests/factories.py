@@ -9,7 +9,7 @@ from factory.django import DjangoModelFactory
 
 from carts.models import Cart, CartItem
 from orders.models import Order, OrderGroup, OrderItem
-from products.models import Category, InventoryMovement, Product
+from products.models import Category, InventoryMovement, Product, ProductVariant, options_key
 from shops.models import Shop
 from users.models import Address, User
 
@@ -61,7 +61,8 @@ class CategoryFactory(DjangoModelFactory):
 
 
 class ProductFactory(DjangoModelFactory):
-    """A product whose initial stock is recorded in the ledger, as the service would do."""
+    """A product without options: its default variant holds `price` and `stock`, whose
+    initial stock is recorded in the ledger, as the service would do."""
 
     class Meta:
         model = Product
@@ -75,10 +76,47 @@ class ProductFactory(DjangoModelFactory):
     stock = 10
 
     @factory.post_generation
+    def _default_variant(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        factory_params = obj._factory_params
+        VariantFactory(
+            product=obj,
+            sku=f"{obj.slug}-sku",
+            price=factory_params["price"],
+            stock=factory_params["stock"],
+        )
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        params = {"price": kwargs.pop("price"), "stock": kwargs.pop("stock")}
+        obj = super()._create(model_class, *args, **kwargs)
+        obj._factory_params = params
+        return obj
+
+
+class VariantFactory(DjangoModelFactory):
+    """A variant whose initial stock is recorded in the ledger."""
+
+    class Meta:
+        model = ProductVariant
+        skip_postgeneration_save = True
+
+    product = factory.SubFactory(ProductFactory)
+    shop = factory.LazyAttribute(lambda o: o.product.shop)
+    sku = factory.Sequence(lambda n: f"SKU-{n}")
+    sku_key = factory.LazyAttribute(lambda o: o.sku.lower())
+    options = factory.LazyFunction(dict)
+    options_key = factory.LazyAttribute(lambda o: options_key(o.options))
+    price = Decimal("1500.00")
+    stock = 10
+
+    @factory.post_generation
     def _initial_movement(obj, create, extracted, **kwargs):
         if create and obj.stock:
             InventoryMovement.objects.create(
-                product=obj,
+                product_id=obj.product_id,
+                variant=obj,
                 delta=obj.stock,
                 reason=InventoryMovement.Reason.INITIAL,
                 stock_after=obj.stock,
@@ -111,6 +149,7 @@ class CartItemFactory(DjangoModelFactory):
 
     cart = factory.SubFactory(CartFactory)
     product = factory.SubFactory(ProductFactory)
+    variant = factory.LazyAttribute(lambda o: o.product.variants.get())
     quantity = 1
 
 
@@ -150,7 +189,9 @@ class OrderItemFactory(DjangoModelFactory):
 
     order = factory.SubFactory(OrderFactory)
     product = factory.SubFactory(ProductFactory, shop=factory.SelfAttribute("..order.shop"))
+    variant = factory.LazyAttribute(lambda o: o.product.variants.get())
     product_name = factory.LazyAttribute(lambda o: o.product.name)
-    unit_price = factory.LazyAttribute(lambda o: o.product.price)
+    sku = factory.LazyAttribute(lambda o: o.variant.sku)
+    unit_price = factory.LazyAttribute(lambda o: o.variant.price)
     quantity = 1
     line_total = factory.LazyAttribute(lambda o: o.unit_price * o.quantity)

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 CART_KEYS = {"id", "items", "shops", "subtotal", "item_count", "is_valid", "updated_at"}
 LINE_KEYS = {
+    "variant",
     "id",
     "product",
     "quantity",
@@ -143,7 +144,14 @@ def test_add_above_stock_is_refused_not_clamped(client, customer):
     product = ProductFactory(stock=3)
     body = assert_error(add(client, product, 4), 409, "insufficient_stock")
     assert body["errors"] == {
-        "items": [{"product_id": str(product.id), "requested": 4, "available": 3}]
+        "items": [
+            {
+                "product_id": str(product.id),
+                "variant_id": str(product.variants.get().id),
+                "requested": 4,
+                "available": 3,
+            }
+        ]
     }
     add(client, product, 2)
     # The merged quantity is what is checked.
@@ -155,7 +163,9 @@ def test_add_above_stock_is_refused_not_clamped(client, customer):
 def test_add_inactive_product_or_shop_is_unavailable(client):
     inactive = ProductFactory(is_active=False)
     body = assert_error(add(client, inactive), 409, "product_unavailable")
-    assert body["errors"] == {"items": [{"product_id": str(inactive.id)}]}
+    assert body["errors"] == {
+        "items": [{"product_id": str(inactive.id), "variant_id": str(inactive.variants.get().id)}]
+    }
     closed = ProductFactory(shop=ShopFactory(is_active=False))
     assert_error(add(client, closed), 409, "product_unavailable")
 
@@ -247,7 +257,12 @@ def test_patch_above_stock_or_unavailable_is_refused(client):
         client.patch(item_url(item_id), {"quantity": 4}, format="json"), 409, "insufficient_stock"
     )
     assert body["errors"]["items"] == [
-        {"product_id": str(product.id), "requested": 4, "available": 3}
+        {
+            "product_id": str(product.id),
+            "variant_id": str(product.variants.get().id),
+            "requested": 4,
+            "available": 3,
+        }
     ]
     product.is_active = False
     product.save()
@@ -305,9 +320,9 @@ def test_lines_show_current_price_status_and_validity(client, customer):
     gone = CartItemFactory(cart=cart, product=ProductFactory(stock=5), quantity=1)
     closed = CartItemFactory(cart=cart, product=ProductFactory(stock=5), quantity=1)
     # The world changes after the lines were added.
-    type(ok.product).objects.filter(id=ok.product_id).update(price=Decimal("99.99"))
-    type(short.product).objects.filter(id=short.product_id).update(stock=2)
-    type(empty.product).objects.filter(id=empty.product_id).update(stock=0)
+    type(ok.variant).objects.filter(id=ok.variant_id).update(price=Decimal("99.99"))
+    type(short.variant).objects.filter(id=short.variant_id).update(stock=2)
+    type(empty.variant).objects.filter(id=empty.variant_id).update(stock=0)
     type(gone.product).objects.filter(id=gone.product_id).update(is_active=False)
     type(closed.product.shop).objects.filter(id=closed.product.shop_id).update(is_active=False)
 
@@ -443,6 +458,7 @@ def test_the_cart_representation_has_the_documented_shape(customer, with_request
         "line_total",
         "available_stock",
         "status",
+        "variant",
     ]
     image = "http://testserver/media/products/x.png" if with_request else "/media/products/x.png"
     assert line["product"] == {

@@ -151,7 +151,8 @@ def test_snapshots_do_not_follow_later_changes(client, customer, address):
     product = ProductFactory(price=Decimal("100.00"))
     fill_cart(customer, [(product, 1)])
     group_id = checkout(client, address=address).json()["data"]["id"]
-    Product.objects.filter(id=product.id).update(price=Decimal("999.00"), name="Renamed")
+    Product.objects.filter(id=product.id).update(name="Renamed")
+    product.variants.update(price=Decimal("999.00"))
     address.line1 = "Elsewhere"
     address.save()
     data = client.get(f"/api/v1/order-groups/{group_id}/").json()["data"]
@@ -227,8 +228,18 @@ def test_every_short_line_is_reported_and_nothing_changes(client, customer, addr
     fill_cart(customer, [(fine, 2), (short_a, 2), (short_b, 3)])
     body = assert_error(checkout(client, address=address), 409, "insufficient_stock")
     assert sorted(body["errors"]["items"], key=lambda i: i["requested"]) == [
-        {"product_id": str(short_a.id), "requested": 2, "available": 1},
-        {"product_id": str(short_b.id), "requested": 3, "available": 0},
+        {
+            "product_id": str(short_a.id),
+            "variant_id": str(short_a.variants.get().id),
+            "requested": 2,
+            "available": 1,
+        },
+        {
+            "product_id": str(short_b.id),
+            "variant_id": str(short_b.variants.get().id),
+            "requested": 3,
+            "available": 0,
+        },
     ]
     assert (stock(fine), stock(short_a), stock(short_b)) == (5, 1, 0)
     assert CartItem.objects.filter(cart__user=customer).count() == 3

@@ -57,7 +57,17 @@ ORDER_KEYS = [
     "created_at",
     "updated_at",
 ]
-ITEM_KEYS = ["id", "product_id", "product_name", "unit_price", "quantity", "line_total"]
+ITEM_KEYS = [
+    "id",
+    "product_id",
+    "product_name",
+    "unit_price",
+    "quantity",
+    "line_total",
+    "variant_id",
+    "sku",
+    "options",
+]
 
 
 def _data(group: OrderGroup) -> dict:

@@ -57,10 +57,11 @@ def make_group(
             total=line_total + delivery_fee,
         )
         factories.OrderItemFactory(order=order, product=product, quantity=quantity)
+        variant = product.variants.get()
         stock_apply(
-            changes=[StockChange(product.id, -quantity)],
+            changes=[StockChange(variant.id, -quantity)],
             reason="checkout",
-            order_ids={product.id: order.id},
+            order_ids={variant.id: order.id},
         )
         product.refresh_from_db()
         orders.append(order)

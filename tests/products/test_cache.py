@@ -222,7 +222,8 @@ def test_stock_change_through_stock_apply_invalidates(world, django_capture_on_c
     assert data_of(anonymous.get(detail(product)))["stock"] == 10
     with django_capture_on_commit_callbacks(execute=True):
         stock_apply(
-            changes=[StockChange(product.id, -10)], reason=InventoryMovement.Reason.CHECKOUT
+            changes=[StockChange(product.variants.get().id, -10)],
+            reason=InventoryMovement.Reason.CHECKOUT,
         )
     body = data_of(anonymous.get(detail(product)))
     assert body["stock"] == 0 and body["in_stock"] is False

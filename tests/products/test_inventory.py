@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from products.inventory import ledger_drift
-from products.models import InventoryMovement, Product
+from products.models import InventoryMovement, ProductVariant
 from tests.factories import ProductFactory, ShopFactory, UserFactory
 from tests.shops.helpers import assert_error, expect
 
@@ -104,6 +104,7 @@ def test_add_remove_set_and_the_movements(world, product):
         "order_id",
         "note",
         "created_at",
+        "variant_id",
     }
     product.refresh_from_db()
     assert product.stock == ledger_sum(product) == 0
@@ -123,7 +124,14 @@ def test_removing_more_than_there_is_is_409_and_changes_nothing(world, product):
     )
     body = assert_error(response, 409, "insufficient_stock")
     assert body["errors"] == {
-        "items": [{"product_id": str(product.id), "requested": 11, "available": 10}]
+        "items": [
+            {
+                "product_id": str(product.id),
+                "variant_id": str(product.variants.get().id),
+                "requested": 11,
+                "available": 10,
+            }
+        ]
     }
     product.refresh_from_db()
     assert product.stock == 10 and InventoryMovement.objects.filter(product=product).count() == 1
@@ -227,14 +235,15 @@ def test_check_inventory_passes_on_a_consistent_ledger(world, product):
 
 
 def test_check_inventory_reports_drift_with_exit_code_1(world, product):
-    healthy = ProductFactory(shop=world.shop, stock=3)
-    Product.objects.filter(id=product.id).update(stock=7)  # behind the ledger's back
-    assert ledger_drift() == [(product.id, 7, 10)]
+    healthy = ProductFactory(shop=world.shop, stock=3).variants.get()
+    variant = product.variants.get()
+    ProductVariant.objects.filter(id=variant.id).update(stock=7)  # behind the ledger's back
+    assert ledger_drift() == [(variant.id, 7, 10)]
     out = StringIO()
     with pytest.raises(CommandError) as failure:
         call_command("check_inventory", stdout=out)
     assert failure.value.returncode == 1
-    assert str(product.id) in out.getvalue() and str(healthy.id) not in out.getvalue()
+    assert str(variant.id) in out.getvalue() and str(healthy.id) not in out.getvalue()
     assert "-3" in out.getvalue()
 
 

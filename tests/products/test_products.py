@@ -326,6 +326,10 @@ def test_detail_shape(world, api_client):
         "images",
         "created_at",
         "updated_at",
+        "options",
+        "variants",
+        "price_min",
+        "price_max",
     }
     assert data["in_stock"] is False and data["price"] == "1500.00"
     assert data["created_at"].endswith("Z") or "+00:00" in data["created_at"]
@@ -343,7 +347,7 @@ def test_detail_query_count_is_fixed(world, api_client, django_assert_max_num_qu
     for position in range(8):
         Image.objects.create(product=product, image=f"products/{position}.png", position=position)
     product.categories.add(*CategoryFactory.create_batch(6))
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # product, images, categories, variants
         data = api_client.get(detail(product)).json()["data"]
     assert len(data["images"]) == 8 and len(data["categories"]) == 6
 

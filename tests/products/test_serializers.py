@@ -26,6 +26,10 @@ PRODUCT_KEYS = [
     "images",
     "created_at",
     "updated_at",
+    "options",
+    "variants",
+    "price_min",
+    "price_max",
 ]
 
 

@@ -121,10 +121,11 @@ def _group(
             is_paid=paid,
         )
         factories.OrderItemFactory(order=order, product=product, quantity=quantity)
+        variant = product.variants.get()
         stock_apply(
-            changes=[StockChange(product.id, -quantity)],
+            changes=[StockChange(variant.id, -quantity)],
             reason="checkout",
-            order_ids={product.id: order.id},
+            order_ids={variant.id: order.id},
         )
         orders.append(order)
         total += line_total
