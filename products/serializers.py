@@ -296,3 +296,17 @@ class InventoryAdjustSerializer(serializers.Serializer):
         if attrs["action"] in ("add", "remove") and attrs["quantity"] == 0:
             raise serializers.ValidationError({"quantity": ["Must be greater than 0."]})
         return attrs
+
+
+# --- Catalogue files -------------------------------------------------------------------------
+
+
+class CatalogueImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A CSV file in UTF-8, at most 5 MB.")
+
+
+class CatalogueImportResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField(read_only=True, help_text="Variants created.")
+    updated = serializers.IntegerField(read_only=True, help_text="Rows that changed something.")
+    unchanged = serializers.IntegerField(read_only=True)
+    rows = serializers.IntegerField(read_only=True)

@@ -42,6 +42,16 @@ urlpatterns = [
         name="variant-inventory",
     ),
     path(
+        "shops/<uuid:shop_id>/products/export/",
+        views.CatalogueExportView.as_view(),
+        name="shop-products-export",
+    ),
+    path(
+        "shops/<uuid:shop_id>/products/import/",
+        views.CatalogueImportView.as_view(),
+        name="shop-products-import",
+    ),
+    path(
         "shops/<uuid:shop_id>/products/",
         views.ShopProductListCreateView.as_view(),
         name="shop-products",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -23,6 +24,7 @@ from core.parsers import MultiPartParser
 from core.permissions import IsPlatformAdmin
 from core.responses import created, no_content, ok
 from core.serializers import represent
+from products.catalogue_csv import MAX_FILE_BYTES, MAX_ROWS, catalogue_import, export_csv
 from products.filters import CategoryFilter, ProductFilter, ProductFilterBackend
 from products.inventory import stock_adjust, variant_stock_adjust
 from products.models import Category, Product, ProductImage, ProductVariant
@@ -40,6 +42,8 @@ from products.selectors import (
     variant_for_member,
 )
 from products.serializers import (
+    CatalogueImportResultSerializer,
+    CatalogueImportSerializer,
     CategoryCreateSerializer,
     CategorySerializer,
     CategoryUpdateSerializer,
@@ -442,3 +446,55 @@ class VariantInventoryView(GenericAPIView):
         )
         data = {"variant_id": variant.id, "product_id": variant.product_id, "stock": variant.stock}
         return ok(VariantStockLevelSerializer(data).data, "Stock updated.")
+
+
+# --- Catalogue files -------------------------------------------------------------------------
+
+
+class CatalogueExportView(GenericAPIView):
+    queryset = Product.objects.all()
+    serializer_class = None
+
+    @extend_schema(
+        tags=["products"],
+        summary="The shop's catalogue as CSV, one row a variant (shop members)",
+        description=(
+            "Columns: `product_name`, `description`, `category_slugs` (`|` between slugs), "
+            "`option1_name`, `option1_value` ... `option3_value`, `sku`, `price`, `stock`, "
+            "`is_active`. A cell that would start with `=`, `+`, `-`, `@` (or `'`) is written "
+            "behind a `'`, so that a spreadsheet shows it as text."
+        ),
+        responses={(200, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR)},
+    )
+    def get(self, request: Request, shop_id: uuid.UUID) -> HttpResponse:
+        shop = shop_membership(user=request.user, shop_id=shop_id).shop
+        response = HttpResponse(export_csv(shop=shop), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="catalogue-{shop.code}.csv"'
+        return response
+
+
+class CatalogueImportView(GenericAPIView):
+    queryset = Product.objects.all()
+    serializer_class = CatalogueImportResultSerializer
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        tags=["products"],
+        summary="Create and update the shop's products and variants from a CSV file",
+        description=(
+            f"The columns of the export; at most {MAX_FILE_BYTES // 2**20} MB and {MAX_ROWS} "
+            "rows, in UTF-8. Rows are matched by `sku` (ignoring case). All or nothing: any "
+            "invalid row is `400 validation_error` with `errors.rows` = `[{row, field, "
+            "message}]` (`row`: the line in the file, the header being 1) and nothing changes. "
+            "A stock change writes an inventory movement with reason `import`. A cell starting "
+            "with `=`, `+`, `-` or `@` must be written behind a `'` (as the export does)."
+        ),
+        request={"multipart/form-data": CatalogueImportSerializer},
+        responses=CatalogueImportResultSerializer,
+    )
+    def post(self, request: Request, shop_id: uuid.UUID) -> Response:
+        shop = shop_membership(user=request.user, shop_id=shop_id).shop
+        body = CatalogueImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = catalogue_import(shop=shop, actor=request.user, upload=body.validated_data["file"])
+        return ok(CatalogueImportResultSerializer(result).data, "Catalogue imported.")
