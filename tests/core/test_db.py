@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.db import ModelColumns, WriteBatch, quoted_column, quoted_table
 from core.models import IdempotencyKey
 from orders.models import OrderGroup
-from products.models import Product
+from products.models import ProductVariant
 from tests.factories import CartItemFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,14 +65,18 @@ def test_insert_rows_refuses_a_duplicate_like_the_orm():
 
 
 def test_update_by_id_sets_one_value_per_row_and_shared_values_on_all():
-    first, second, untouched = ProductFactory(stock=5), ProductFactory(stock=5), ProductFactory()
+    first, second, untouched = (
+        ProductFactory(stock=5).variants.get(),
+        ProductFactory(stock=5).variants.get(),
+        ProductFactory().variants.get(),
+    )
     moment = timezone.now() - timedelta(days=1)
 
     batch = WriteBatch()
-    batch.update_by_id(Product, "stock", {first.id: 7, second.id: 0}, updated_at=moment)
+    batch.update_by_id(ProductVariant, "stock", {first.id: 7, second.id: 0}, updated_at=moment)
     batch.execute()
 
-    rows = {p.id: p for p in Product.objects.all()}
+    rows = {v.id: v for v in ProductVariant.objects.all()}
     assert (rows[first.id].stock, rows[second.id].stock) == (7, 0)
     assert rows[first.id].updated_at == rows[second.id].updated_at == moment
     assert (rows[untouched.id].stock, rows[untouched.id].updated_at) == (
@@ -92,11 +96,11 @@ def test_delete_where_deletes_only_matching_rows():
 
 def test_a_batch_is_one_round_trip_on_postgresql_and_runs_its_callbacks_after():
     customer = UserFactory()
-    product = ProductFactory(stock=5)
+    product = ProductFactory(stock=5).variants.get()
     ran = []
     batch = WriteBatch()
     batch.insert([OrderGroup(number="MKT-BATCH001", customer=customer, currency="NGN")])
-    batch.update_by_id(Product, "stock", {product.id: 4}, updated_at=timezone.now())
+    batch.update_by_id(ProductVariant, "stock", {product.id: 4}, updated_at=timezone.now())
     with CaptureQueriesContext(connection) as queries:
         batch.after(lambda: ran.append(len(queries)))
         assert ran == []
@@ -105,23 +109,23 @@ def test_a_batch_is_one_round_trip_on_postgresql_and_runs_its_callbacks_after():
     assert len(queries) == statements
     assert ran == [statements]  # called once, after the statements ran
     assert OrderGroup.objects.filter(number="MKT-BATCH001").exists()
-    assert Product.objects.get(id=product.id).stock == 4
+    assert ProductVariant.objects.get(id=product.id).stock == 4
 
 
 def test_a_refused_batch_in_a_savepoint_undoes_all_of_it_and_keeps_the_transaction():
     customer = UserFactory()
-    product = ProductFactory(stock=5)
+    product = ProductFactory(stock=5).variants.get()
     insert_rows([OrderGroup(number="MKT-TAKEN001", customer=customer, currency="NGN")])
     ran = []
     with transaction.atomic():
         batch = WriteBatch()
-        batch.update_by_id(Product, "stock", {product.id: 0}, updated_at=timezone.now())
+        batch.update_by_id(ProductVariant, "stock", {product.id: 0}, updated_at=timezone.now())
         batch.insert([OrderGroup(number="MKT-TAKEN001", customer=customer, currency="NGN")])
         batch.after(lambda: ran.append(True))
         with pytest.raises(IntegrityError):
             batch.execute(savepoint=True)
         # The stock update before the refused insert was undone; the transaction goes on.
-        assert Product.objects.get(id=product.id).stock == 5
+        assert ProductVariant.objects.get(id=product.id).stock == 5
         retry = WriteBatch()
         retry.insert([OrderGroup(number="MKT-FREE0001", customer=customer, currency="NGN")])
         retry.execute(savepoint=True)

@@ -110,6 +110,7 @@ def world(db, fake_paystack) -> World:
             "user_id": str(staff.id),
             "product_id": str(product.id),
             "image_id": str(image.id),
+            "variant_id": str(product.variants.get().id),
             "category_id": str(category.id),
             "item_id": str(item.id),
             "address_id": str(address.id),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from devtools.fake_paystack import sign
@@ -19,6 +20,14 @@ from users.models import User
 from users.tokens import EMAIL_VERIFICATION, PASSWORD_RESET, signed_token_make
 
 NEW_PASSWORD = "Quiet-Lantern-Harbour-42"
+
+
+def csv_upload() -> SimpleUploadedFile:
+    """A catalogue file of one valid row."""
+    header = "product_name,sku,price,stock"
+    return SimpleUploadedFile(
+        "catalogue.csv", f"{header}\nMatrix import,MATRIX-1,10.00,2\n".encode(), "text/csv"
+    )
 
 
 @dataclass
@@ -38,6 +47,7 @@ PATH_OBJECTS: dict[str, Callable[[World], object]] = {
     "user_id": lambda w: w.staff.id,
     "product_id": lambda w: w.product.id,
     "image_id": lambda w: w.image.id,
+    "variant_id": lambda w: w.product.variants.get().id,
     "category_id": lambda w: w.category.id,
     "address_id": lambda w: w.address.id,
     "item_id": lambda w: w.cart_item.id,
@@ -159,6 +169,14 @@ REQUESTS: dict[str, Builder] = {
         data={"image": png_upload()}, format="multipart"
     ),
     "POST /products/{product_id}/inventory/": _json({"action": "add", "quantity": 2}),
+    "POST /products/{product_id}/variants/": _json(
+        {"sku": "MATRIX-V", "options": {}, "price": "10.00"}
+    ),
+    "PATCH /products/{product_id}/variants/{variant_id}/": _json({"price": "2600.00"}),
+    "POST /variants/{variant_id}/inventory/": _json({"action": "add", "quantity": 2}),
+    "POST /shops/{shop_id}/products/import/": lambda w, u: Call(
+        data={"file": csv_upload()}, format="multipart"
+    ),
     "POST /cart/items/": lambda w, u: Call(data={"product_id": str(w.product.id), "quantity": 1}),
     "PATCH /cart/items/{item_id}/": _json({"quantity": 3}),
     "POST /checkout/": _own_cart_and_address,
