@@ -12,7 +12,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -36,6 +35,7 @@ class HealthView(APIView):
 
     @extend_schema(
         tags=["operations"],
+        summary="Check liveness",
         responses=inline_serializer("Health", {"status": serializers.CharField()}),
     )
     def get(self, request: Request) -> Response:
@@ -54,6 +54,7 @@ class PingView(APIView):
 
     @extend_schema(
         tags=["operations"],
+        summary="Ping the API",
         responses=inline_serializer("Pong", {"pong": serializers.BooleanField()}),
     )
     def get(self, request: Request) -> Response:
@@ -124,13 +125,13 @@ class ReadinessView(APIView):
 
     @extend_schema(
         tags=["operations"],
+        summary="Check readiness",
         responses={
             200: inline_serializer(
                 "Readiness", {"status": serializers.CharField(), "checks": serializers.DictField()}
             ),
             503: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="`service_unavailable`: something is down; `errors` has each check.",
+                description="`service_unavailable`: something is down; `errors` has each check."
             ),
         },
     )
