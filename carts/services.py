@@ -16,7 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from carts.models import MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, CartItem
-from core.errors import Conflict, InsufficientStock, InvalidInput, NotFound, ProductUnavailable
+from core.errors import (
+    Conflict,
+    InsufficientStock,
+    InvalidInput,
+    NotFound,
+    ProductUnavailable,
+    raises,
+)
 from products.inventory import shortage
 from products.models import ProductVariant
 from users.models import User
@@ -79,6 +86,7 @@ def _touch(cart: Cart) -> None:
     Cart.objects.filter(id=cart.id).update(updated_at=timezone.now())
 
 
+@raises(NotFound, ProductUnavailable, InsufficientStock, Conflict, InvalidInput)
 def cart_item_add(
     *,
     user: User,
@@ -106,6 +114,7 @@ def cart_item_add(
     return cart
 
 
+@raises(ProductUnavailable, InsufficientStock, Conflict)
 def cart_item_update(*, user: User, item_id: uuid.UUID, quantity: int) -> Cart:
     """Set a line's quantity; 0 removes the line."""
     with _cart_transaction(user) as cart:

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from core.admin import CatalogueChangeAdminMixin
+from core.admin import CatalogueChangeAdminMixin, titled
 from core.catalogue_cache import catalogue_changed
 from products.models import (
     Category,
@@ -61,8 +61,14 @@ class ProductVariantInline(admin.TabularInline):
 @admin.register(Product)
 class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "shop", "is_active", "created_at"]
-    list_filter = ["is_active", "shop__is_active", "categories", "created_at"]
-    search_fields = ["name", "slug", "shop__name"]
+    list_filter = [
+        "is_active",
+        ("shop", admin.RelatedOnlyFieldListFilter),
+        ("shop__is_active", titled(admin.BooleanFieldListFilter, "shop active")),
+        "categories",
+        "created_at",
+    ]
+    search_fields = ["name", "slug", "shop__name", "shop__code"]
     list_select_related = ["shop"]
     raw_id_fields = ["shop"]
     filter_horizontal = ["categories"]

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.catalogue_cache import catalogue_changed
-from core.errors import ApiError, Conflict, FileTooLarge, InvalidInput
+from core.errors import ApiError, Conflict, FileTooLarge, InvalidInput, raises
 from products.inventory import MAX_STOCK, StockChange, lock_variants, stock_apply
 from products.models import (
     MAX_OPTIONS,
@@ -439,6 +439,7 @@ def _slug(name: str, taken: set[str]) -> str:
     return slug
 
 
+@raises(Conflict, FileTooLarge)
 def catalogue_import(*, shop: Shop, actor: User | None, upload: IO[bytes]) -> ImportResult:
     """Apply a catalogue file to `shop`, whole or not at all (see the module docstring)."""
     problems = _Problems()

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from core.catalogue_cache import catalogue_changed
 from core.db import WriteBatch
-from core.errors import Conflict, InsufficientStock, InvalidInput, NotFound
+from core.errors import Conflict, InsufficientStock, InvalidInput, NotFound, raises
 from products.models import InventoryMovement, Product, ProductVariant
 from shops.models import Shop
 from users.models import User
@@ -216,6 +216,7 @@ def _low_stock_thresholds(variants: Iterable[ProductVariant]) -> dict[uuid.UUID,
     return dict(Shop.objects.filter(id__in=shop_ids).values_list("id", "low_stock_threshold"))
 
 
+@raises(InsufficientStock, Conflict)
 def stock_adjust(
     *, product_id: uuid.UUID, action: str, quantity: int, actor: User | None, note: str = ""
 ) -> ProductVariant:
@@ -230,6 +231,7 @@ def stock_adjust(
     )
 
 
+@raises(InsufficientStock)
 def variant_stock_adjust(
     *, variant_id: uuid.UUID, action: str, quantity: int, actor: User | None, note: str = ""
 ) -> ProductVariant:

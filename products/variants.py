@@ -22,7 +22,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from core.catalogue_cache import catalogue_changed
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, raises
 from products.inventory import (
     MAX_STOCK,
     StockChange,
@@ -186,6 +186,7 @@ def variants_insert(
         variant.stock = units
 
 
+@raises(Conflict)
 def variant_create(
     *,
     product: Product,
@@ -215,6 +216,7 @@ def variant_create(
     return variant
 
 
+@raises(Conflict)
 def variant_update(*, variant: ProductVariant, data: Mapping[str, Any]) -> ProductVariant:
     """Change the SKU, price or active flag (not the stock: the inventory endpoint does)."""
     fields = {key: value for key, value in data.items() if key in VARIANT_UPDATABLE_FIELDS}
@@ -239,6 +241,7 @@ def variant_update(*, variant: ProductVariant, data: Mapping[str, Any]) -> Produ
     return locked
 
 
+@raises(Conflict)
 def variant_delete(*, variant: ProductVariant) -> bool:
     """Delete a variant never ordered, deactivate one that was; True when deleted. The only
     variant of a product without options goes only with its product (409)."""
@@ -263,6 +266,7 @@ def variant_delete(*, variant: ProductVariant) -> bool:
         return False
 
 
+@raises(Conflict)
 def variant_price_set(*, product: Product, price: Decimal) -> None:
     """The v1 `price` of a product: the price of its one variant (409 when it has several)."""
     ids = list(ProductVariant.objects.filter(product=product).values_list("id", flat=True)[:2])
