@@ -205,9 +205,10 @@ def seed_products(
     shops: Sequence[Shop], count: int, rng: random.Random, *, hot_stock: int
 ) -> tuple[list[Product], Product]:
     """`count` products spread round-robin over `shops` (product n in shop n % len(shops)) with
-    plenty of stock, the hot product of the first shop with `hot_stock` units, and the initial
-    ledger movement of each. Returns (products, hot product)."""
-    from products.models import InventoryMovement, Product
+    plenty of stock, the hot product of the first shop with `hot_stock` units, each with its
+    one (default) variant, set as `product.variant`, and the variant's initial ledger movement.
+    Returns (products, hot product)."""
+    from products.models import InventoryMovement, Product, ProductVariant
 
     products = [
         Product(
@@ -215,23 +216,33 @@ def seed_products(
             name=f"Product {n}",
             slug=f"product-{n}",
             description=f"Product {n}, seeded for the benchmark. " * 3,
-            price=Decimal(rng.randrange(100, 500_000)) / 100,
-            stock=PLENTY,
         )
         for n in range(count)
     ]
-    hot = Product(
-        shop=shops[0],
-        name="Hot product",
-        slug="hot-product",
-        price=HOT_PRODUCT_PRICE,
-        stock=hot_stock,
-    )
-    Product.objects.bulk_create([*products, hot], batch_size=1000)
+    hot = Product(shop=shops[0], name="Hot product", slug="hot-product")
+    every = [*products, hot]
+    Product.objects.bulk_create(every, batch_size=1000)
+    for n, product in enumerate(every):
+        hot_one = product is hot
+        product.variant = ProductVariant(
+            product=product,
+            shop=product.shop,
+            sku=f"bench-{n}",
+            sku_key=f"bench-{n}",
+            price=HOT_PRODUCT_PRICE if hot_one else Decimal(rng.randrange(100, 500_000)) / 100,
+            stock=hot_stock if hot_one else PLENTY,
+        )
+    ProductVariant.objects.bulk_create([p.variant for p in every], batch_size=1000)
     InventoryMovement.objects.bulk_create(
         (
-            InventoryMovement(product=p, delta=p.stock, reason="initial", stock_after=p.stock)
-            for p in [*products, hot]
+            InventoryMovement(
+                product=p,
+                variant=p.variant,
+                delta=p.variant.stock,
+                reason="initial",
+                stock_after=p.variant.stock,
+            )
+            for p in every
         ),
         batch_size=2000,
     )
@@ -305,18 +316,18 @@ def seed_order_history(
             payment_status="paid",
             fulfillment_method="pickup",
             currency="NGN",
-            subtotal=product.price,
+            subtotal=product.variant.price,
             delivery_fee=Decimal("0.00"),
-            total=product.price,
+            total=product.variant.price,
         )
         order = Order(
             group=group,
             number=f"{group.number}-1",
             shop_id=product.shop_id,
             status="completed",
-            subtotal=product.price,
+            subtotal=product.variant.price,
             delivery_fee=Decimal("0.00"),
-            total=product.price,
+            total=product.variant.price,
             is_paid=True,
             cash_collected=True,
         )
@@ -326,10 +337,12 @@ def seed_order_history(
             OrderItem(
                 order=order,
                 product=product,
+                variant=product.variant,
                 product_name=product.name,
-                unit_price=product.price,
+                sku=product.variant.sku,
+                unit_price=product.variant.price,
                 quantity=1,
-                line_total=product.price,
+                line_total=product.variant.price,
             )
         )
         events.append(OrderEvent(order=order, status="completed", note="Seeded."))
@@ -541,19 +554,19 @@ def oversell_check(hot_product_id: str, hot_stock: int) -> tuple[bool, str]:
 
     from orders.models import OrderItem
     from products.inventory import ledger_drift
-    from products.models import Product
+    from products.models import Product, ProductVariant
 
     connections.close_all()
     hot = Product.objects.get(id=hot_product_id)
     sold = (
         OrderItem.objects.filter(product_id=hot.id).aggregate(total=Sum("quantity"))["total"] or 0
     )
-    negative = Product.objects.filter(stock__lt=0).count()
+    negative = ProductVariant.objects.filter(stock__lt=0).count()
     drift = ledger_drift()
     ok = sold <= hot_stock and hot.stock >= 0 and hot.stock + sold == hot_stock
     ok = ok and negative == 0 and not drift
     text = (
         f"hot product: initial {hot_stock}, sold {sold}, stock now {hot.stock}; "
-        f"products with negative stock: {negative}; ledger drift: {len(drift)} product(s)"
+        f"variants with negative stock: {negative}; ledger drift: {len(drift)} variant(s)"
     )
     return ok, text

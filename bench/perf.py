@@ -150,14 +150,15 @@ def seed(args: argparse.Namespace, media_root: Path) -> Seed:
             if n < hot_from:
                 lines = 3
             elif n < probe_from:
-                items.append(CartItem(cart=cart, product=hot, quantity=1))
+                items.append(CartItem(cart=cart, product=hot, variant=hot.variant, quantity=1))
                 continue
             else:
                 lines = probes[n - probe_from]
             for shop_products in rng.sample(by_shop, min(lines, len(by_shop))):
                 picked = rng.sample(shop_products, max(1, lines // len(by_shop)))
                 items.extend(
-                    CartItem(cart=cart, product=p, quantity=rng.randint(1, 3)) for p in picked
+                    CartItem(cart=cart, product=p, variant=p.variant, quantity=rng.randint(1, 3))
+                    for p in picked
                 )
         CartItem.objects.bulk_create(items, batch_size=2000)
         common.seed_order_history(args.history, customers[:CART_READERS], products, rng)

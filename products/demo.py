@@ -1,5 +1,6 @@
-"""Demo catalogue for `python manage.py seed_demo`: a small category tree and about eight
-products a shop, each with a generated picture and some stock. Runs after `shops.demo`."""
+"""Demo catalogue for `python manage.py seed_demo`: a small category tree and eight products a
+shop, each with a generated picture and some stock; two have options (a wrapper's length, a
+phone's storage), with a variant for each value. Runs after `shops.demo`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from products.models import Category, Product
 from products.services import category_create, product_create, product_image_add
+from products.variants import VariantSpec
 from shops.models import Shop
 
 CATEGORY_TREE = {
@@ -27,13 +29,11 @@ CATALOGUE: dict[str, list[tuple[str, str, int, str, str]]] = {
         ("French lace, 5 yards", "38000.00", 8, "Fabrics", "#8e44ad"),
         ("Aso-oke set", "45000.00", 4, "Fabrics", "#16a085"),
         ("Adire indigo cotton", "9500.00", 30, "Fabrics", "#2c3e50"),
-        ("George wrapper", "27000.00", 6, "Fabrics", "#c0392b"),
         ("Ankara shirt", "15000.00", 12, "Clothing", "#e67e22"),
         ("Kaftan, embroidered", "32000.00", 2, "Clothing", "#7f8c8d"),
         ("Gele head-tie", "6000.00", 40, "Clothing", "#f1c40f"),
     ],
     "Lagos Gadgets": [
-        ("Android phone, 128 GB", "185000.00", 10, "Phones", "#34495e"),
         ("Feature phone, dual SIM", "18500.00", 35, "Phones", "#2980b9"),
         ("Power bank 20000 mAh", "21000.00", 20, "Accessories", "#27ae60"),
         ("USB-C fast charger", "7500.00", 50, "Accessories", "#95a5a6"),
@@ -53,6 +53,24 @@ CATALOGUE: dict[str, list[tuple[str, str, int, str, str]]] = {
         ("Born a Crime", "9500.00", 2, "Non-fiction", "#5d6d7e"),
     ],
 }
+
+
+# shop name -> [(name, category, colour, option, [(value, SKU, price, stock)])]
+WITH_OPTIONS: dict[str, list[tuple[str, str, str, str, list[tuple[str, str, str, int]]]]] = {
+    "Ada's Fabrics": [
+        ("George wrapper", "Fabrics", "#c0392b", "Length", [
+            ("2 yards", "GEORGE-2Y", "9500.00", 12),
+            ("4 yards", "GEORGE-4Y", "18000.00", 8),
+            ("6 yards", "GEORGE-6Y", "27000.00", 6),
+        ]),
+    ],
+    "Lagos Gadgets": [
+        ("Android phone", "Phones", "#34495e", "Storage", [
+            ("128 GB", "DROID-128", "185000.00", 10),
+            ("256 GB", "DROID-256", "215000.00", 6),
+        ]),
+    ],
+}  # fmt: skip
 
 
 def _picture(text: str, colour: str) -> ContentFile:
@@ -99,6 +117,23 @@ def seed_demo(stdout: Any) -> None:
                 description=f"{name}, from {shop_name}.",
                 category_ids=[categories[category].id],
                 stock=stock,
+            )
+            product_image_add(product=product, upload=_picture(name, colour))
+            added += 1
+        for name, category, colour, option, variants in WITH_OPTIONS.get(shop_name, []):
+            if Product.objects.filter(shop=shop, name=name).exists():
+                continue
+            product = product_create(
+                shop=shop,
+                actor=shop.owner,
+                name=name,
+                description=f"{name}, from {shop_name}, in {len(variants)} {option.lower()}s.",
+                category_ids=[categories[category].id],
+                options=[{"name": option, "values": [value for value, *_ in variants]}],
+                variants=[
+                    VariantSpec(options={option: value}, sku=sku, price=Decimal(price), stock=stock)
+                    for value, sku, price, stock in variants
+                ],
             )
             product_image_add(product=product, upload=_picture(name, colour))
             added += 1
