@@ -120,10 +120,11 @@ class ProductVariant(models.Model):
     def __str__(self) -> str:
         return self.sku
 
-    @property
-    def label(self) -> str:
-        """`Size: M, Colour: Red` (empty for a default variant)."""
-        return ", ".join(f"{name}: {value}" for name, value in self.options.items())
+    def label(self, product: Product) -> str:
+        """`Size: M, Colour: Red`, in the order of the product's options (empty for a default
+        variant). The stored options' order is the database's (PostgreSQL sorts JSON keys)."""
+        names = [option["name"] for option in product.options]
+        return ", ".join(f"{name}: {self.options[name]}" for name in names if name in self.options)
 
 
 class ProductImage(models.Model):

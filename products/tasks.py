@@ -20,12 +20,13 @@ def low_stock_alert(
     if product is None or not product.shop.owner.email:
         return False
     variant = ProductVariant.objects.filter(id=variant_id, product=product).first()
-    name = f"{product.name} ({variant.label})" if variant and variant.label else product.name
+    label = variant.label(product) if variant else ""
+    name = f"{product.name} ({label})" if label else product.name
     stock = variant.stock if variant else product.stock
     try:
         return deliver_email(
             to=product.shop.owner.email,
-            subject=f"Low stock: {product.name}",
+            subject=f"Low stock: {name}",
             template="low_stock",
             context={
                 "shop_name": product.shop.name,

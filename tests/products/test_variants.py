@@ -5,6 +5,7 @@ filters on variants."""
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 
 from products.inventory import ledger_drift
 from products.models import InventoryMovement, Product, ProductVariant
@@ -341,6 +342,22 @@ def test_variant_inventory_adds_and_lists_its_own_movements(world, wrapper):
     expect(world.client("other_member").get(url), 404)
     expect(world.client("customer").post(url, {"action": "add", "quantity": 1}, format="json"), 404)
     assert ledger_drift() == []
+
+
+def test_low_stock_is_per_variant_and_names_it(world, wrapper, django_capture_on_commit_callbacks):
+    """Threshold 3: the 2-yard variant going 4 -> 3 is mailed, naming its length, although
+    the product as a whole still has more."""
+    variant = wrapper.variants.get(sku="GW-2-RED")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = world.client("owner").post(
+            f"/api/v1/variants/{variant.id}/inventory/",
+            {"action": "remove", "quantity": 1},
+            format="json",
+        )
+    assert response.status_code == 200
+    [message] = mail.outbox
+    assert "George wrapper (Length: 2 yards, Colour: Red)" in message.subject
+    assert "3 left" in message.body
 
 
 def test_product_inventory_of_a_product_with_several_variants(world, wrapper):
