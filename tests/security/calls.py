@@ -139,7 +139,13 @@ REQUESTS: dict[str, Builder] = {
         {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}
     ),
     "POST /addresses/": _json(
-        {"full_name": "Ada Obi", "phone": "+2348012345678", "line1": "1 Broad St", "city": "Lagos"}
+        {
+            "full_name": "Ada Obi",
+            "phone": "+2348012345678",
+            "line1": "1 Broad St",
+            "city": "Lagos",
+            "state": "Lagos",
+        }
     ),
     "PATCH /addresses/{address_id}/": _json({"city": "Abuja"}),
     "POST /shops/": _json({"name": "Matrix Emporium", "description": "New."}),
