@@ -58,8 +58,8 @@ COUNTRY_CODES: frozenset[str] = frozenset(country.code for country in COUNTRIES)
 
 
 def _key(text: str) -> str:
-    """Lower case, no accents, punctuation as spaces, single spaces."""
-    plain = unicodedata.normalize("NFKD", text)
+    """Lower case, no accents or dots (`F.C.T.`), other punctuation as spaces, single spaces."""
+    plain = unicodedata.normalize("NFKD", text.replace(".", ""))
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).casefold()
     return " ".join(re.sub(r"[^\w]+", " ", plain).split())
 

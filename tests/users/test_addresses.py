@@ -311,8 +311,6 @@ def test_correcting_an_unrecognised_state_clears_the_flag(client_for, customer):
     shown = client.get(detail(address.id)).json()["data"]
     assert (shown["state"], shown["state_unrecognised"]) == ("Somewhere", True)
     # Another field alone leaves the flag as it is.
-    assert client.patch(detail(address.id), {"city": "Ikeja"}).json()["data"][
-        "state_unrecognised"
-    ]
+    assert client.patch(detail(address.id), {"city": "Ikeja"}).json()["data"]["state_unrecognised"]
     patched = client.patch(detail(address.id), {"state": "lagos"}).json()["data"]
     assert (patched["state"], patched["state_unrecognised"]) == ("NG-LA", False)
