@@ -64,6 +64,11 @@ def seed_demo(stdout: Any) -> None:
             f"  order group {group.number} (pickup, Paystack, unpaid) for {CUSTOMER_EMAIL}"
         )
 
-    # Something left in the cart.
-    if _fill(customer, [(_product("Lagos Gadgets", "Power bank 20000 mAh"), 1)]):
-        stdout.write(f"  one line in the cart of {CUSTOMER_EMAIL}")
+    # Something left in the cart, from a shop that delivers everywhere (cheaper in Lagos) and
+    # one that delivers in Lagos only: `GET /cart/?address_id=` shows the difference.
+    left = [
+        (_product("Lagos Gadgets", "Power bank 20000 mAh"), 1),
+        (_product("Ada's Fabrics", "Ankara print, 6 yards"), 1),
+    ]
+    if _fill(customer, left):
+        stdout.write(f"  two lines in the cart of {CUSTOMER_EMAIL}")

@@ -8,11 +8,14 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.errors import InvalidInput
 from core.serializers import PlannedSerializer
+from shops.delivery import zone_states_clean
 from shops.models import EVERYWHERE, MAX_DELIVERY_DAYS, Shop
 from shops.selectors import is_shop_member
 from users.models import User
 from users.serializers import CountryField
+from users.validators import normalise_country
 
 MAX_DELIVERY_FEE = Decimal("9999999999.99")
 MAX_LOW_STOCK_THRESHOLD = 1_000_000
@@ -212,3 +215,17 @@ class DeliveryZoneWriteSerializer(serializers.Serializer):
 
     def validate_name(self, value: str) -> str:
         return _clean_name(value)
+
+    def validate_states(self, value: list[str]) -> list[str]:
+        """Cleaned against the body's country, else the zone's (`context["country"]`, PATCH),
+        else Nigeria; an invalid country is the country field's error alone."""
+        sent = self.initial_data.get("country") if isinstance(self.initial_data, dict) else None
+        try:
+            country = normalise_country(sent) if isinstance(sent, str) else None
+        except ValueError:
+            return value
+        country = country or self.context.get("country", "NG")
+        try:
+            return zone_states_clean(country=country, states=value)
+        except InvalidInput as refused:
+            raise serializers.ValidationError(refused.errors["states"]) from refused

@@ -313,7 +313,9 @@ class DeliveryZoneDetailView(GenericAPIView):
     def patch(self, request: Request, shop_id: uuid.UUID, zone_id: uuid.UUID) -> Response:
         shop = manager_membership(user=request.user, shop_id=shop_id).shop
         zone = delivery_zone_get(shop=shop, zone_id=zone_id)
-        body = DeliveryZoneWriteSerializer(data=request.data, partial=True)
+        body = DeliveryZoneWriteSerializer(
+            data=request.data, partial=True, context={"country": zone.country}
+        )
         body.is_valid(raise_exception=True)
         zone = delivery_zone_update(zone=zone, data=body.validated_data)
         return ok(self.get_serializer(zone).data, "Delivery zone updated.")

@@ -46,3 +46,54 @@ def test_demo_data_is_complete_usable_and_idempotent(db):
 
     _seed()
     assert Shop.objects.count() == 3 and Product.objects.count() == 24
+
+
+def test_the_demo_shops_deliver_by_zone_as_the_readme_shows(db):
+    """The README's walkthrough: the demo customer's cart, priced for Lagos and for Abuja, and
+    a delivery to Abuja refused because one shop delivers in Lagos only."""
+    from io import StringIO
+
+    from payments.management.commands.seed_demo import SEED_MODULES
+    from users.services import tokens_for_user
+
+    for module in SEED_MODULES:
+        module.seed_demo(StringIO())
+    zones = {
+        shop.name: sorted((z.name, z.states) for z in shop.delivery_zones.all())
+        for shop in Shop.objects.prefetch_related("delivery_zones")
+    }
+    assert zones["Lagos Gadgets"] == [("Lagos", ["NG-LA"])]
+    assert [name for name, _ in zones["Ada's Fabrics"]] == ["Lagos", "Rest of Nigeria"]
+
+    chidi = User.objects.get(email="chidi@example.com")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for_user(user=chidi)['access']}")
+    addresses = {a.city: a.id for a in chidi.addresses.all()}
+
+    def delivery(city):
+        response = client.get("/api/v1/cart/", {"address_id": str(addresses[city])})
+        return {
+            s["shop_name"]: (s["delivery_fee"], s["deliverable"], s["estimated_delivery"])
+            for s in response.json()["data"]["shops"]
+        }
+
+    assert delivery("Lagos") == {
+        "Lagos Gadgets": ("1500.00", True, {"days_min": 0, "days_max": 1}),
+        "Ada's Fabrics": ("1000.00", True, {"days_min": 1, "days_max": 2}),
+    }
+    assert delivery("Abuja") == {
+        "Lagos Gadgets": (None, False, None),
+        "Ada's Fabrics": ("2500.00", True, {"days_min": 3, "days_max": 6}),
+    }
+    refused = client.post(
+        "/api/v1/checkout/",
+        {
+            "fulfillment_method": "delivery",
+            "shipping_address_id": str(addresses["Abuja"]),
+            "payment_method": "cash",
+        },
+        format="json",
+    )
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "delivery_unavailable"
+    assert [s["shop_name"] for s in refused.json()["errors"]["shops"]] == ["Lagos Gadgets"]
