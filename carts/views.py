@@ -17,6 +17,7 @@ from carts.serializers import (
     CartQuerySerializer,
     CartSerializer,
 )
+from core.errors import NotFound, raises
 from core.permissions import IsAccountWithEmail
 from core.responses import created, no_content, ok
 from core.serializers import represent
@@ -49,6 +50,7 @@ class CartView(APIView):
         responses={200: CartSerializer},
         summary="Show the cart",
     )
+    @raises(NotFound)
     def get(self, request: Request) -> Response:
         query = CartQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -86,6 +88,7 @@ class CartItemsView(APIView):
             "`409 product_unavailable`; a 101st line or a line above 1000 units: `409 conflict`."
         ),
     )
+    @raises(services.cart_item_add)
     def post(self, request: Request) -> Response:
         serializer = CartItemAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -100,8 +103,10 @@ class CartItemDetailView(APIView):
         tags=TAGS,
         request=CartItemUpdateSerializer,
         responses={200: CartSerializer},
-        summary="Set a line's quantity (0 removes it)",
+        summary="Set a cart line's quantity",
+        description="0 removes the line.",
     )
+    @raises(services.cart_item_update)
     def patch(self, request: Request, item_id: uuid.UUID) -> Response:
         serializer = CartItemUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -113,7 +118,7 @@ class CartItemDetailView(APIView):
     @extend_schema(
         tags=TAGS,
         responses={204: OpenApiResponse(description="Line removed.")},
-        summary="Remove a line",
+        summary="Remove a cart line",
     )
     def delete(self, request: Request, item_id: uuid.UUID) -> Response:
         services.cart_item_delete(user=request.user, item_id=item_id)

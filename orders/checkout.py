@@ -37,6 +37,7 @@ from core.errors import (
     InsufficientStock,
     NotFound,
     ProductUnavailable,
+    raises,
 )
 from orders.emails import queue_checkout_emails
 from orders.models import (
@@ -216,6 +217,7 @@ def address_snapshot(address: Address) -> dict[str, Any]:
     }
 
 
+@raises(NotFound, CartEmpty, ProductUnavailable, InsufficientStock, DeliveryUnavailable, Conflict)
 def checkout_create(
     *,
     user: User,

@@ -1,5 +1,5 @@
 """Demo shops for `python manage.py seed_demo`: three shops of the demo owners, one staff
-member each, with delivery zones (cheaper in Lagos; Lagos Gadgets delivers in Lagos only).
+member each, with delivery zones (cheaper in Lagos; Bola Books delivers in Lagos only).
 Runs after `users.demo`; skips whatever already exists."""
 
 from __future__ import annotations
@@ -45,7 +45,10 @@ DEMO_SHOPS: list[dict[str, Any]] = [
         "description": "Phones, chargers and everything in between.",
         "delivery_fee": Decimal("2000.00"),
         "staff": {"handle": "emeka", "first_name": "Emeka", "last_name": "Nwosu"},
-        "zones": [_zone("Lagos", ["NG-LA"], "1500.00", (0, 1), free_over="100000.00")],
+        "zones": [
+            _zone("Lagos", ["NG-LA"], "1500.00", (0, 1), free_over="100000.00"),
+            _zone("Rest of Nigeria", ["*"], "3000.00", (2, 5)),
+        ],
     },
     {
         "owner": "bola@example.com",
@@ -53,17 +56,28 @@ DEMO_SHOPS: list[dict[str, Any]] = [
         "description": "New and second-hand books from Nigerian and African writers.",
         "delivery_fee": Decimal("1000.00"),
         "staff": {"handle": "funke", "first_name": "Funke", "last_name": "Ojo"},
-        "zones": [
-            _zone(
-                "South West",
-                ["NG-LA", "NG-OG", "NG-OY", "NG-OS", "NG-ON", "NG-EK"],
-                "800.00",
-                (1, 3),
-            ),
-            _zone("Rest of Nigeria", ["*"], "2000.00", (3, 7), free_over="20000.00"),
-        ],
+        "zones": [_zone("Lagos", ["NG-LA"], "800.00", (0, 1), free_over="20000.00")],
     },
 ]
+
+
+def demo_shops() -> list[Shop]:
+    """The demo shops that exist, in the order above, with their owner (for `seed_demo
+    --show`)."""
+    names = [spec["name"] for spec in DEMO_SHOPS]
+    found = {
+        shop.name: shop for shop in Shop.objects.filter(name__in=names).select_related("owner")
+    }
+    return [found[name] for name in names if name in found]
+
+
+def demo_staff_handles(shops: list[Shop]) -> dict[Any, list[str]]:
+    """Shop id -> the handles of its active staff."""
+    handles: dict[Any, list[str]] = {}
+    staff = User.objects.filter(shop__in=shops, is_active=True).order_by("handle")
+    for shop_id, handle in staff.values_list("shop_id", "handle"):
+        handles.setdefault(shop_id, []).append(handle)
+    return handles
 
 
 def seed_demo(stdout: Any) -> None:

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.catalogue_cache import catalogue_changed
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, FileTooLarge, InvalidInput, UnsupportedMediaType, raises
 from core.images import image_delete, image_process, image_store
 from shops.delivery import zone_states_clean
 from shops.models import DeliveryZone, Shop, generate_shop_code
@@ -39,6 +39,7 @@ def _shop_name_taken(name: str, *, exclude_id: Any = None) -> bool:
     return shops.exists()
 
 
+@raises(Conflict)
 def shop_create(
     *,
     owner: User,
@@ -74,6 +75,7 @@ def shop_create(
     raise Conflict("Could not allocate a shop code; try again.")
 
 
+@raises(Conflict, FileTooLarge, UnsupportedMediaType)
 def shop_update(
     *,
     shop: Shop,
@@ -150,6 +152,7 @@ def _handle_taken(shop: Shop | None, handle: str, *, exclude_id: Any = None) -> 
     return staff.exists()
 
 
+@raises(Conflict)
 def staff_create(
     *, shop: Shop, handle: str, password: str, first_name: str = "", last_name: str = ""
 ) -> User:
@@ -175,6 +178,7 @@ def staff_create(
     return staff
 
 
+@raises(Conflict)
 def staff_update(*, staff: User, data: dict[str, Any]) -> User:
     """Edit a staff account; deactivating it revokes its tokens at once."""
     fields = {key: value for key, value in data.items() if key in STAFF_UPDATABLE_FIELDS}
@@ -237,6 +241,7 @@ def _lock_shop(shop: Shop) -> None:
 
 
 @transaction.atomic
+@raises(InvalidInput, Conflict)
 def delivery_zone_create(*, shop: Shop, data: dict[str, Any]) -> DeliveryZone:
     """Add a zone to the shop (at most `MAX_DELIVERY_ZONES`)."""
     _lock_shop(shop)
@@ -249,6 +254,7 @@ def delivery_zone_create(*, shop: Shop, data: dict[str, Any]) -> DeliveryZone:
 
 
 @transaction.atomic
+@raises(InvalidInput, Conflict)
 def delivery_zone_update(*, zone: DeliveryZone, data: dict[str, Any]) -> DeliveryZone:
     """Change a zone; the whole zone is checked again as it will be."""
     _lock_shop(zone.shop)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from tests.factories import UserFactory
 from users.models import Address
 
-MIGRATION = "users.migrations.0004_address_state_codes"
+MIGRATION = "users.migrations.0005_address_state_codes"
 
 # (country, state as written) -> (state after, flagged)
 EXPECTED = {

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, raises
 from users.countries import has_states, state_code
 from users.models import Address, User
 from users.selectors import address_get, addresses_for_user
@@ -57,6 +57,7 @@ def _set_state(address: Address) -> None:
 
 
 @transaction.atomic
+@raises(Conflict)
 def address_create(*, user: User, data: dict[str, Any]) -> Address:
     """Add an address; the first one, or one sent with `is_default`, becomes the default."""
     address = Address(user=user, **{name: data[name] for name in ADDRESS_FIELDS if name in data})

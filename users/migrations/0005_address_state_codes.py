@@ -33,7 +33,7 @@ def states_to_codes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("users", "0003_denied_access_token"),
+        ("users", "0004_address_plural"),
     ]
 
     operations = [
