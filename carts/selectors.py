@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from carts.models import Cart, CartItem
+from core.errors import NotFound
 from products.models import Product, ProductImage
 from shops.delivery import delivery_quote
 from shops.selectors import delivery_zones_by_shop
@@ -176,3 +177,9 @@ def _quote_delivery(
         shop.delivery_zone = quote.zone_name
         if quote.days_min is not None and quote.days_max is not None:
             shop.estimated_delivery = {"days_min": quote.days_min, "days_max": quote.days_max}
+
+
+def cart_item_check(*, user: User, item_id: uuid.UUID) -> None:
+    """404 unless the line is in the caller's cart (looked up before a body is validated)."""
+    if not CartItem.objects.filter(cart__user=user, id=item_id).exists():
+        raise NotFound("Cart item not found.")
