@@ -17,7 +17,7 @@ from tests.factories import VariantFactory
 BEFORE = [
     ("products", "0003_product_search_gin"),
     ("carts", "0002_initial"),
-    ("orders", "0003_initial"),
+    ("orders", "0004_order_delivery_zone"),
 ]
 
 

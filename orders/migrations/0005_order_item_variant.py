@@ -19,7 +19,7 @@ def items_to_default_variants(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("orders", "0003_initial"),
+        ("orders", "0004_order_delivery_zone"),
         ("products", "0004_product_variants"),
     ]
 
