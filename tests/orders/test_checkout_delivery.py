@@ -134,7 +134,7 @@ def test_pickup_is_not_concerned(client, customer, products):
 def test_free_over_uses_the_price_on_the_locked_row(client, customer, products):
     """The price went up after the line was added: checkout prices the shop's subtotal as the
     locked row has it, which now reaches `free_over`."""
-    Product.objects.filter(id=products[0].id).update(price=Decimal("5000.00"))
+    products[0].variants.update(price=Decimal("5000.00"))
     address = AddressFactory(user=customer, state="NG-LA")
     data = checkout(client, address=address).json()["data"]
     first = data["orders"][0]
