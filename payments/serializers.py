@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from payments.models import Dispute, Payment, Refund
+from payments.models import Dispute, LedgerEntry, Payment, Refund
 
 
 class PaymentInitializeInputSerializer(serializers.Serializer):
@@ -73,4 +75,66 @@ class PaymentSerializer(serializers.ModelSerializer):
 class PaymentDetailQuerySerializer(serializers.Serializer):
     refresh = serializers.BooleanField(
         required=False, default=False, help_text="Ask Paystack now before answering."
+    )
+
+
+# --- Settlement -------------------------------------------------------------------------------
+
+
+def _money(**kwargs: object) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, **kwargs)
+
+
+class BalanceSerializer(serializers.Serializer):
+    currency = serializers.CharField(read_only=True)
+    pending = _money(help_text="Credited, not yet available (within the hold after completion).")
+    available = _money(help_text="May be paid out now; negative when the shop owes the platform.")
+    paid_out = _money(help_text="Sent to the shop's bank account, less failed transfers.")
+    total = _money(help_text="pending + available.")
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    amount = _money(help_text="Signed: a credit to the shop is positive.")
+    order_id = serializers.UUIDField(read_only=True, allow_null=True)
+    refund_id = serializers.UUIDField(read_only=True, allow_null=True)
+    payout_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "kind",
+            "amount",
+            "order_id",
+            "refund_id",
+            "payout_id",
+            "note",
+            "available_on",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AdjustmentInputSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("-9999999999.99"),
+        max_value=Decimal("9999999999.99"),
+        help_text="Signed: positive credits the shop, negative debits it.",
+    )
+    note = serializers.CharField(max_length=500)
+
+    def validate_amount(self, value: Decimal) -> Decimal:
+        if value == 0:
+            raise serializers.ValidationError("An adjustment of zero changes nothing.")
+        return value
+
+
+class StatementQuerySerializer(serializers.Serializer):
+    month = serializers.RegexField(
+        r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        help_text="YYYY-MM (UTC); default the current month.",
+        error_messages={"invalid": "Use the form YYYY-MM."},
     )
