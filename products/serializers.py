@@ -30,10 +30,10 @@ class CategorySerializer(serializers.ModelSerializer):
     """A category; `commission_percent` only for platform admins."""
 
     parent_id = serializers.UUIDField(read_only=True, allow_null=True)
+    # Not read-only only so that the schema marks it optional: this is an output serializer.
     commission_percent = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
-        read_only=True,
         allow_null=True,
         required=False,
         help_text="Admins only: the commission rate of the category's products (null: unset).",
@@ -42,7 +42,7 @@ class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ("id", "name", "slug", "parent_id", "commission_percent")
-        read_only_fields = fields
+        read_only_fields = ("id", "name", "slug", "parent_id")
 
     def to_representation(self, instance: Category) -> dict[str, Any]:
         data = super().to_representation(instance)

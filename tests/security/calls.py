@@ -104,6 +104,7 @@ def _webhook(world: World, user: User | None) -> Call:
 
 # "METHOD /route" -> the body (and headers) of a valid request.
 REQUESTS: dict[str, Builder] = {
+    "POST /shops/{shop_id}/ledger/adjustments/": _json({"amount": "-10.00", "note": "Fee."}),
     "POST /auth/register/": _json(
         {
             "email": "newcomer@example.com",
