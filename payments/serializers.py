@@ -5,7 +5,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from payments.models import Dispute, LedgerEntry, Payment, Refund
+from payments.models import Dispute, LedgerEntry, Payment, Payout, PayoutAccount, Refund
 
 
 class PaymentInitializeInputSerializer(serializers.Serializer):
@@ -138,3 +138,72 @@ class StatementQuerySerializer(serializers.Serializer):
         help_text="YYYY-MM (UTC); default the current month.",
         error_messages={"invalid": "Use the form YYYY-MM."},
     )
+
+
+class BankSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    code = serializers.CharField(read_only=True)
+    slug = serializers.CharField(read_only=True)
+
+
+class BankQuerySerializer(serializers.Serializer):
+    country = serializers.ChoiceField(
+        choices=["nigeria", "ghana", "kenya", "south africa"], default="nigeria"
+    )
+
+
+class PayoutAccountInputSerializer(serializers.Serializer):
+    bank_code = serializers.RegexField(
+        r"^[A-Za-z0-9]{2,20}$", max_length=20, error_messages={"invalid": "Enter a bank code."}
+    )
+    account_number = serializers.RegexField(
+        r"^\d{10}$", error_messages={"invalid": "Enter the 10-digit account number (NUBAN)."}
+    )
+
+
+class PayoutAccountSerializer(serializers.ModelSerializer):
+    account_number_last4 = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PayoutAccount
+        fields = [
+            "bank_code",
+            "bank_name",
+            "account_name",
+            "account_number_last4",
+            "recipient_code",
+            "verified_at",
+        ]
+        read_only_fields = fields
+
+    def get_account_number_last4(self, account: PayoutAccount) -> str:
+        return account.account_number[-4:]
+
+
+class PayoutSerializer(serializers.ModelSerializer):
+    shop_id = serializers.UUIDField(read_only=True)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Payout
+        fields = [
+            "id",
+            "shop_id",
+            "amount",
+            "currency",
+            "status",
+            "reference",
+            "transfer_code",
+            "failure_reason",
+            "created_at",
+            "paid_at",
+        ]
+        read_only_fields = fields
+
+
+class PayoutRunInputSerializer(serializers.Serializer):
+    shop_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class PayoutRunSerializer(serializers.Serializer):
+    payouts = PayoutSerializer(many=True, read_only=True)

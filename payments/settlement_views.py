@@ -15,23 +15,36 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import PermissionDenied
+from core.errors import NotFound, PermissionDenied
+from core.permissions import IsPlatformAdmin
 from core.responses import created, ok
 from payments import selectors
 from payments.filters import LedgerFilter
-from payments.models import LedgerEntry
+from payments.models import LedgerEntry, Payout, PayoutAccount
 from payments.serializers import (
     AdjustmentInputSerializer,
     BalanceSerializer,
+    BankQuerySerializer,
+    BankSerializer,
     LedgerEntrySerializer,
+    PayoutAccountInputSerializer,
+    PayoutAccountSerializer,
+    PayoutRunInputSerializer,
+    PayoutRunSerializer,
+    PayoutSerializer,
     StatementQuerySerializer,
 )
+from payments.services import payouts
 from payments.services.settlement import adjustment_create, shop_balance
 from shops.models import Shop
 from shops.selectors import shop_membership
 from users.models import User
 
 TAGS = ["settlement"]
+PROVIDER_ERRORS = {
+    502: OpenApiResponse(OpenApiTypes.OBJECT, description="`payment_provider_error`"),
+    504: OpenApiResponse(OpenApiTypes.OBJECT, description="`payment_provider_timeout`"),
+}
 OWNER_ONLY = "Only the shop owner can see the shop's money."
 
 
@@ -113,3 +126,88 @@ class ShopAdjustmentView(APIView):
         body.is_valid(raise_exception=True)
         entry = adjustment_create(shop=shop, actor=request.user, **body.validated_data)
         return created(LedgerEntrySerializer(entry).data, "Adjustment recorded.")
+
+
+class BankListView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Banks a shop can be paid into (from Paystack, cached)",
+        parameters=[BankQuerySerializer],
+        responses={200: BankSerializer(many=True), **PROVIDER_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        query = BankQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        banks = payouts.banks_list(country=query.validated_data["country"])
+        return ok(BankSerializer(banks, many=True).data, "Banks.")
+
+
+class PayoutAccountView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="A shop's payout account (owner, admins); 404 when none",
+        responses=PayoutAccountSerializer,
+    )
+    def get(self, request: Request, shop_id: uuid.UUID) -> Response:
+        shop = shop_for_manager(user=request.user, shop_id=shop_id)
+        account = PayoutAccount.objects.filter(shop=shop).first()
+        if account is None:
+            raise NotFound("This shop has no payout account.")
+        return ok(PayoutAccountSerializer(account).data, "Payout account.")
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Set a shop's payout account (owner, admins)",
+        description=(
+            "The account's name is resolved with Paystack and a transfer recipient created; "
+            "an account Paystack cannot resolve is `400 validation_error`."
+        ),
+        request=PayoutAccountInputSerializer,
+        responses={200: PayoutAccountSerializer, **PROVIDER_ERRORS},
+    )
+    def put(self, request: Request, shop_id: uuid.UUID) -> Response:
+        shop = shop_for_manager(user=request.user, shop_id=shop_id)
+        body = PayoutAccountInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        account = payouts.payout_account_set(shop=shop, **body.validated_data)
+        return ok(PayoutAccountSerializer(account).data, "Payout account set.")
+
+
+class ShopPayoutListView(ListAPIView):
+    """A shop's payouts, newest first (owner, admins)."""
+
+    serializer_class = PayoutSerializer
+
+    def get_queryset(self) -> QuerySet[Payout]:
+        if getattr(self, "swagger_fake_view", False):
+            return Payout.objects.none()
+        shop = shop_for_manager(user=self.request.user, shop_id=self.kwargs["shop_id"])
+        return selectors.payouts_for_shop(shop=shop)
+
+    @extend_schema(tags=TAGS, summary="A shop's payouts (owner, admins)")
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response.message = "Payouts."
+        return response
+
+
+class PayoutRunView(APIView):
+    permission_classes = [IsPlatformAdmin]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Run the payout job now (admin)",
+        description=(
+            "Creates a payout for every eligible shop (or the one given) and sends them to "
+            "Paystack in the background; answers with the payouts created."
+        ),
+        request=PayoutRunInputSerializer,
+        responses={202: PayoutRunSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        body = PayoutRunInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        created_ids = payouts.payouts_run(shop_id=body.validated_data["shop_id"])
+        payouts.payouts_send_later(created_ids)
+        created_payouts = list(Payout.objects.filter(id__in=created_ids).order_by("created_at"))
+        return ok(PayoutRunSerializer({"payouts": created_payouts}).data, "Payouts started.", 202)

@@ -33,6 +33,18 @@ urlpatterns = [
         settlement_views.ShopAdjustmentView.as_view(),
         name="shop-ledger-adjustments",
     ),
+    path("banks/", settlement_views.BankListView.as_view(), name="banks"),
+    path(
+        "shops/<uuid:shop_id>/payout-account/",
+        settlement_views.PayoutAccountView.as_view(),
+        name="shop-payout-account",
+    ),
+    path(
+        "shops/<uuid:shop_id>/payouts/",
+        settlement_views.ShopPayoutListView.as_view(),
+        name="shop-payouts",
+    ),
+    path("payouts/run/", settlement_views.PayoutRunView.as_view(), name="payouts-run"),
     path(
         "shops/<uuid:shop_id>/statement/",
         settlement_views.ShopStatementView.as_view(),

@@ -88,3 +88,36 @@ def entries(order: Order) -> list[tuple[str, Decimal]]:
     """The ledger entries about `order`, as (kind, amount), in a stable order."""
     rows = LedgerEntry.objects.filter(order=order).values_list("kind", "amount")
     return sorted(rows)
+
+
+def payable_shop(*, amount: Decimal = Decimal("5000.00"), fake=None, **shop_fields):
+    """A shop with a verified payout account (a recipient the fake knows, when given) and
+    `amount` available, earned from a completed order (hold of 0 days expected)."""
+    from payments.models import PayoutAccount
+    from tests import factories
+
+    shop = factories.ShopFactory(**shop_fields)
+    recipient_code = f"RCP_{secrets.token_hex(6)}"
+    if fake is not None:
+        _, created = fake.create_recipient(
+            {
+                "type": "nuban",
+                "name": "ADA OBI STORES",
+                "account_number": f"{secrets.randbelow(10**10):010d}",
+                "bank_code": "058",
+                "currency": "NGN",
+            }
+        )
+        recipient_code = created["data"]["recipient_code"]
+    PayoutAccount.objects.create(
+        shop=shop,
+        bank_code="058",
+        bank_name="Guaranty Trust Bank",
+        account_number="0123456789",
+        account_name="ADA OBI STORES",
+        recipient_code=recipient_code,
+        verified_at=timezone.now(),
+    )
+    if amount:
+        move(paid_order(shop=shop, price=amount), "processing", "completed")
+    return shop
