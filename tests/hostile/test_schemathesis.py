@@ -48,6 +48,7 @@ ADMIN_OPERATIONS = {
     ("PATCH", "/api/v1/categories/{category_id}/"),
     ("DELETE", "/api/v1/categories/{category_id}/"),
     ("POST", "/api/v1/shops/{shop_id}/ledger/adjustments/"),
+    ("POST", "/api/v1/payouts/run/"),
 }
 WEBHOOK = ("POST", "/api/v1/payments/paystack/webhook/")
 

@@ -21,7 +21,15 @@ from django.db import transaction
 from carts.models import Cart, CartItem
 from core.models import IdempotencyKey
 from orders.models import Order, OrderEvent, OrderGroup, OrderItem
-from payments.models import LedgerEntry, Payment, Refund, ShopBalance, WebhookEvent
+from payments.models import (
+    LedgerEntry,
+    Payment,
+    Payout,
+    PayoutAccount,
+    Refund,
+    ShopBalance,
+    WebhookEvent,
+)
 from products.models import Category, InventoryMovement, Product, ProductImage
 from shops.models import Shop
 from tests.security.calls import (
@@ -145,6 +153,11 @@ EXPECTED: dict[str, str] = {
     "GET /shops/{shop_id}/ledger/":                      "401  404  404  200  403  404  401  200",
     "POST /shops/{shop_id}/ledger/adjustments/":         "401  404  404  403  403  404  401  201",
     "GET /shops/{shop_id}/statement/":                   "401  404  404  200  403  404  401  200",
+    "GET /shops/{shop_id}/payout-account/":              "401  404  404  200  403  404  401  200",
+    "PUT /shops/{shop_id}/payout-account/":              "401  404  404  200  403  404  401  200",
+    "GET /shops/{shop_id}/payouts/":                     "401  404  404  200  403  404  401  200",
+    "GET /banks/":                                       "401  200  200  200  200  200  401  200",
+    "POST /payouts/run/":                                "401  403  403  403  403  403  401  202",
 }
 # fmt: on
 
@@ -270,6 +283,8 @@ SNAPSHOT_MODELS = [
     WebhookEvent,
     LedgerEntry,
     ShopBalance,
+    Payout,
+    PayoutAccount,
     IdempotencyKey,
 ]
 
