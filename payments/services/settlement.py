@@ -32,7 +32,7 @@ from django.db.models import Case, F, Q, Sum, When
 from django.utils import timezone
 
 from orders.models import Order, OrderGroup, PaymentMethod
-from payments.models import LedgerEntry, Payment, Refund, ShopBalance
+from payments.models import LedgerEntry, Payment, Payout, Refund, ShopBalance
 from shops.models import Shop
 from users.models import User
 
@@ -249,3 +249,61 @@ def shop_balance(*, shop: Shop, now: datetime | None = None) -> Balance:
         paid_out=ZERO - (sums["paid_out"] or ZERO).quantize(Decimal("0.01")),
         total=pending + available,
     )
+
+
+# --- Checks -----------------------------------------------------------------------------------
+
+
+def ledger_drift() -> list[tuple[uuid.UUID, Decimal, Decimal]]:
+    """Shops whose stored balance differs from the sum of their entries:
+    (shop id, stored, sum of entries). A shop with entries and no stored balance counts 0."""
+    sums = dict(
+        LedgerEntry.objects.values("shop_id")
+        .annotate(total=Sum("amount"))
+        .values_list("shop_id", "total")
+    )
+    stored = dict(ShopBalance.objects.values_list("shop_id", "total"))
+    drift = []
+    for shop_id in sorted(set(sums) | set(stored)):
+        expected = sums.get(shop_id) or ZERO
+        kept = stored.get(shop_id) or ZERO
+        if kept != expected:
+            drift.append((shop_id, kept, expected))
+    return drift
+
+
+def ledger_cause_problems() -> list[str]:
+    """Causes whose entries are missing or wrong: a completed order without its `sale` (or
+    with a sale or commission that is not the order's), a payout without its `payout` entry,
+    a failed or reversed payout not credited back (or a paid one that was)."""
+    problems = []
+    sales = dict(LedgerEntry.objects.filter(kind=Kind.SALE).values_list("order_id", "amount"))
+    commissions = dict(
+        LedgerEntry.objects.filter(kind=Kind.COMMISSION).values_list("order_id", "amount")
+    )
+    completed = Order.objects.filter(
+        status=Order.Status.COMPLETED, completed_at__isnull=False
+    ).values_list("id", "number", "total", "commission_total")
+    for order_id, number, total, commission in completed:
+        if sales.get(order_id) != total:
+            problems.append(f"order {number}: sale {sales.get(order_id)} != total {total}")
+        if commissions.get(order_id, ZERO) != -commission:
+            problems.append(
+                f"order {number}: commission {commissions.get(order_id)} != -{commission}"
+            )
+    payout_entries = dict(
+        LedgerEntry.objects.filter(kind=Kind.PAYOUT).values_list("payout_id", "amount")
+    )
+    credited = set(
+        LedgerEntry.objects.filter(kind=Kind.PAYOUT_REVERSED).values_list("payout_id", flat=True)
+    )
+    for payout_id, reference, amount, status in Payout.objects.values_list(
+        "id", "reference", "amount", "status"
+    ):
+        if payout_entries.get(payout_id) != -amount:
+            problems.append(
+                f"payout {reference}: entry {payout_entries.get(payout_id)} != -{amount}"
+            )
+        if (status in ("failed", "reversed")) != (payout_id in credited):
+            problems.append(f"payout {reference}: {status}, credited back: {payout_id in credited}")
+    return problems
