@@ -9,12 +9,13 @@ from rest_framework.views import APIView
 
 from carts import services
 from carts.models import Cart
-from carts.selectors import cart_summary, cart_with_items
+from carts.selectors import cart_item_check, cart_summary, cart_with_items
 from carts.serializers import (
     CartItemAddSerializer,
     CartItemUpdateSerializer,
     CartSerializer,
 )
+from core.errors import raises
 from core.permissions import IsAccountWithEmail
 from core.responses import created, no_content, ok
 from core.serializers import represent
@@ -63,6 +64,7 @@ class CartItemsView(APIView):
             "`409 product_unavailable`; a 101st line or a line above 1000 units: `409 conflict`."
         ),
     )
+    @raises(services.cart_item_add)
     def post(self, request: Request) -> Response:
         serializer = CartItemAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -77,9 +79,12 @@ class CartItemDetailView(APIView):
         tags=TAGS,
         request=CartItemUpdateSerializer,
         responses={200: CartSerializer},
-        summary="Set a line's quantity (0 removes it)",
+        summary="Set a cart line's quantity",
+        description="0 removes the line.",
     )
+    @raises(services.cart_item_update)
     def patch(self, request: Request, item_id: uuid.UUID) -> Response:
+        cart_item_check(user=request.user, item_id=item_id)
         serializer = CartItemUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         cart = services.cart_item_update(
@@ -90,7 +95,7 @@ class CartItemDetailView(APIView):
     @extend_schema(
         tags=TAGS,
         responses={204: OpenApiResponse(description="Line removed.")},
-        summary="Remove a line",
+        summary="Remove a cart line",
     )
     def delete(self, request: Request, item_id: uuid.UUID) -> Response:
         services.cart_item_delete(user=request.user, item_id=item_id)

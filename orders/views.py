@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import raises
 from core.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from core.permissions import IsAccountWithEmail, IsVerifiedAccount
 from core.responses import created, ok
@@ -51,6 +52,7 @@ class CheckoutView(APIView):
             "Nothing changes on any error."
         ),
     )
+    @raises(checkout_create)
     @idempotent(atomic=True)  # all in the database: the key's answer is stored in its commit
     def post(self, request: Request) -> Response:
         serializer = CheckoutSerializer(data=request.data)
@@ -104,8 +106,10 @@ class OrderGroupCancelView(APIView):
             "Stock is restored; a paid group is refunded."
         ),
     )
+    @raises(services.order_group_cancel)
     @idempotent
     def post(self, request: Request, group_id: uuid.UUID) -> Response:
+        selectors.group_check_for_customer(user=request.user, group_id=group_id)
         serializer = OrderGroupCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         group = services.order_group_cancel(
@@ -135,7 +139,9 @@ class ShopOrderListView(ListAPIView):
 
 
 class ShopOrderDetailView(APIView):
-    @extend_schema(tags=SHOP_TAGS, responses={200: ShopOrderSerializer}, summary="Show an order")
+    @extend_schema(
+        tags=SHOP_TAGS, responses={200: ShopOrderSerializer}, summary="Show a shop's order"
+    )
     def get(self, request: Request, shop_id: uuid.UUID, order_id: uuid.UUID) -> Response:
         membership = shop_membership(user=request.user, shop_id=shop_id)
         order = selectors.order_for_shop(shop=membership.shop, order_id=order_id)
@@ -153,11 +159,14 @@ class ShopOrderStatusView(APIView):
             "processing -> completed; pending and processing may be cancelled. Paystack orders "
             "must be paid before processing; cash orders need `cash_collected` (may be sent in "
             "the same request) before or at completed. Anything else: `409 invalid_transition` "
-            "with `from`, `to` and `allowed`."
+            "with `from`, `to` and `allowed`: every status the order may move to next, "
+            "`completed` of a cash order included (send `cash_collected` with it)."
         ),
     )
+    @raises(services.order_status_change)
     def post(self, request: Request, shop_id: uuid.UUID, order_id: uuid.UUID) -> Response:
         membership = shop_membership(user=request.user, shop_id=shop_id)
+        selectors.order_check_for_shop(shop=membership.shop, order_id=order_id)
         serializer = OrderStatusChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.order_status_change(
