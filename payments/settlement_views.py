@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied, raises
 from core.permissions import IsPlatformAdmin
 from core.responses import created, ok
 from payments import selectors
@@ -41,13 +41,10 @@ from shops.selectors import shop_membership
 from users.models import User
 
 TAGS = ["settlement"]
-PROVIDER_ERRORS = {
-    502: OpenApiResponse(OpenApiTypes.OBJECT, description="`payment_provider_error`"),
-    504: OpenApiResponse(OpenApiTypes.OBJECT, description="`payment_provider_timeout`"),
-}
 OWNER_ONLY = "Only the shop owner can see the shop's money."
 
 
+@raises(PermissionDenied)
 def shop_for_manager(*, user: User, shop_id: uuid.UUID) -> Shop:
     """The shop, for its owner or an admin; 404 for non-members, 403 for its staff."""
     membership = shop_membership(user=user, shop_id=shop_id)
@@ -81,6 +78,7 @@ class ShopLedgerView(ListAPIView):
         return selectors.ledger_for_shop(shop=shop)
 
     @extend_schema(tags=TAGS, summary="A shop's ledger (owner, admins)")
+    @raises(shop_for_manager)
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
         response = super().get(request, *args, **kwargs)
         response.message = "Ledger entries."
@@ -98,6 +96,7 @@ class ShopStatementView(APIView):
         parameters=[OpenApiParameter("month", str, description="YYYY-MM; default this month.")],
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV.")},
     )
+    @raises(shop_for_manager)
     def get(self, request: Request, shop_id: uuid.UUID) -> HttpResponse:
         shop = shop_for_manager(user=request.user, shop_id=shop_id)
         query = StatementQuerySerializer(data=request.query_params)
@@ -118,6 +117,7 @@ class ShopAdjustmentView(APIView):
         request=AdjustmentInputSerializer,
         responses={201: LedgerEntrySerializer},
     )
+    @raises(PermissionDenied)
     def post(self, request: Request, shop_id: uuid.UUID) -> Response:
         shop = shop_membership(user=request.user, shop_id=shop_id).shop
         if not request.user.is_platform_admin:
@@ -133,8 +133,9 @@ class BankListView(APIView):
         tags=TAGS,
         summary="Banks a shop can be paid into (from Paystack, cached)",
         parameters=[BankQuerySerializer],
-        responses={200: BankSerializer(many=True), **PROVIDER_ERRORS},
+        responses=BankSerializer(many=True),
     )
+    @raises(payouts.banks_list)
     def get(self, request: Request) -> Response:
         query = BankQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -148,6 +149,7 @@ class PayoutAccountView(APIView):
         summary="A shop's payout account (owner, admins); 404 when none",
         responses=PayoutAccountSerializer,
     )
+    @raises(shop_for_manager, NotFound)
     def get(self, request: Request, shop_id: uuid.UUID) -> Response:
         shop = shop_for_manager(user=request.user, shop_id=shop_id)
         account = PayoutAccount.objects.filter(shop=shop).first()
@@ -163,8 +165,9 @@ class PayoutAccountView(APIView):
             "an account Paystack cannot resolve is `400 validation_error`."
         ),
         request=PayoutAccountInputSerializer,
-        responses={200: PayoutAccountSerializer, **PROVIDER_ERRORS},
+        responses=PayoutAccountSerializer,
     )
+    @raises(shop_for_manager, payouts.payout_account_set)
     def put(self, request: Request, shop_id: uuid.UUID) -> Response:
         shop = shop_for_manager(user=request.user, shop_id=shop_id)
         body = PayoutAccountInputSerializer(data=request.data)
@@ -185,6 +188,7 @@ class ShopPayoutListView(ListAPIView):
         return selectors.payouts_for_shop(shop=shop)
 
     @extend_schema(tags=TAGS, summary="A shop's payouts (owner, admins)")
+    @raises(shop_for_manager)
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
         response = super().get(request, *args, **kwargs)
         response.message = "Payouts."

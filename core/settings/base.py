@@ -330,6 +330,11 @@ SPECTACULAR_SETTINGS = {
             "attempts, and Paystack's webhook.",
         },
         {
+            "name": "settlement",
+            "description": "What shops earn: balances, ledgers, monthly statements, "
+            "payout accounts and payouts through Paystack Transfers.",
+        },
+        {
             "name": "operations",
             "description": "Health checks and a ping for load balancers and "
             "benchmarks; they answer outside the success envelope (the ping inside).",
@@ -341,6 +346,8 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.Order.Status",
         "OrderGroupStatusEnum": "orders.models.OrderGroup.Status",
         "PaymentAttemptStatusEnum": "payments.models.Payment.Status",
+        "PayoutStatusEnum": "payments.models.Payout.Status",
+        "LedgerEntryKindEnum": "payments.models.LedgerEntry.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

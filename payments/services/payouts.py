@@ -28,7 +28,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import InvalidInput, PaymentProviderError, PaymentProviderTimeout
+from core.errors import InvalidInput, PaymentProviderError, PaymentProviderTimeout, raises
 from payments import payout_decisions
 from payments.models import LedgerEntry, Payout, PayoutAccount
 from payments.paystack import ProviderRejected, ProviderUnavailable, get_client
@@ -60,6 +60,7 @@ NOT_AT_PAYSTACK = "Paystack has no transfer with this reference: nothing was sen
 # --- Banks and payout accounts ----------------------------------------------------------------
 
 
+@raises(PaymentProviderError, PaymentProviderTimeout)
 def banks_list(*, country: str = "nigeria") -> list[dict[str, str]]:
     """Paystack's banks (`GET /bank`) as `{name, code, slug}`, cached for a day. A cache that
     cannot be reached is skipped (Paystack is asked)."""
@@ -87,6 +88,7 @@ def banks_list(*, country: str = "nigeria") -> list[dict[str, str]]:
     return banks
 
 
+@raises(InvalidInput, PaymentProviderError, PaymentProviderTimeout)
 def payout_account_set(*, shop: Shop, bank_code: str, account_number: str) -> PayoutAccount:
     """Resolve the account's name with Paystack (``GET /bank/resolve``), make it a transfer
     recipient (``POST /transferrecipient``) and keep it as the shop's payout account. An
