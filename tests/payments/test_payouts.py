@@ -362,3 +362,21 @@ def test_a_payout_whose_task_was_lost_is_sent_by_the_sweep(fake_paystack):
     payouts.payout_send(payout_id=payout.id)
     payouts.payout_send(payout_id=payout.id)  # a second send is a no-op
     assert len(transfers(fake_paystack)) == 1
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_payout_list_costs_fixed_queries(client_for, count, django_assert_max_num_queries):
+    shop = factories.ShopFactory()
+    for n in range(count):
+        Payout.objects.create(
+            shop=shop,
+            amount=D("1500.00"),
+            currency="NGN",
+            status="paid",
+            reference=f"payout-test-{n}",
+            recipient_code="RCP_x",
+        )
+    owner = client_for(shop.owner)
+    with django_assert_max_num_queries(6):
+        response = owner.get(f"/api/v1/shops/{shop.id}/payouts/")
+    assert response.json()["data"]["count"] == count
