@@ -9,9 +9,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_settlement'),
+        ('orders', '0005_settlement'),
         ('payments', '0003_paystack_as_it_is'),
-        ('shops', '0003_settlement'),
+        ('shops', '0004_settlement'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shops', '0002_initial'),
+        ('shops', '0003_deliveryzone'),
     ]
 
     operations = [
