@@ -39,6 +39,7 @@ from core.errors import (
     ProductUnavailable,
     raises,
 )
+from orders.commission import commission_amount, commission_rate
 from orders.emails import queue_checkout_emails
 from orders.models import (
     MAX_ORDER_TOTAL,
@@ -51,7 +52,7 @@ from orders.models import (
 )
 from orders.selectors import order_group_attach
 from products.inventory import StockChange, lock_variants, shortage, stock_apply
-from products.models import InventoryMovement, Product, ProductVariant
+from products.models import Category, InventoryMovement, Product, ProductVariant
 from shops.delivery import DeliveryQuote, delivery_quote
 from shops.models import DeliveryZone, Shop
 from users.models import Address, User
@@ -89,10 +90,19 @@ _LINE_VARIANT = ModelColumns(ProductVariant, "v")
 _LINE_PRODUCT = ModelColumns(Product, "p")
 _LINE_SHOP = ModelColumns(Shop, "s")
 _LINE_OWNER = ModelColumns(User, "o")
+_PRODUCT_CATEGORY = Product.categories.through
+# The highest commission rate among a product's categories (NULL when none has one).
+_CATEGORY_COMMISSION_SQL = (
+    f"(SELECT MAX(c.{quoted_column(Category, 'commission_percent')}) "
+    f"FROM {quoted_table(_PRODUCT_CATEGORY)} pc INNER JOIN {quoted_table(Category)} c "
+    f"ON c.{quoted_column(Category, 'id')} = pc.{quoted_column(_PRODUCT_CATEGORY, 'category')} "
+    f"WHERE pc.{quoted_column(_PRODUCT_CATEGORY, 'product')} = p.{quoted_column(Product, 'id')})"
+)
 _LINES_WITH_LOCKED_VARIANTS_SQL = (
     f"SELECT ci.{_cartitem('variant')}, ci.{_cartitem('product')}, ci.{_cartitem('quantity')}, "
     f"ci.{_cartitem('created_at')}, "
     f"{_LINE_VARIANT.sql}, {_LINE_PRODUCT.sql}, {_LINE_SHOP.sql}, {_LINE_OWNER.sql}, "
+    f"{_CATEGORY_COMMISSION_SQL}, "
     f"(SELECT ARRAY_AGG(every.{_cartitem('variant')}) FROM {quoted_table(CartItem)} every "
     f"WHERE every.{_cartitem('cart')} = ci.{_cartitem('cart')}), "
     f"(SELECT ARRAY_AGG(every.{_cartitem('product')}) FROM {quoted_table(CartItem)} every "
@@ -137,8 +147,9 @@ def _address(*, user: User, address_id: uuid.UUID | None) -> Address | None:
 def _lines_with_locked_variants(
     cart_id: uuid.UUID,
 ) -> tuple[list[Line], dict[uuid.UUID, ProductVariant]]:
-    """The lines, oldest first, and their locked variants with their products, shops and
-    owners; `ProductUnavailable` when a variant of the cart is gone."""
+    """The lines, oldest first, and their locked variants with their products (with their
+    categories' commission rate), shops and owners; `ProductUnavailable` when a variant of the
+    cart is gone."""
     with connection.cursor() as cursor:
         cursor.execute(
             _LINES_WITH_LOCKED_VARIANTS_SQL,
@@ -155,6 +166,7 @@ def _lines_with_locked_variants(
         shop = _LINE_SHOP.load(row, shop_at)
         shop.owner = _LINE_OWNER.load(row, owner_at)
         product.shop = shop
+        product.category_commission_percent = row[-3]
         variant.product = product
         variants[variant.id] = variant
     if rows:
@@ -412,6 +424,13 @@ def _place(
         order = Order(id=uuid.uuid4(), group=group, shop=shop, number=f"{number}-{position}")
         order_items = []
         for variant, quantity in shop_lines:
+            product = variant.product
+            line_total = variant.price * quantity
+            rate = commission_rate(
+                shop_percent=shop.commission_percent,
+                category_percent=product.category_commission_percent,
+                default=settings.PLATFORM_COMMISSION_PERCENT,
+            )
             order_items.append(
                 OrderItem(
                     order=order,
@@ -422,12 +441,15 @@ def _place(
                     options=variant.options,
                     unit_price=variant.price,
                     quantity=quantity,
-                    line_total=variant.price * quantity,
+                    line_total=line_total,
+                    commission_rate=rate,
+                    commission_amount=commission_amount(line_total=line_total, rate=rate),
                 )
             )
             order_of_variant[variant.id] = order.id
         order.position = position
         order.subtotal = sum((item.line_total for item in order_items), ZERO)
+        order.commission_total = sum((item.commission_amount for item in order_items), ZERO)
         quote = None if deliveries is None else deliveries[shop_id]
         order.delivery_fee = ZERO if quote is None or quote.fee is None else quote.fee
         if quote is not None and quote.zone_name is not None:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from core.catalogue_cache import catalogue_changed
 from core.db import WriteBatch
 from core.errors import Conflict, InsufficientStock, InvalidInput, NotFound, raises
-from products.models import InventoryMovement, Product, ProductVariant
+from products.models import Category, InventoryMovement, Product, ProductVariant
 from shops.models import Shop
 from users.models import User
 
@@ -40,29 +40,21 @@ class StockChange:
     delta: int
 
 
-def lock_products(
-    product_ids: Iterable[uuid.UUID], *, with_shops: bool = False
-) -> dict[uuid.UUID, Product]:
-    """Lock the products' rows, always in primary-key order. Call inside a transaction.
-
-    `with_shops` also loads each product's shop and the shop's owner (not locked): in the same
-    query where the engine can lock only some tables of a join (`SELECT ... FOR UPDATE OF`:
-    PostgreSQL), else in a second query.
-    """
+def lock_products(product_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Product]:
+    """Lock the products' rows, always in primary-key order. Call inside a transaction."""
     ids = sorted(set(product_ids))
-    products = Product.objects.filter(id__in=ids).order_by("id")
-    joined = with_shops and connection.features.has_select_for_update_of
-    if joined:
-        products = products.select_related("shop__owner").select_for_update(of=("self",))
-    else:
-        products = products.select_for_update()
-    locked = {product.id: product for product in products}
-    if with_shops and not joined:
-        shop_ids = {product.shop_id for product in locked.values()}
-        shops = Shop.objects.select_related("owner").in_bulk(shop_ids)
-        for product in locked.values():
-            product.shop = shops[product.shop_id]
-    return locked
+    products = Product.objects.filter(id__in=ids).order_by("id").select_for_update()
+    return {product.id: product for product in products}
+
+
+def category_commission(product: str) -> Subquery:
+    """The highest commission rate among the categories of the outer row's `product` (a
+    field path to a product id), None when none has one."""
+    return Subquery(
+        Category.objects.filter(products=OuterRef(product), commission_percent__isnull=False)
+        .order_by("-commission_percent")
+        .values("commission_percent")[:1]
+    )
 
 
 def lock_variants(

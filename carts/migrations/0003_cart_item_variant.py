@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("carts", "0002_initial"),
-        ("products", "0004_product_variants"),
+        ("products", "0005_product_variants"),
     ]
 
     operations = [

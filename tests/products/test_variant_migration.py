@@ -14,17 +14,29 @@ from products.inventory import ledger_drift
 from products.models import InventoryMovement, Product, ProductVariant
 from tests.factories import VariantFactory
 
-BEFORE = [
-    ("products", "0003_product_search_gin"),
-    ("carts", "0002_initial"),
-    ("orders", "0004_order_delivery_zone"),
+# The first migration of each app that brought variants; "before" is its parent in that app.
+FIRST = [
+    ("products", "0005_product_variants"),
+    ("carts", "0003_cart_item_variant"),
+    ("orders", "0006_order_item_variant"),
 ]
+
+
+def _before() -> list[tuple[str, str]]:
+    graph = MigrationExecutor(connection).loader.graph
+    return [
+        next(parent for parent in graph.node_map[node].parents if parent.key[0] == node[0]).key
+        for node in FIRST
+    ]
+
+
+BEFORE = "before variants"
 
 
 def _migrate(targets):
     executor = MigrationExecutor(connection)
-    if targets is BEFORE:  # with the accounts and shops of now, which the data needs
-        targets = BEFORE + [
+    if targets == BEFORE:  # with the accounts and shops of now, which the data needs
+        targets = _before() + [
             node for node in executor.loader.graph.leaf_nodes() if node[0] in ("users", "shops")
         ]
     executor.migrate(targets)

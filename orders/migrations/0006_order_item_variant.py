@@ -19,8 +19,8 @@ def items_to_default_variants(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("orders", "0004_order_delivery_zone"),
-        ("products", "0004_product_variants"),
+        ("orders", "0005_settlement"),
+        ("products", "0005_product_variants"),
     ]
 
     operations = [

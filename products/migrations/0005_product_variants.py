@@ -56,7 +56,7 @@ def product_stock_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("products", "0003_product_search_gin"),
+        ("products", "0004_category_commission_percent"),
         ("shops", "0002_initial"),
     ]
 
