@@ -63,20 +63,33 @@ def lock_variants(
     """Lock the variants' rows, always in primary-key order. Call inside a transaction.
 
     `with_products` also loads each variant's product with its shop and the shop's owner (none
-    of them locked): in the same query where the engine can lock only some tables of a join
-    (`SELECT ... FOR UPDATE OF`: PostgreSQL), else in a second query.
+    of them locked), and the highest commission rate among the product's categories
+    (`product.category_commission_percent`, None when none has one): in the same query where
+    the engine can lock only some tables of a join (`SELECT ... FOR UPDATE OF`: PostgreSQL),
+    else in a second query.
     """
     ids = sorted(set(variant_ids))
     variants = ProductVariant.objects.filter(id__in=ids).order_by("id")
     joined = with_products and connection.features.has_select_for_update_of
     if joined:
-        variants = variants.select_related("product__shop__owner").select_for_update(of=("self",))
+        variants = (
+            variants.select_related("product__shop__owner")
+            .annotate(category_commission_percent=category_commission("product_id"))
+            .select_for_update(of=("self",))
+        )
     else:
         variants = variants.select_for_update()
     locked = {variant.id: variant for variant in variants}
-    if with_products and not joined:
+    if joined:
+        for variant in locked.values():
+            variant.product.category_commission_percent = variant.category_commission_percent
+    elif with_products:
         product_ids = {variant.product_id for variant in locked.values()}
-        products = Product.objects.select_related("shop__owner").in_bulk(product_ids)
+        products = (
+            Product.objects.select_related("shop__owner")
+            .annotate(category_commission_percent=category_commission("pk"))
+            .in_bulk(product_ids)
+        )
         for variant in locked.values():
             variant.product = products[variant.product_id]
     return locked
