@@ -96,9 +96,13 @@ class EnvelopeAutoSchema(AutoSchema):
     """Wraps 2xx bodies in `{status, message, data}` and lists the errors each operation can
     answer with (see the module docstring)."""
 
+    def _handler(self) -> Any:
+        """The view's method answering this operation (a viewset's action)."""
+        return getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+
     def get_summary(self) -> str | None:
         # `extend_schema(summary=...)` wins; else the first line of the method's docstring.
-        doc = get_doc(getattr(self.view, self.method.lower(), None))
+        doc = get_doc(self._handler())
         return doc.splitlines()[0].rstrip(".") if doc else None
 
     def get_operation_id(self) -> str:
@@ -176,7 +180,7 @@ class EnvelopeAutoSchema(AutoSchema):
         if self.view.get_throttles():
             answers.append((429, ErrorCode.THROTTLED))
         answers += _declared(self.view)
-        answers += _declared(getattr(self.view, self.method.lower(), None))
+        answers += _declared(self._handler())
         answers += [(500, ErrorCode.SERVER_ERROR), (503, ErrorCode.SERVICE_UNAVAILABLE)]
         by_status: dict[int, list[str]] = {}
         for status_code, code in answers:
