@@ -8,7 +8,7 @@ For contributors: what a new endpoint must declare
 ---------------------------------------------------
 - `tags=[...]` and `summary="..."` in `@extend_schema` (a new tag also needs its description in
   `SPECTACULAR_SETTINGS["TAGS"]`). The operation id is made from the summary ("List a shop's
-  orders" -> `list_shops_orders`); `extend_schema(operation_id=...)` overrides it.
+  orders" -> `list_shop_orders`); `extend_schema(operation_id=...)` overrides it.
 - The error answers are derived, not written by hand:
   * a request body: `400 validation_error, parse_error`, `413 request_too_large` (an upload:
     `file_too_large`), `415 unsupported_media_type`;
@@ -88,7 +88,8 @@ def _success_envelope(data_schema: dict[str, Any] | None) -> dict[str, Any]:
 def _words_id(summary: str) -> str:
     """`"Delete a category (admin); 409 while ..."` -> `"delete_category"`."""
     text = re.split(r"[;:]", re.sub(r"\(.*?\)|`.*?`", "", summary))[0].lower()
-    words = [w for w in re.findall(r"[a-z0-9]+", text.replace("'s", "s")) if w not in _ARTICLES]
+    text = text.replace("'s", "").replace("e-mail", "email")
+    words = [w for w in re.findall(r"[a-z0-9]+", text) if w not in _ARTICLES]
     return "_".join(words)
 
 
