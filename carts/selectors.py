@@ -10,8 +10,9 @@ from typing import Any
 from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from carts.models import Cart, CartItem
+from carts.models import Cart, CartItem, WishlistItem
 from products.models import Product, ProductImage
+from products.selectors import products_public
 from users.models import User
 
 
@@ -64,7 +65,7 @@ class CartSummary:
 
 def line_status(item: CartItem) -> str:
     product = item.product
-    if not product.is_active or not product.shop.is_active:
+    if not product.is_active or not product.shop.is_public:
         return LineStatus.UNAVAILABLE
     if product.stock == 0:
         return LineStatus.OUT_OF_STOCK
@@ -141,3 +142,14 @@ def cart_summary(*, cart: Cart, items: list[CartItem] | None = None) -> CartSumm
         line.status == LineStatus.AVAILABLE for line in summary.items
     )
     return summary
+
+
+def wishlist_entries(*, user: User) -> QuerySet[WishlistItem]:
+    """The account's saved products that are in the public catalogue now, newest first, each
+    with its product and shop joined (one query a page; a product that leaves the catalogue
+    comes back to the list when it returns)."""
+    return (
+        WishlistItem.objects.filter(user=user, product__in=products_public())
+        .select_related("product__shop")
+        .order_by("-created_at", "-id")
+    )

@@ -9,13 +9,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import PlannedSerializer
-from shops.models import Shop
+from shops.models import Shop, ShopStatus
 from shops.selectors import is_shop_member
 from users.models import User
 
 MAX_DELIVERY_FEE = Decimal("9999999999.99")
 MAX_LOW_STOCK_THRESHOLD = 1_000_000
-PRIVATE_SHOP_FIELDS = ("code", "low_stock_threshold", "paystack_subaccount_code")
+PRIVATE_SHOP_FIELDS = ("code", "low_stock_threshold", "paystack_subaccount_code", "status_note")
 
 # Paystack subaccount codes look like `ACCT_8f4s1eq7ml6rlzj`.
 paystack_subaccount_validator = RegexValidator(
@@ -49,6 +49,11 @@ class ShopSerializer(serializers.Serializer):
     logo = serializers.SerializerMethodField()
     delivery_fee = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     is_active = serializers.BooleanField(read_only=True)
+    status = serializers.ChoiceField(choices=ShopStatus.choices, read_only=True)
+    rating_average = serializers.DecimalField(
+        max_digits=2, decimal_places=1, read_only=True, allow_null=True
+    )
+    rating_count = serializers.IntegerField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     # Not read-only only so that the schema marks them optional: this is an output serializer.
     code = serializers.CharField(required=False, help_text="Members and admins only.")
@@ -57,6 +62,9 @@ class ShopSerializer(serializers.Serializer):
     )
     paystack_subaccount_code = serializers.CharField(
         required=False, help_text="Members and admins only."
+    )
+    status_note = serializers.CharField(
+        required=False, help_text="Members and admins only: the platform's note on the status."
     )
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
@@ -110,6 +118,22 @@ class ShopUpdateSerializer(ShopWriteSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("partial", True)
         super().__init__(*args, **kwargs)
+
+
+class ShopStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[ShopStatus.APPROVED, ShopStatus.REJECTED, ShopStatus.SUSPENDED, ShopStatus.PENDING]
+    )
+    note = serializers.CharField(max_length=1000, allow_blank=True, default="")
+
+
+class ShopListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    status = serializers.ChoiceField(
+        choices=ShopStatus.choices,
+        required=False,
+        help_text="Admins: every shop with this status (active or not). Others: public shops only.",
+    )
 
 
 class StaffSerializer(serializers.Serializer):

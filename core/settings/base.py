@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "products",
     "carts",
     "orders",
+    "reviews",
     "payments",
 ]
 
@@ -382,6 +383,9 @@ CURRENCY = config("CURRENCY", default="NGN")
 # Uploaded images whose header announces more pixels are refused before decoding.
 IMAGE_MAX_PIXELS = config("IMAGE_MAX_PIXELS", default=40_000_000, cast=int)
 PAYMENT_TIMEOUT_MINUTES = config("PAYMENT_TIMEOUT_MINUTES", default=30, cast=int)
+# New shops wait for an admin's approval before they are listed and can sell (off: approved at
+# once, as in v1).
+SHOP_APPROVAL_REQUIRED = config("SHOP_APPROVAL_REQUIRED", default=False, cast=bool)
 # How long an attempt Paystack does not know (yet) is asked about before it is `failed`, and an
 # unpaid group whose attempts cannot be verified is kept past its deadline.
 PAYMENT_VERIFY_GIVE_UP_HOURS = config("PAYMENT_VERIFY_GIVE_UP_HOURS", default=24, cast=int)
