@@ -4,7 +4,8 @@ Only a customer with a `completed` order containing the product may review it, o
 write that changes which ratings count (create, a new rating, hide, show, delete) moves the
 product's and its shop's `rating_count`, `rating_total` and `rating_average` by the difference,
 in the same transaction, with their rows locked: concurrent reviews never lose an update, and
-reading a rating costs nothing. Lock order: the review, then its product, then the shop.
+reading a rating costs nothing. Lock order: the review (when it exists), then its product, then
+the shop.
 """
 
 from __future__ import annotations
@@ -79,10 +80,12 @@ def review_create(
         raise PermissionDenied(NOT_A_BUYER)
     try:
         with transaction.atomic():
+            # The summaries first: on MariaDB the insert's foreign-key check holds a shared lock
+            # on the product, which two creators could not both upgrade.
+            _ratings_move(product=product, count=1, total=rating)
             review = Review.objects.create(
                 product=product, author=user, rating=rating, title=title, body=body
             )
-            _ratings_move(product=product, count=1, total=rating)
     except IntegrityError as exc:
         if Review.objects.filter(product=product, author=user).exists():
             raise Conflict(ALREADY_REVIEWED) from exc
