@@ -47,6 +47,7 @@ ADMIN_OPERATIONS = {
     ("POST", "/api/v1/categories/"),
     ("PATCH", "/api/v1/categories/{category_id}/"),
     ("DELETE", "/api/v1/categories/{category_id}/"),
+    ("POST", "/api/v1/shops/{shop_id}/status/"),
 }
 WEBHOOK = ("POST", "/api/v1/payments/paystack/webhook/")
 

@@ -51,7 +51,7 @@ def test_a_suspended_shop_cancels_and_refunds_its_paid_order(
 def test_the_customer_still_cancels_a_group_with_a_suspended_shop_and_is_refunded(
     suspended_paid_group, customer, client_for, fake_paystack, django_capture_on_commit_callbacks
 ):
-    group, _orders, payment = suspended_paid_group
+    group, _orders, _payment = suspended_paid_group
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(customer).post(f"/api/v1/order-groups/{group.id}/cancel/", {})
     assert response.status_code == 200, response.content
