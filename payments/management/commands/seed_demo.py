@@ -15,14 +15,15 @@ from django.db import transaction
 
 from orders import demo as orders_demo
 from products import demo as products_demo
+from reviews import demo as reviews_demo
 from shops import demo as shops_demo
 from users import demo as users_demo
 
-SEED_MODULES = [users_demo, shops_demo, products_demo, orders_demo]
+SEED_MODULES = [users_demo, shops_demo, products_demo, orders_demo, reviews_demo]
 
 
 class Command(BaseCommand):
-    help = "Load demo data (accounts, shops, catalogue) when the database is empty."
+    help = "Load demo data (accounts, shops, catalogue, orders, reviews) into an empty database."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
