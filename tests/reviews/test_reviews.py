@@ -264,3 +264,23 @@ def test_a_suspended_shop_keeps_its_reviews_hidden_with_it(world):
     assert_error(APIClient().get(reviews_url(world.product)), 404, "not_found")
     assert world.client("owner").get(reviews_url(world.product)).json()["data"]["count"] == 1
     assert Order.objects.filter(status="completed").count() == 1
+
+
+def test_django_admin_hides_and_shows_reviews_and_filters_the_hidden(world, client):
+    review_id = post_review(world.client("customer"), world.product, 5, title="Shown").json()[
+        "data"
+    ]["id"]
+    client.force_login(world.admin)
+    response = client.post(
+        "/admin/reviews/review/", {"action": "hide", "_selected_action": [review_id]}, follow=True
+    )
+    assert response.status_code == 200
+    assert Review.objects.get().is_visible is False
+    assert ratings(world.product) == ((0, 0, None), (0, 0, None))
+    assert "Shown" in client.get("/admin/reviews/review/?is_visible__exact=0").content.decode()
+    assert "Shown" not in client.get("/admin/reviews/review/?is_visible__exact=1").content.decode()
+    client.post("/admin/reviews/review/", {"action": "show", "_selected_action": [review_id]})
+    assert ratings(world.product) == ((1, 5, Decimal("5.0")), (1, 5, Decimal("5.0")))
+    # Admins hide rather than delete: no delete, no add, no edit of the customer's words.
+    assert client.get(f"/admin/reviews/review/{review_id}/delete/").status_code == 403
+    assert client.get("/admin/reviews/review/add/").status_code == 403
