@@ -74,9 +74,13 @@ def shops_public(*, search: str = "") -> QuerySet[Shop]:
     return shops_search(Shop.objects.filter(public_shop_q()), search=search)
 
 
-def shops_with_status(*, status: str, search: str = "") -> QuerySet[Shop]:
-    """Every shop with that status, active or not (the admins' review queue)."""
-    return shops_search(Shop.objects.filter(status=status), search=search)
+def shops_listed(*, user: User, search: str = "", status: str | None = None) -> QuerySet[Shop]:
+    """`GET /shops/`: public shops; with `status`, an admin gets every shop with that status,
+    active or not (the review queue), anyone else the public shops with that status."""
+    if status and user.is_authenticated and user.is_platform_admin:
+        return shops_search(Shop.objects.filter(status=status), search=search)
+    shops = shops_public(search=search)
+    return shops.filter(status=status) if status else shops
 
 
 def shops_search(shops: QuerySet[Shop], *, search: str = "") -> QuerySet[Shop]:

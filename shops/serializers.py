@@ -128,7 +128,13 @@ class ShopStatusSerializer(serializers.Serializer):
 
 
 class ShopListQuerySerializer(serializers.Serializer):
-    search = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    search = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Matches the shop's name or description (case-insensitive).",
+    )
     status = serializers.ChoiceField(
         choices=ShopStatus.choices,
         required=False,

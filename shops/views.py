@@ -21,8 +21,7 @@ from shops.selectors import (
     ShopRole,
     shop_get_visible,
     shop_membership,
-    shops_public,
-    shops_with_status,
+    shops_listed,
     staff_for_shop,
     staff_member_get,
 )
@@ -80,13 +79,11 @@ class ShopListCreateView(GenericAPIView):
     def get(self, request: Request) -> Response:
         query = ShopListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        search, status = query.validated_data["search"], query.validated_data.get("status")
-        if status and request.user.is_authenticated and request.user.is_platform_admin:
-            shops = shops_with_status(status=status, search=search)
-        else:
-            shops = shops_public(search=search)
-            if status:
-                shops = shops.filter(status=status)
+        shops = shops_listed(
+            user=request.user,
+            search=query.validated_data["search"],
+            status=query.validated_data.get("status"),
+        )
         page = self.paginate_queryset(shops)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         response.message = "Shops."
