@@ -23,7 +23,7 @@ from carts.models import (
     CartItem,
     WishlistItem,
 )
-from core.errors import Conflict, InsufficientStock, NotFound, ProductUnavailable
+from core.errors import Conflict, InsufficientStock, NotFound, ProductUnavailable, raises
 from products.models import Product
 from products.selectors import products_public
 from users.models import User
@@ -65,6 +65,7 @@ def _touch(cart: Cart) -> None:
     Cart.objects.filter(id=cart.id).update(updated_at=timezone.now())
 
 
+@raises(NotFound, ProductUnavailable, InsufficientStock, Conflict)
 def cart_item_add(*, user: User, product_id: uuid.UUID, quantity: int) -> Cart:
     """Add `quantity` of a product; merges with the line already holding that product."""
     with _cart_transaction(user) as cart:
@@ -85,6 +86,7 @@ def cart_item_add(*, user: User, product_id: uuid.UUID, quantity: int) -> Cart:
     return cart
 
 
+@raises(ProductUnavailable, InsufficientStock, Conflict)
 def cart_item_update(*, user: User, item_id: uuid.UUID, quantity: int) -> Cart:
     """Set a line's quantity; 0 removes the line."""
     with _cart_transaction(user) as cart:
@@ -126,6 +128,7 @@ def cart_delete_for_user(*, user: User) -> None:
 # --- Wishlist ---------------------------------------------------------------------------------
 
 
+@raises(NotFound, Conflict)
 def wishlist_add(*, user: User, product_id: uuid.UUID) -> bool:
     """Save a public product to the account's wishlist; True when it was added, False when it
     was there already (a no-op). The account's row is locked while the limit is checked, so
@@ -142,6 +145,7 @@ def wishlist_add(*, user: User, product_id: uuid.UUID) -> bool:
     return True
 
 
+@raises(NotFound)
 def wishlist_remove(*, user: User, product_id: uuid.UUID) -> None:
     """Take a product off the account's wishlist; 404 when it is not on it."""
     if not WishlistItem.objects.filter(user=user, product_id=product_id).delete()[0]:

@@ -19,7 +19,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from core.catalogue_cache import catalogue_changed
-from core.errors import Conflict, NotFound, PermissionDenied
+from core.errors import Conflict, NotFound, PermissionDenied, raises
 from orders.models import Order, OrderItem
 from products.models import Product
 from products.selectors import product_get_visible
@@ -71,6 +71,7 @@ def has_bought(*, user: User, product_id: uuid.UUID) -> bool:
     ).exists()
 
 
+@raises(NotFound, PermissionDenied, Conflict)
 def review_create(
     *, user: User, product_id: uuid.UUID, rating: int, title: str = "", body: str = ""
 ) -> Review:
@@ -107,6 +108,7 @@ def _locked_review(*, user: User, review_id: uuid.UUID) -> Review:
     return review
 
 
+@raises(NotFound, PermissionDenied)
 def review_update(*, user: User, review_id: uuid.UUID, data: dict[str, Any]) -> Review:
     """The author edits `rating`, `title` and `body`; an admin may also hide or show it
     (`is_visible`). Ratings follow at once."""
@@ -130,6 +132,7 @@ def review_update(*, user: User, review_id: uuid.UUID, data: dict[str, Any]) -> 
     return review
 
 
+@raises(NotFound)
 def review_delete(*, user: User, review_id: uuid.UUID) -> None:
     """The author (or an admin) deletes a review; it stops counting at once."""
     with transaction.atomic():
@@ -139,6 +142,7 @@ def review_delete(*, user: User, review_id: uuid.UUID) -> None:
         review.delete()
 
 
+@raises(NotFound, Conflict)
 def review_reply(*, user: User, review_id: uuid.UUID, body: str) -> Review:
     """A member of the product's shop answers a visible review, once (a second reply is 409)."""
     with transaction.atomic():

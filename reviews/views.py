@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.errors import raises
 from core.responses import created, no_content, ok
 from reviews.models import Review
 from reviews.selectors import reviews_for_product
@@ -62,6 +63,7 @@ class ProductReviewListCreateView(GenericAPIView):
         request=ReviewCreateSerializer,
         responses={201: ReviewSerializer},
     )
+    @raises(review_create)
     def post(self, request: Request, product_id: uuid.UUID) -> Response:
         body = ReviewCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -80,6 +82,7 @@ class ReviewDetailView(GenericAPIView):
         request=ReviewUpdateSerializer,
         responses=ReviewSerializer,
     )
+    @raises(review_update)
     def patch(self, request: Request, review_id: uuid.UUID) -> Response:
         body = ReviewUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -92,6 +95,7 @@ class ReviewDetailView(GenericAPIView):
         request=None,
         responses={204: OpenApiResponse(description="Deleted.")},
     )
+    @raises(review_delete)
     def delete(self, request: Request, review_id: uuid.UUID) -> Response:
         review_delete(user=request.user, review_id=review_id)
         return no_content()
@@ -108,6 +112,7 @@ class ReviewReplyView(GenericAPIView):
         request=ReviewReplyCreateSerializer,
         responses={201: ReviewSerializer},
     )
+    @raises(review_reply)
     def post(self, request: Request, review_id: uuid.UUID) -> Response:
         body = ReviewReplyCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)

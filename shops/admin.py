@@ -57,11 +57,12 @@ class ShopAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "code", "owner__email"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
-    # The status moves through the actions below (each one e-mails the owner); the ratings are
-    # kept by the reviews.
+    # The delivery fee is the owner's, set through the API (validated there). The status moves
+    # through the actions below (each one e-mails the owner); the ratings are kept by the reviews.
     readonly_fields = [
         "id",
         "code",
+        "delivery_fee",
         "status",
         "status_note",
         "rating_average",

@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from core.catalogue_cache import catalogue_changed
 from core.emails import queue_email
-from core.errors import Conflict, InvalidInput, InvalidTransition
+from core.errors import (
+    Conflict,
+    FileTooLarge,
+    InvalidInput,
+    InvalidTransition,
+    UnsupportedMediaType,
+    raises,
+)
 from core.images import image_delete, image_process, image_store
 from shops.models import Shop, ShopStatus, ShopStatusEvent, generate_shop_code
 from users.models import User
@@ -48,6 +55,7 @@ def _shop_name_taken(name: str, *, exclude_id: Any = None) -> bool:
     return shops.exists()
 
 
+@raises(Conflict)
 def shop_create(
     *,
     owner: User,
@@ -84,6 +92,7 @@ def shop_create(
     raise Conflict("Could not allocate a shop code; try again.")
 
 
+@raises(Conflict, FileTooLarge, UnsupportedMediaType)
 def shop_update(
     *,
     shop: Shop,
@@ -132,6 +141,7 @@ def shop_deactivate(*, shop: Shop) -> Shop:
     return shop
 
 
+@raises(InvalidTransition)
 def shop_status_change(*, shop_id: Any, status: str, note: str = "", actor: User | None) -> Shop:
     """An admin moves a shop's status (see `SHOP_STATUS_MOVES`; anything else is
     `InvalidTransition`). The shop's row is locked while the move is checked and made; the owner
@@ -193,6 +203,7 @@ def _handle_taken(shop: Shop | None, handle: str, *, exclude_id: Any = None) -> 
     return staff.exists()
 
 
+@raises(Conflict)
 def staff_create(
     *, shop: Shop, handle: str, password: str, first_name: str = "", last_name: str = ""
 ) -> User:
@@ -218,6 +229,7 @@ def staff_create(
     return staff
 
 
+@raises(Conflict)
 def staff_update(*, staff: User, data: dict[str, Any]) -> User:
     """Edit a staff account; deactivating it revokes its tokens at once."""
     fields = {key: value for key, value in data.items() if key in STAFF_UPDATABLE_FIELDS}
