@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from carts import services
 from carts.models import Cart, WishlistItem
-from carts.selectors import cart_summary, cart_with_items, wishlist_entries
+from carts.selectors import cart_item_check, cart_summary, cart_with_items, wishlist_entries
 from carts.serializers import (
     CartItemAddSerializer,
     CartItemUpdateSerializer,
@@ -88,6 +88,7 @@ class CartItemDetailView(APIView):
     )
     @raises(services.cart_item_update)
     def patch(self, request: Request, item_id: uuid.UUID) -> Response:
+        cart_item_check(user=request.user, item_id=item_id)
         serializer = CartItemUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         cart = services.cart_item_update(

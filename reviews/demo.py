@@ -81,7 +81,7 @@ def seed_demo(stdout: Any) -> None:
                 )
         for product, rating, title, body in products:
             review = review_create(
-                user=buyer, product_id=product.id, rating=rating, title=title, body=body
+                user=buyer, product=product, rating=rating, title=title, body=body
             )
             reply = REPLIES.get((email, product.name))
             if reply:

@@ -22,7 +22,6 @@ from core.catalogue_cache import catalogue_changed
 from core.errors import Conflict, NotFound, PermissionDenied, raises
 from orders.models import Order, OrderItem
 from products.models import Product
-from products.selectors import product_get_visible
 from reviews.models import Review
 from shops.models import Shop
 from shops.selectors import is_shop_member
@@ -73,10 +72,10 @@ def has_bought(*, user: User, product_id: uuid.UUID) -> bool:
 
 @raises(NotFound, PermissionDenied, Conflict)
 def review_create(
-    *, user: User, product_id: uuid.UUID, rating: int, title: str = "", body: str = ""
+    *, user: User, product: Product, rating: int, title: str = "", body: str = ""
 ) -> Review:
-    """A verified buyer's review of a public product; a second one is a 409."""
-    product = product_get_visible(user=user, product_id=product_id)
+    """A verified buyer's review of a product the caller can see (`reviews.selectors.
+    product_reviewable`); a second one is a 409."""
     if not (user.email and has_bought(user=user, product_id=product.id)):
         raise PermissionDenied(NOT_A_BUYER)
     try:
@@ -164,5 +163,5 @@ def review_reply(*, user: User, review_id: uuid.UUID, body: str) -> Review:
 
 def reviews_erase_for_author(*, user: User) -> None:
     """The author's account is closing: their reviews go, and stop counting."""
-    for review_id in Review.objects.filter(author=user).values_list("id", flat=True):
+    for review_id in Review.objects.filter(author=user).order_by("id").values_list("id", flat=True):
         review_delete(user=user, review_id=review_id)

@@ -16,7 +16,12 @@ from rest_framework.response import Response
 from core.errors import raises
 from core.responses import created, no_content, ok
 from reviews.models import Review
-from reviews.selectors import reviews_for_product
+from reviews.selectors import (
+    product_reviewable,
+    review_check_editable,
+    review_check_repliable,
+    reviews_for_product,
+)
 from reviews.serializers import (
     ReviewCreateSerializer,
     ReviewListQuerySerializer,
@@ -65,9 +70,10 @@ class ProductReviewListCreateView(GenericAPIView):
     )
     @raises(review_create)
     def post(self, request: Request, product_id: uuid.UUID) -> Response:
+        product = product_reviewable(user=request.user, product_id=product_id)
         body = ReviewCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        review = review_create(user=request.user, product_id=product_id, **body.validated_data)
+        review = review_create(user=request.user, product=product, **body.validated_data)
         return created(self.get_serializer(review).data, "Review posted.")
 
 
@@ -84,6 +90,7 @@ class ReviewDetailView(GenericAPIView):
     )
     @raises(review_update)
     def patch(self, request: Request, review_id: uuid.UUID) -> Response:
+        review_check_editable(user=request.user, review_id=review_id)
         body = ReviewUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         review = review_update(user=request.user, review_id=review_id, data=body.validated_data)
@@ -114,6 +121,7 @@ class ReviewReplyView(GenericAPIView):
     )
     @raises(review_reply)
     def post(self, request: Request, review_id: uuid.UUID) -> Response:
+        review_check_repliable(user=request.user, review_id=review_id)
         body = ReviewReplyCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         review = review_reply(

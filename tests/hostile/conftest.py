@@ -107,7 +107,7 @@ def world(db, fake_paystack) -> World:
     )
     factories.OrderItemFactory(order=received, product=product)
     factories.OrderItemFactory(order=received, product=reviewed)
-    review = review_create(user=owner, product_id=reviewed.id, rating=4, title="Fine")
+    review = review_create(user=owner, product=reviewed, rating=4, title="Fine")
     WishlistItem.objects.create(user=owner, product=product)
 
     buyer = factories.UserFactory()

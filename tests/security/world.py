@@ -204,7 +204,7 @@ def build_world() -> World:
         status=Order.Status.COMPLETED
     )
     review = review_create(
-        user=customer, product_id=reviewed_product.id, rating=4, title="Good", body="As shown."
+        user=customer, product=reviewed_product, rating=4, title="Good", body="As shown."
     )
     WishlistItem.objects.create(user=customer, product=product)
 
