@@ -1,15 +1,19 @@
-"""Admin: shops with their staff inline (staff accounts are created through the API)."""
+"""Admin: shops with their staff (created through the API) and delivery zones inline."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from core.admin import CatalogueChangeAdminMixin
 from core.catalogue_cache import catalogue_changed
-from core.errors import InvalidTransition
-from shops.models import Shop, ShopStatus, ShopStatusEvent
+from core.errors import InvalidInput, InvalidTransition
+from shops.delivery import zone_states_clean
+from shops.models import DeliveryZone, Shop, ShopStatus, ShopStatusEvent
 from shops.services import shop_status_change
 from users.models import User
 
@@ -39,6 +43,35 @@ class StaffInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Shop | None = None) -> bool:
         # A staff account needs a validated password: the owner creates it through the API.
         return False
+
+
+class DeliveryZoneForm(forms.ModelForm):
+    """The API's checks of a zone's own fields: its states (codes or names of its country's,
+    or `*` alone) and its days in order. Which zone covers a state when two of a shop's name it
+    is settled by `shops.delivery` (the cheaper)."""
+
+    class Meta:
+        model = DeliveryZone
+        exclude: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("country") and isinstance(data.get("states"), list):
+            try:
+                data["states"] = zone_states_clean(country=data["country"], states=data["states"])
+            except InvalidInput as refused:
+                self.add_error("states", refused.errors["states"])
+        days_min, days_max = data.get("days_min"), data.get("days_max")
+        if days_min is not None and days_max is not None and days_min > days_max:
+            self.add_error("days_max", "Must not be less than days min.")
+        return data
+
+
+class DeliveryZoneInline(admin.TabularInline):
+    model = DeliveryZone
+    form = DeliveryZoneForm
+    extra = 0
+    fields = ["name", "country", "states", "fee", "free_over", "days_min", "days_max"]
 
 
 @admin.register(Shop)
@@ -88,7 +121,7 @@ class ShopAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [StatusEventInline, StaffInline]
+    inlines = [StatusEventInline, StaffInline, DeliveryZoneInline]
     actions = ["approve", "reject", "suspend", "reinstate", "deactivate", "activate"]
 
     def _move(self, request: HttpRequest, queryset: QuerySet[Shop], status: str) -> None:

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('products', '0003_product_search_gin'),
-        ('shops', '0003_shop_status_and_ratings'),
+        ('shops', '0004_shop_status_and_ratings'),
     ]
 
     operations = [

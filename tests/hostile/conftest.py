@@ -85,6 +85,7 @@ def world(db, fake_paystack) -> World:
     cart = factories.CartFactory(user=owner)
     item = factories.CartItemFactory(cart=cart, product=other_product, quantity=2)
     address = factories.AddressFactory(user=owner)
+    zone = factories.DeliveryZoneFactory(shop=shop)
 
     group = factories.OrderGroupFactory(
         customer=owner, expires_at=timezone.now() + timedelta(minutes=30)
@@ -129,6 +130,7 @@ def world(db, fake_paystack) -> World:
             "group_id": str(group.id),
             "order_id": str(shop_order.id),
             "reference": payment.reference,
+            "zone_id": str(zone.id),
             "review_id": str(review.id),
         },
     )

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shops', '0002_initial'),
+        ('shops', '0003_deliveryzone'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
