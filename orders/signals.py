@@ -6,3 +6,8 @@ from django.dispatch import Signal
 # been paid online: `group`, `orders` (the paid ones among those cancelled) and `reason`. A
 # receiver that starts a refund returns True, and the cancellation e-mail then says so.
 paid_orders_cancelled = Signal()
+
+# Sent inside the transaction that completes an order, with the group's and its orders' rows
+# locked: `order` (now `completed`, with `completed_at` set) and `group`. The settlement ledger
+# credits the shop then, in the same transaction.
+order_completed = Signal()

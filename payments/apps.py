@@ -6,9 +6,12 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self) -> None:
-        from orders.signals import paid_orders_cancelled
+        from orders.signals import order_completed, paid_orders_cancelled
         from payments import receivers
 
         paid_orders_cancelled.connect(
             receivers.on_paid_orders_cancelled, dispatch_uid="payments.paid_orders_cancelled"
+        )
+        order_completed.connect(
+            receivers.on_order_completed, dispatch_uid="payments.order_completed"
         )

@@ -83,10 +83,11 @@ class ShopAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
         "status",
         "rating_average",
         "rating_count",
+        "delivery_fee",
         "is_active",
         "created_at",
     ]
-    list_filter = ["status", "is_active", "created_at"]
+    list_filter = ["status", "is_active", "payouts_paused", "created_at"]
     search_fields = ["name", "code", "owner__email"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
@@ -113,6 +114,8 @@ class ShopAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
         "delivery_fee",
         "low_stock_threshold",
         "paystack_subaccount_code",
+        "commission_percent",
+        "payouts_paused",
         "is_active",
         "status",
         "status_note",

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('carts', '0002_initial'),
-        ('products', '0004_product_ratings'),
+        ('products', '0005_product_ratings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

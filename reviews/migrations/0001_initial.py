@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('products', '0004_product_ratings'),
+        ('products', '0005_product_ratings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

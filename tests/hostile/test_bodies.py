@@ -240,6 +240,8 @@ JSON_OPERATIONS = _json_operations()
 ADMIN_ONLY = {
     "/api/v1/categories/",
     "/api/v1/categories/{category_id}/",
+    "/api/v1/shops/{shop_id}/ledger/adjustments/",
+    "/api/v1/payouts/run/",
     "/api/v1/shops/{shop_id}/status/",
 }
 

@@ -9,8 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("shops", "0003_deliveryzone"), ("products", "0003_product_search_gin")]
-AFTER = [("shops", "0004_shop_status_and_ratings"), ("products", "0004_product_ratings")]
+BEFORE = [("shops", "0004_settlement"), ("products", "0004_category_commission_percent")]
+AFTER = [("shops", "0005_shop_status_and_ratings"), ("products", "0005_product_ratings")]
 
 
 def test_existing_shops_and_products_migrate_approved_and_unrated():

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('shops', '0003_deliveryzone'),
+        ('shops', '0004_settlement'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,8 +6,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0003_product_search_gin'),
-        ('shops', '0004_shop_status_and_ratings'),
+        ('products', '0004_category_commission_percent'),
+        ('shops', '0005_shop_status_and_ratings'),
     ]
 
     operations = [
