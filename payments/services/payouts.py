@@ -64,7 +64,7 @@ NOT_AT_PAYSTACK = "Paystack has no transfer with this reference: nothing was sen
 def banks_list(*, country: str = "nigeria") -> list[dict[str, str]]:
     """Paystack's banks (`GET /bank`) as `{name, code, slug}`, cached for a day. A cache that
     cannot be reached is skipped (Paystack is asked)."""
-    key = f"paystack:banks:{country}"
+    key = f"paystack:banks:{country.replace(' ', '-')}"
     try:
         cached = cache.get(key)
     except Exception:
