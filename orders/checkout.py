@@ -346,15 +346,15 @@ def _lock_cart(
 
 
 def _check_lines(lines: list[Line], variants: dict[uuid.UUID, ProductVariant]) -> None:
-    """Every line's variant (its product and its shop) active and in stock, checked on the
-    locked rows."""
+    """Every line's variant active, its product active, its shop public (active and approved),
+    and in stock, checked on the locked rows."""
     unavailable = [
         {"product_id": str(product_id), "variant_id": str(variant_id)}
         for variant_id, product_id, _ in lines
         if variant_id not in variants
         or not variants[variant_id].is_active
         or not variants[variant_id].product.is_active
-        or not variants[variant_id].product.shop.is_active
+        or not variants[variant_id].product.shop.is_public
     ]
     if unavailable:
         raise ProductUnavailable(items=unavailable)

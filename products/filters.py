@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.request import Request
 
@@ -27,6 +27,8 @@ ORDERING_CHOICES = (
     ("-created_at", "-created_at"),
     ("name", "name"),
     ("-name", "-name"),
+    ("rating", "rating"),
+    ("-rating", "-rating"),
 )
 DEFAULT_ORDERING = "-created_at"
 MAX_PRICE_FILTER = Decimal("9999999999.99")
@@ -73,7 +75,10 @@ class ProductFilter(django_filters.FilterSet):
     ordering = django_filters.ChoiceFilter(
         choices=ORDERING_CHOICES,
         method="filter_noop",
-        help_text="Sort order (default `-created_at`; by relevance when searching).",
+        help_text=(
+            "Sort order (default `-created_at`; by relevance when searching). `rating` and "
+            "`-rating` sort by the average rating, products without reviews last."
+        ),
     )
 
     class Meta:
@@ -142,6 +147,12 @@ class ProductFilter(django_filters.FilterSet):
         if data.get("in_stock") == "false":
             queryset = queryset.exclude(variants_matching(is_active=True, stock__gt=0))
         ordering = data.get("ordering")
+        if ordering in ("rating", "-rating"):
+            # By the stored average; products without a review come last either way.
+            average = F("rating_average")
+            if ordering == "rating":
+                return queryset.order_by(average.asc(nulls_last=True), "-rating_count", "id")
+            return queryset.order_by(average.desc(nulls_last=True), "-rating_count", "-id")
         if ordering in ("price", "-price"):
             queryset = queryset.alias(lowest_price=lowest_price())
             ordering = ordering.replace("price", "lowest_price")

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from shops.models import RatingFields
+
 
 class Category(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -38,11 +40,12 @@ class Category(models.Model):
 MAX_OPTIONS = 3
 
 
-class Product(models.Model):
+class Product(RatingFields):
     """A shop's product: what is sold is one of its variants (`ProductVariant`), one per
     combination of its options' values; a product without options has one default variant.
 
-    Price and stock live on the variants only (`price` and `stock` below sum them up)."""
+    Price and stock live on the variants only (`price` and `stock` below sum them up). The
+    rating fields are kept by `reviews.services`."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="products")
@@ -76,6 +79,7 @@ class Product(models.Model):
         ]
         indexes = [
             models.Index(fields=["is_active", "-created_at"], name="product_active_created"),
+            models.Index(fields=["rating_average"], name="product_rating"),
         ]
 
     def __str__(self) -> str:

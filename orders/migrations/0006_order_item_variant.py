@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("orders", "0005_settlement"),
-        ("products", "0005_product_variants"),
+        ("products", "0006_product_variants"),
     ]
 
     operations = [

@@ -11,9 +11,11 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
+from carts.models import WishlistItem
 from devtools.fake_paystack import FakePaystack
 from payments.models import Payment
 from products.models import ProductImage
+from reviews.services import review_create
 from tests import factories
 from users.services import tokens_for_user
 
@@ -98,6 +100,17 @@ def world(db, fake_paystack) -> World:
         access_code="seed",
     )
 
+    # The owner also received two of the shop's products (a completed order), reviewed one of
+    # them (the review the review paths name) and saved the other.
+    reviewed = factories.ProductFactory(shop=shop, stock=50)
+    received = factories.OrderFactory(
+        group=factories.OrderGroupFactory(customer=owner), shop=shop, status="completed"
+    )
+    factories.OrderItemFactory(order=received, product=product)
+    factories.OrderItemFactory(order=received, product=reviewed)
+    review = review_create(user=owner, product=reviewed, rating=4, title="Fine")
+    WishlistItem.objects.create(user=owner, product=product)
+
     buyer = factories.UserFactory()
     buyer_group = factories.OrderGroupFactory(customer=buyer, payment_method="cash")
     shop_order = factories.OrderFactory(group=buyer_group, shop=shop)
@@ -119,5 +132,6 @@ def world(db, fake_paystack) -> World:
             "order_id": str(shop_order.id),
             "reference": payment.reference,
             "zone_id": str(zone.id),
+            "review_id": str(review.id),
         },
     )

@@ -16,8 +16,8 @@ from tests.factories import VariantFactory
 
 # The first migration of each app that brought variants; "before" is its parent in that app.
 FIRST = [
-    ("products", "0005_product_variants"),
-    ("carts", "0003_cart_item_variant"),
+    ("products", "0006_product_variants"),
+    ("carts", "0004_cart_item_variant"),
     ("orders", "0006_order_item_variant"),
 ]
 

@@ -56,6 +56,7 @@ PATH_OBJECTS: dict[str, Callable[[World], object]] = {
     "reference": lambda w: w.payment.reference,
     "zone_id": lambda w: w.zone.id,
     "code": lambda w: "NG",
+    "review_id": lambda w: w.review.id,
 }
 
 
@@ -203,6 +204,11 @@ REQUESTS: dict[str, Builder] = {
         {"status": "cancelled", "note": "Out of stock."}
     ),
     "POST /payments/paystack/webhook/": _webhook,
+    "POST /shops/{shop_id}/status/": _json({"status": "suspended", "note": "Checks pending."}),
+    "POST /products/{product_id}/reviews/": _json({"rating": 5, "title": "Great", "body": "Ok"}),
+    "PATCH /reviews/{review_id}/": _json({"rating": 3, "title": "Edited"}),
+    "POST /reviews/{review_id}/reply/": _json({"body": "Thank you!"}),
+    "POST /wishlist/": lambda w, u: Call(data={"product_id": str(w.product.id)}),
 }
 
 

@@ -56,7 +56,7 @@ def product_stock_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("products", "0004_category_commission_percent"),
+        ("products", "0005_product_ratings"),
         ("shops", "0002_initial"),
     ]
 

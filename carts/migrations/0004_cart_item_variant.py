@@ -18,8 +18,8 @@ def lines_to_default_variants(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("carts", "0002_initial"),
-        ("products", "0005_product_variants"),
+        ("carts", "0003_wishlistitem"),
+        ("products", "0006_product_variants"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("carts", "0003_cart_item_variant"),
+        ("carts", "0004_cart_item_variant"),
     ]
 
     operations = [
