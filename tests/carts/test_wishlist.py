@@ -68,8 +68,7 @@ def test_products_out_of_the_catalogue_cannot_be_saved_and_leave_the_list(custom
 def test_a_wishlist_holds_at_most_500(customer, client_for):
     shop = ShopFactory()
     products = Product.objects.bulk_create(
-        Product(shop=shop, name=f"P{n}", slug=f"p{n}")
-        for n in range(MAX_WISHLIST_ITEMS + 1)
+        Product(shop=shop, name=f"P{n}", slug=f"p{n}") for n in range(MAX_WISHLIST_ITEMS + 1)
     )
     WishlistItem.objects.bulk_create(
         WishlistItem(user=customer, product=p) for p in products[:MAX_WISHLIST_ITEMS]
@@ -114,8 +113,7 @@ def test_two_tabs_adding_at_the_limit_never_pass_it(client_for):
     customer = UserFactory()
     shop = ShopFactory()
     products = Product.objects.bulk_create(
-        Product(shop=shop, name=f"P{n}", slug=f"p{n}")
-        for n in range(MAX_WISHLIST_ITEMS + 3)
+        Product(shop=shop, name=f"P{n}", slug=f"p{n}") for n in range(MAX_WISHLIST_ITEMS + 3)
     )
     WishlistItem.objects.bulk_create(
         WishlistItem(user=customer, product=p) for p in products[: MAX_WISHLIST_ITEMS - 1]

@@ -213,8 +213,8 @@ def test_the_list_filters_sorts_and_costs_a_fixed_number_of_queries(
     for index, customer in enumerate(customers):
         post_review(client_for(customer), world.product, index % 5 + 1, body=f"n{index}")
     anonymous = APIClient()
-    # the product (and its images and categories), the count, the page with its authors
-    with django_assert_max_num_queries(5):
+    # the product (and its images, categories and variants), the count, the page with its authors
+    with django_assert_max_num_queries(6):
         data = anonymous.get(reviews_url(world.product), {"page_size": 100}).json()["data"]
     assert data["count"] == 30
     assert [r["body"] for r in data["results"][:2]] == ["n29", "n28"]

@@ -163,8 +163,10 @@ def test_a_cart_holding_a_suspended_shops_product_cannot_be_checked_out(world, c
     address = AddressFactory(user=world.customer)
     other = ProductFactory(shop=world.other_shop, stock=5)
     cart = CartFactory(user=world.customer)
-    CartItem.objects.create(cart=cart, product=world.product, quantity=1)
-    CartItem.objects.create(cart=cart, product=other, quantity=1)
+    for product in (world.product, other):
+        CartItem.objects.create(
+            cart=cart, product=product, variant=product.variants.get(), quantity=1
+        )
     shop_status_change(shop_id=world.shop.id, status="suspended", actor=world.admin)
 
     client = world.client("customer")
@@ -176,7 +178,9 @@ def test_a_cart_holding_a_suspended_shops_product_cannot_be_checked_out(world, c
     assert body["is_valid"] is False
     response = checkout(client, address=address)
     body = assert_error(response, 409, "product_unavailable")
-    assert body["errors"]["items"] == [{"product_id": str(world.product.id)}]
+    assert body["errors"]["items"] == [
+        {"product_id": str(world.product.id), "variant_id": str(world.product.variants.get().id)}
+    ]
     assert Order.objects.count() == 0
     world.product.refresh_from_db()
     assert world.product.stock == 5
