@@ -6,3 +6,9 @@ from django.dispatch import Signal
 # been paid online: `group`, `orders` (the paid ones among those cancelled) and `reason`. A
 # receiver that starts a refund returns True, and the cancellation e-mail then says so.
 paid_orders_cancelled = Signal()
+
+# Sent inside the transaction that decides to give money back for part of a completed order (a
+# return moved to `refunded`), with the group's and the order's rows locked: `due`
+# (`orders.returns.RefundDue`: the order, the lines and amounts, the reason). The app that
+# moves money records it there, in the same transaction, or raises to undo the whole change.
+order_refund_due = Signal()

@@ -4,7 +4,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from orders.models import Order, OrderGroup
-from payments.services import refund_request
+from orders.returns import RefundDue
+from payments.services import refund_record, refund_request
 
 
 def on_paid_orders_cancelled(
@@ -12,3 +13,8 @@ def on_paid_orders_cancelled(
 ) -> bool:
     """Refund the cancelled orders' totals; True when a refund was started."""
     return refund_request(group=group, orders=orders, reason=reason) is not None
+
+
+def on_order_refund_due(sender: type, *, due: RefundDue, **kwargs: Any) -> None:
+    """Record the money a refunded return sends back (in the return's transaction)."""
+    refund_record(due=due)

@@ -85,6 +85,7 @@ class InventoryMovement(models.Model):
         CHECKOUT = "checkout"
         ORDER_CANCELLED = "order_cancelled"
         PAYMENT_EXPIRED = "payment_expired"
+        RETURN = "return"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="movements")

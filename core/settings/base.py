@@ -282,6 +282,10 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.Order.Status",
         "OrderGroupStatusEnum": "orders.models.OrderGroup.Status",
         "PaymentAttemptStatusEnum": "payments.models.Payment.Status",
+        "PaymentMethodEnum": "orders.models.PaymentMethod",
+        "RefundStatusEnum": "payments.models.Refund.Status",
+        "ReturnStatusEnum": "orders.models.Return.Status",
+        "ReturnReasonEnum": "orders.models.Return.Reason",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -385,6 +389,8 @@ PAYMENT_TIMEOUT_MINUTES = config("PAYMENT_TIMEOUT_MINUTES", default=30, cast=int
 # How long an attempt Paystack does not know (yet) is asked about before it is `failed`, and an
 # unpaid group whose attempts cannot be verified is kept past its deadline.
 PAYMENT_VERIFY_GIVE_UP_HOURS = config("PAYMENT_VERIFY_GIVE_UP_HOURS", default=24, cast=int)
+# How long after an order's completion its customer may ask to return some of it.
+RETURN_WINDOW_DAYS = config("RETURN_WINDOW_DAYS", default=7, cast=int)
 PLATFORM_COMMISSION_PERCENT = config("PLATFORM_COMMISSION_PERCENT", default="0", cast=Decimal)
 PAYSTACK_SECRET_KEY = config("PAYSTACK_SECRET_KEY", default="")
 PAYSTACK_PUBLIC_KEY = config("PAYSTACK_PUBLIC_KEY", default="")
