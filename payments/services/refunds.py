@@ -120,7 +120,9 @@ def refund_submit(*, refund_id: uuid.UUID) -> Refund:
     ``refund.failed`` webhook settles it (`failed` then goes through the normal retries).
     """
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
+        # The payment is read on its own: a lock on an outer join (the payment is nullable,
+        # cash refunds have none) is refused by PostgreSQL.
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
         if not decisions.refund_claimable(status=refund.status, attempts=refund.attempts):
             return refund
         refund.status = Refund.Status.PROCESSING
