@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from payments.models import Dispute, Payment, Refund, UnmatchedRefund, WebhookEvent
+from payments.models import (
+    Dispute,
+    Payment,
+    Refund,
+    RefundItem,
+    UnmatchedRefund,
+    WebhookEvent,
+)
 
 
 class RefundInline(admin.TabularInline):
@@ -13,7 +20,9 @@ class RefundInline(admin.TabularInline):
     can_delete = False
     fields = [
         "id",
+        "method",
         "order",
+        "return_request",
         "amount",
         "status",
         "provider_refund_id",
@@ -98,18 +107,43 @@ class PaymentAdmin(admin.ModelAdmin):
         return False
 
 
+class RefundItemInline(admin.TabularInline):
+    model = RefundItem
+    extra = 0
+    can_delete = False
+    fields = ["order_item", "quantity", "amount", "commission"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
-    list_display = ["id", "payment", "amount", "status", "attempts", "created_at"]
-    list_filter = ["status"]
-    search_fields = ["payment__reference", "provider_refund_id"]
-    list_select_related = ["payment"]
-    readonly_fields = [
+    list_display = [
         "id",
+        "method",
         "payment",
         "order",
         "amount",
+        "status",
+        "attempts",
+        "created_at",
+    ]
+    list_filter = ["status", "method"]
+    search_fields = ["payment__reference", "provider_refund_id", "order__number"]
+    list_select_related = ["payment", "order"]
+    inlines = [RefundItemInline]
+    readonly_fields = [
+        "id",
+        "method",
+        "payment",
+        "order",
+        "return_request",
+        "amount",
+        "delivery_fee",
         "reason",
+        "created_by",
         "provider_refund_id",
         "attempts",
         "last_error",

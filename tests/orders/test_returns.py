@@ -164,9 +164,9 @@ def test_invalid_return_requests(client, order, customer, client_for):
     assert_error(ask(client, order, [(big, 0)]), 400, "validation_error")
     response = client.post("/api/v1/orders/not-a-uuid/returns/", {}, format="json")
     assert response.status_code == 404
-    # Shop staff do not buy, so they return nothing.
+    # Shop staff do not buy: the order is not theirs to return.
     staff = StaffFactory(shop=order.shop)
-    assert_error(ask(client_for(staff), order, [(big, 1)]), 403, "permission_denied")
+    assert_error(ask(client_for(staff), order, [(big, 1)]), 404, "not_found")
     assert Return.objects.count() == 0
 
 
@@ -458,7 +458,15 @@ def test_admin_lists_returns_and_moves_them(admin_client, client, order, product
         assert response.status_code == 302
     ret = Return.objects.get(id=ret_id)
     assert ret.status == "refunded" and ret.restocked
-    assert Refund.objects.get().return_request_id == ret.id
+    refund = Refund.objects.get()
+    assert refund.return_request_id == ret.id
+    assert admin_client.get(f"/admin/payments/refund/{refund.id}/change/").status_code == 200
+    assert (
+        admin_client.get("/admin/payments/refund/", {"method__exact": "cash"})
+        .context["cl"]
+        .result_count
+        == 1
+    )
     # A move the lifecycle refuses is reported, not applied.
     response = admin_client.post(
         "/admin/orders/return/",

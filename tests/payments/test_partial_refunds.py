@@ -98,7 +98,7 @@ def test_partial_refund_goes_through_paystack_and_is_settled_by_its_webhook(
 def test_two_refunds_of_the_same_amount_on_one_transaction_are_told_apart(
     paid, client_for, fake_paystack, api_client, django_capture_on_commit_callbacks
 ):
-    order, chairs, _lamp, payment = paid
+    order, chairs, _lamp, _payment = paid
     owner = client_for(order.shop.owner)
     capture = django_capture_on_commit_callbacks
     for _ in range(2):
