@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from devtools.fake_paystack import FakePaystack
+from orders.models import Return
 from payments.models import Payment
 from products.models import ProductImage
 from tests import factories
@@ -101,6 +102,7 @@ def world(db, fake_paystack) -> World:
     buyer_group = factories.OrderGroupFactory(customer=buyer, payment_method="cash")
     shop_order = factories.OrderFactory(group=buyer_group, shop=shop)
     factories.OrderItemFactory(order=shop_order, product=product)
+    ret = Return.objects.create(order=shop_order, shop=shop, customer=buyer, reason="damaged")
 
     return World(
         owner_token=tokens_for_user(user=owner)["access"],
@@ -116,5 +118,6 @@ def world(db, fake_paystack) -> World:
             "group_id": str(group.id),
             "order_id": str(shop_order.id),
             "reference": payment.reference,
+            "return_id": str(ret.id),
         },
     )

@@ -475,3 +475,27 @@ def test_admin_lists_returns_and_moves_them(admin_client, client, order, product
     )
     assert b"cannot become approved" in response.content
     assert Return.objects.get(id=ret_id).status == "refunded"
+
+
+def test_a_retried_refund_with_its_idempotency_key_refunds_once(customer, products, client_for):
+    order = complete(place_order(customer, [(products[0], 2)], payment="cash").orders.get())
+    [line] = order.items.all()
+    owner = client_for(order.shop.owner)
+    url = f"/api/v1/shops/{order.shop_id}/orders/{order.id}/refunds/"
+    body = {"items": [{"order_item_id": str(line.id), "quantity": 1}]}
+    first = owner.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="refund-line-1")
+    again = owner.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="refund-line-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert Refund.objects.count() == 1
+    line.refresh_from_db()
+    assert line.refunded_quantity == 1
+    # The same key with another body is refused; a new key refunds the last unit.
+    other = {"items": [{"order_item_id": str(line.id), "quantity": 2}]}
+    response = owner.post(url, other, format="json", HTTP_IDEMPOTENCY_KEY="refund-line-1")
+    assert_error(response, 409, "idempotency_key_reused")
+    assert (
+        owner.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="refund-line-2").status_code
+        == 201
+    )
+    assert Refund.objects.count() == 2
