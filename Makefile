@@ -19,11 +19,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Quick start: SQLite, in-process tasks, e-mails on the console, demo data.
+# Quick start: SQLite, in-process tasks, e-mails on the console, demo data (its accounts and
+# shop codes printed last, every time), and the fake Paystack on the next port (devtools).
 run: install
 	DEBUG=$${DEBUG:-True} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-True} $(PY) manage.py seed_demo --if-empty
-	DEBUG=$${DEBUG:-True} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=$${DEBUG:-True} PORT=$(PORT) $(PY) -m devtools.quick_start
 
 # The full local stack: gunicorn, Celery worker and beat, and the fake Paystack, against the
 # local PostgreSQL and Redis, with demo data. Settings below; anything in .env or the

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from carts.models import MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, CartItem
-from core.errors import Conflict, InsufficientStock, NotFound, ProductUnavailable
+from core.errors import Conflict, InsufficientStock, NotFound, ProductUnavailable, raises
 from products.models import Product
 from users.models import User
 
@@ -57,6 +57,7 @@ def _touch(cart: Cart) -> None:
     Cart.objects.filter(id=cart.id).update(updated_at=timezone.now())
 
 
+@raises(NotFound, ProductUnavailable, InsufficientStock, Conflict)
 def cart_item_add(*, user: User, product_id: uuid.UUID, quantity: int) -> Cart:
     """Add `quantity` of a product; merges with the line already holding that product."""
     with _cart_transaction(user) as cart:
@@ -77,6 +78,7 @@ def cart_item_add(*, user: User, product_id: uuid.UUID, quantity: int) -> Cart:
     return cart
 
 
+@raises(ProductUnavailable, InsufficientStock, Conflict)
 def cart_item_update(*, user: User, item_id: uuid.UUID, quantity: int) -> Cart:
     """Set a line's quantity; 0 removes the line."""
     with _cart_transaction(user) as cart:

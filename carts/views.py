@@ -15,6 +15,7 @@ from carts.serializers import (
     CartItemUpdateSerializer,
     CartSerializer,
 )
+from core.errors import raises
 from core.permissions import IsAccountWithEmail
 from core.responses import created, no_content, ok
 from core.serializers import represent
@@ -63,6 +64,7 @@ class CartItemsView(APIView):
             "`409 product_unavailable`; a 101st line or a line above 1000 units: `409 conflict`."
         ),
     )
+    @raises(services.cart_item_add)
     def post(self, request: Request) -> Response:
         serializer = CartItemAddSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -77,8 +79,10 @@ class CartItemDetailView(APIView):
         tags=TAGS,
         request=CartItemUpdateSerializer,
         responses={200: CartSerializer},
-        summary="Set a line's quantity (0 removes it)",
+        summary="Set a cart line's quantity",
+        description="0 removes the line.",
     )
+    @raises(services.cart_item_update)
     def patch(self, request: Request, item_id: uuid.UUID) -> Response:
         serializer = CartItemUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -90,7 +94,7 @@ class CartItemDetailView(APIView):
     @extend_schema(
         tags=TAGS,
         responses={204: OpenApiResponse(description="Line removed.")},
-        summary="Remove a line",
+        summary="Remove a cart line",
     )
     def delete(self, request: Request, item_id: uuid.UUID) -> Response:
         services.cart_item_delete(user=request.user, item_id=item_id)

@@ -1,13 +1,32 @@
-"""Admin pieces shared by several apps."""
+"""Admin pieces shared by several apps, and the site's names."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.admin.filters import FieldListFilter
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from core.catalogue_cache import catalogue_changed
+
+admin.site.site_header = "Marketplace administration"
+admin.site.site_title = "Marketplace admin"
+admin.site.index_title = "Shops, catalogue, orders and payments"
+
+
+def titled(filter_class: type[FieldListFilter], title: str) -> type[FieldListFilter]:
+    """A field filter under a title of its own: `("shop__is_active", titled(
+    admin.BooleanFieldListFilter, "shop active"))` instead of a second "By is active"."""
+
+    class TitledFilter(filter_class):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return TitledFilter
 
 
 class CatalogueChangeAdminMixin(admin.ModelAdmin):

@@ -44,7 +44,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.db import WriteBatch
-from core.errors import IdempotencyKeyReused, RequestInProgress
+from core.errors import IdempotencyKeyReused, InvalidInput, RequestInProgress, raises
 from core.locks import session_lock_release, session_lock_try
 from core.models import IdempotencyKey
 from core.renderers import EnvelopeRenderer
@@ -267,7 +267,8 @@ def idempotent(
                 finally:
                     session_lock_release(_lock_name(user, key))
 
-        return wrapper
+        # For the OpenAPI schema: a malformed key is a 400, a reused or busy one a 409.
+        return raises(InvalidInput, IdempotencyKeyReused, RequestInProgress)(wrapper)
 
     if method is not None:
         return decorator(method)

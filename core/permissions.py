@@ -14,7 +14,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from core.errors import EmailNotVerified, PermissionDenied
+from core.errors import EmailNotVerified, PermissionDenied, raises
 
 
 def _account(request: Request) -> Any:
@@ -24,6 +24,7 @@ def _account(request: Request) -> Any:
     return user if user and user.is_authenticated and user.is_active else None
 
 
+@raises(PermissionDenied)
 class IsAccountWithEmail(BasePermission):
     """A self-registered account (customer, shop owner, admin); shop staff are refused."""
 
@@ -38,6 +39,7 @@ class IsAccountWithEmail(BasePermission):
         return True
 
 
+@raises(EmailNotVerified)
 class IsVerifiedAccount(IsAccountWithEmail):
     """An account with an e-mail that has been verified (checkout, creating a shop)."""
 
@@ -50,6 +52,7 @@ class IsVerifiedAccount(IsAccountWithEmail):
         return True
 
 
+@raises(PermissionDenied)
 class IsPlatformAdmin(BasePermission):
     """Django `is_staff` or `is_superuser`."""
 

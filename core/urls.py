@@ -2,11 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views
 
 api_v1: list[URLPattern | URLResolver] = [
+    path("", views.IndexView.as_view(), name="api-root"),
     path("ping/", views.PingView.as_view(), name="ping"),
     path("", include("users.urls")),
     path("", include("shops.urls")),
@@ -17,10 +18,16 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    path("", views.IndexView.as_view(), name="index"),
+    path("api/", views.IndexView.as_view(), name="api-index"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/redoc/",
+        views.RedocView.as_view(url_name="schema"),
+        name="redoc",
+    ),
     path("health/", views.HealthView.as_view(), name="health"),
     path("health/ready/", views.ReadinessView.as_view(), name="health-ready"),
     path("admin/", admin.site.urls),

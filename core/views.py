@@ -11,9 +11,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -36,11 +37,55 @@ class HealthView(APIView):
 
     @extend_schema(
         tags=["operations"],
+        summary="Check liveness",
         responses=inline_serializer("Health", {"status": serializers.CharField()}),
     )
     def get(self, request: Request) -> Response:
         response = EnvelopeResponse({"status": "ok"})
         response.enveloped = True
+        return response
+
+
+class IndexView(APIView):
+    """`/`, `/api/` and `/api/v1/`: where to start (the docs, the schema, health, the API root).
+    For people finding their way, so not part of the schema."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[Any] = []
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        links = {
+            name: request.build_absolute_uri(reverse(url_name))
+            for name, url_name in [
+                ("docs", "swagger-ui"),
+                ("redoc", "redoc"),
+                ("schema", "schema"),
+                ("health", "health"),
+                ("ready", "health-ready"),
+                ("api", "api-root"),
+                ("admin", "admin:index"),
+            ]
+        }
+        return ok(links, "Marketplace API. The docs are at /api/docs/.")
+
+
+class RedocView(SpectacularRedocView):
+    """ReDoc (from drf-spectacular-sidecar) on a page that loads nothing from outside: no Google
+    Fonts (core/templates/core/redoc.html), and a Content Security Policy that keeps the browser
+    from fetching ReDoc's own logo off its CDN."""
+
+    template_name = "core/redoc.html"
+    content_security_policy = (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:"
+    )
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response["Content-Security-Policy"] = self.content_security_policy
         return response
 
 
@@ -54,6 +99,7 @@ class PingView(APIView):
 
     @extend_schema(
         tags=["operations"],
+        summary="Ping the API",
         responses=inline_serializer("Pong", {"pong": serializers.BooleanField()}),
     )
     def get(self, request: Request) -> Response:
@@ -124,13 +170,13 @@ class ReadinessView(APIView):
 
     @extend_schema(
         tags=["operations"],
+        summary="Check readiness",
         responses={
             200: inline_serializer(
                 "Readiness", {"status": serializers.CharField(), "checks": serializers.DictField()}
             ),
             503: OpenApiResponse(
-                OpenApiTypes.OBJECT,
-                description="`service_unavailable`: something is down; `errors` has each check.",
+                description="`service_unavailable`: something is down; `errors` has each check."
             ),
         },
     )

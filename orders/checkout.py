@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from carts.models import Cart, CartItem
 from core.db import ModelColumns, WriteBatch, quoted_column, quoted_table
-from core.errors import CartEmpty, Conflict, InsufficientStock, NotFound, ProductUnavailable
+from core.errors import CartEmpty, Conflict, InsufficientStock, NotFound, ProductUnavailable, raises
 from orders.emails import queue_checkout_emails
 from orders.models import (
     MAX_ORDER_TOTAL,
@@ -149,6 +149,7 @@ def address_snapshot(address: Address) -> dict[str, Any]:
     }
 
 
+@raises(NotFound, CartEmpty, ProductUnavailable, InsufficientStock, Conflict)
 def checkout_create(
     *,
     user: User,

@@ -1,5 +1,6 @@
 """Demo orders for `python manage.py seed_demo` (runs after the catalogue): the demo customer
-gets two order groups and something left in the cart, all through the real services."""
+gets two order groups, through the real services, and an empty cart to start the walkthrough
+with."""
 
 from __future__ import annotations
 
@@ -64,6 +65,5 @@ def seed_demo(stdout: Any) -> None:
             f"  order group {group.number} (pickup, Paystack, unpaid) for {CUSTOMER_EMAIL}"
         )
 
-    # Something left in the cart.
-    if _fill(customer, [(_product("Lagos Gadgets", "Power bank 20000 mAh"), 1)]):
-        stdout.write(f"  one line in the cart of {CUSTOMER_EMAIL}")
+    # The README's walkthrough starts from an empty cart.
+    cart_clear(user=customer)

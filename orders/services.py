@@ -15,7 +15,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import InvalidInput, InvalidTransition, NotFound
+from core.errors import InvalidInput, InvalidTransition, NotFound, raises
 from orders import state
 from orders.emails import (
     queue_cancelled_email,
@@ -155,6 +155,7 @@ def _transition_error(
     return error
 
 
+@raises(InvalidTransition)
 def order_group_cancel(*, user: User, group_id: uuid.UUID, reason: str = "") -> OrderGroup:
     """The customer (or an admin) cancels the whole group while every order is still pending."""
     from orders.selectors import groups_for_customer
@@ -195,6 +196,7 @@ def order_group_cancel(*, user: User, group_id: uuid.UUID, reason: str = "") -> 
 # --- Shop side status changes -------------------------------------------------------------------
 
 
+@raises(InvalidTransition)
 def order_status_change(
     *,
     shop: Shop,

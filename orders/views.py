@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import raises
 from core.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from core.permissions import IsAccountWithEmail, IsVerifiedAccount
 from core.responses import created, ok
@@ -54,6 +55,7 @@ class CheckoutView(APIView):
             "Nothing changes on any error."
         ),
     )
+    @raises(checkout_create)
     @idempotent(atomic=True)  # all in the database: the key's answer is stored in its commit
     def post(self, request: Request) -> Response:
         serializer = CheckoutSerializer(data=request.data)
@@ -107,6 +109,7 @@ class OrderGroupCancelView(APIView):
             "Stock is restored; a paid group is refunded."
         ),
     )
+    @raises(services.order_group_cancel)
     @idempotent
     def post(self, request: Request, group_id: uuid.UUID) -> Response:
         serializer = OrderGroupCancelSerializer(data=request.data)
@@ -138,7 +141,9 @@ class ShopOrderListView(ListAPIView):
 
 
 class ShopOrderDetailView(APIView):
-    @extend_schema(tags=SHOP_TAGS, responses={200: ShopOrderSerializer}, summary="Show an order")
+    @extend_schema(
+        tags=SHOP_TAGS, responses={200: ShopOrderSerializer}, summary="Show a shop's order"
+    )
     def get(self, request: Request, shop_id: uuid.UUID, order_id: uuid.UUID) -> Response:
         membership = shop_membership(user=request.user, shop_id=shop_id)
         order = selectors.order_for_shop(shop=membership.shop, order_id=order_id)
@@ -159,6 +164,7 @@ class ShopOrderStatusView(APIView):
             "with `from`, `to` and `allowed`."
         ),
     )
+    @raises(services.order_status_change)
     def post(self, request: Request, shop_id: uuid.UUID, order_id: uuid.UUID) -> Response:
         membership = shop_membership(user=request.user, shop_id=shop_id)
         serializer = OrderStatusChangeSerializer(data=request.data)

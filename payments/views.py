@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import raises
 from core.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from core.permissions import IsAccountWithEmail
 from core.responses import created, ok
@@ -25,12 +26,6 @@ from payments.serializers import (
 from shops.selectors import shop_membership
 
 TAGS = ["payments"]
-PROVIDER_ERROR = OpenApiResponse(
-    OpenApiTypes.OBJECT, description="`payment_provider_error`: Paystack refused or failed."
-)
-PROVIDER_TIMEOUT = OpenApiResponse(
-    OpenApiTypes.OBJECT, description="`payment_provider_timeout`: Paystack did not answer."
-)
 
 
 class PaymentInitializeView(APIView):
@@ -38,7 +33,6 @@ class PaymentInitializeView(APIView):
     permission_classes = [IsAccountWithEmail]
 
     @extend_schema(
-        operation_id="order_group_payment_initialize",
         summary="Start paying an order group with Paystack",
         description=(
             "Creates a payment attempt with its own reference and returns Paystack's "
@@ -52,13 +46,10 @@ class PaymentInitializeView(APIView):
         ),
         parameters=[IDEMPOTENCY_KEY_HEADER],
         request=PaymentInitializeInputSerializer,
-        responses={
-            201: PaymentInitializeOutputSerializer,
-            502: PROVIDER_ERROR,
-            504: PROVIDER_TIMEOUT,
-        },
+        responses={201: PaymentInitializeOutputSerializer},
         tags=TAGS,
     )
+    @raises(services.payment_initialize)
     @idempotent
     def post(self, request: Request, group_id: uuid.UUID) -> Response:
         PaymentInitializeInputSerializer(data=request.data).is_valid(raise_exception=True)
@@ -72,19 +63,15 @@ class PaymentDetailView(APIView):
     permission_classes = [IsAccountWithEmail]
 
     @extend_schema(
-        operation_id="payment_retrieve",
-        summary="A payment attempt",
+        summary="Show a payment attempt",
         parameters=[
             OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PATH),
             PaymentDetailQuerySerializer,
         ],
-        responses={
-            200: PaymentSerializer,
-            502: PROVIDER_ERROR,
-            504: PROVIDER_TIMEOUT,
-        },
+        responses={200: PaymentSerializer},
         tags=TAGS,
     )
+    @raises(services.payment_verify)
     def get(self, request: Request, reference: str) -> Response:
         query = PaymentDetailQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -103,8 +90,7 @@ class PaystackWebhookView(APIView):
     throttle_classes: list = []
 
     @extend_schema(
-        operation_id="paystack_webhook",
-        summary="Paystack webhook",
+        summary="Receive a Paystack event",
         description=(
             "Raw Paystack event. `x-paystack-signature` must be the HMAC-SHA512 of the raw body "
             "keyed with the secret key, else `400 invalid_signature` and nothing is stored. "
@@ -122,6 +108,7 @@ class PaystackWebhookView(APIView):
         auth=[],
         tags=TAGS,
     )
+    @raises(webhooks.webhook_receive)
     def post(self, request: Request) -> Response:
         # The raw bytes, exactly as signed: never parsed before the signature is checked.
         body = request.body

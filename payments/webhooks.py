@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.errors import InvalidSignature, MalformedRequest
+from core.errors import InvalidSignature, MalformedRequest, raises
 from payments import services
 from payments.models import Payment, WebhookEvent
 
@@ -79,6 +79,7 @@ def event_key(payload: dict[str, Any], body: bytes) -> str:
     return key
 
 
+@raises(InvalidSignature, MalformedRequest)
 def webhook_receive(*, body: bytes, signature: str | None) -> tuple[WebhookEvent, bool]:
     """Check the signature (before anything else), parse, and store the event once.
 

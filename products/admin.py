@@ -1,4 +1,5 @@
-"""Admin: categories, products (images inline, stock read-only) and the read-only ledger.
+"""Admin: categories, products (images inline, price and stock read-only) and the read-only
+ledger.
 
 Stock is changed only through `products.inventory` (the API's inventory endpoint), so that the
 movement ledger always adds up; image uploads go through the API, which validates them. Every
@@ -12,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from core.admin import CatalogueChangeAdminMixin
+from core.admin import CatalogueChangeAdminMixin, titled
 from core.catalogue_cache import catalogue_changed
 from products.models import Category, InventoryMovement, Product, ProductImage
 
@@ -45,12 +46,20 @@ class ProductImageInline(admin.TabularInline):
 @admin.register(Product)
 class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "shop", "price", "stock", "is_active", "created_at"]
-    list_filter = ["is_active", "shop__is_active", "categories", "created_at"]
-    search_fields = ["name", "slug", "shop__name"]
+    list_filter = [
+        "is_active",
+        ("shop", admin.RelatedOnlyFieldListFilter),
+        ("shop__is_active", titled(admin.BooleanFieldListFilter, "shop active")),
+        "categories",
+        "created_at",
+    ]
+    search_fields = ["name", "slug", "shop__name", "shop__code"]
     list_select_related = ["shop"]
     raw_id_fields = ["shop"]
     filter_horizontal = ["categories"]
-    readonly_fields = ["id", "stock", "created_at", "updated_at"]
+    # The price is the shop's (set through the API, validated there); stock moves only through
+    # the inventory ledger.
+    readonly_fields = ["id", "price", "stock", "created_at", "updated_at"]
     fields = [
         "id",
         "shop",

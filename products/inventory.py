@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from core.catalogue_cache import catalogue_changed
 from core.db import WriteBatch
-from core.errors import InsufficientStock, InvalidInput, NotFound
+from core.errors import InsufficientStock, InvalidInput, NotFound, raises
 from products.models import InventoryMovement, Product
 from shops.models import Shop
 from users.models import User
@@ -174,6 +174,7 @@ def _low_stock_thresholds(products: Iterable[Product]) -> dict[uuid.UUID, int]:
     return dict(Shop.objects.filter(id__in=shop_ids).values_list("id", "low_stock_threshold"))
 
 
+@raises(InsufficientStock)
 def stock_adjust(
     *, product_id: uuid.UUID, action: str, quantity: int, actor: User | None, note: str = ""
 ) -> Product:

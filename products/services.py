@@ -12,7 +12,7 @@ from django.db.models import Max, ProtectedError
 from django.utils.text import slugify
 
 from core.catalogue_cache import catalogue_changed
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, FileTooLarge, InvalidInput, NotFound, UnsupportedMediaType, raises
 from core.images import image_delete, image_process, image_store
 from products.inventory import MAX_STOCK, StockChange, lock_products, stock_apply
 from products.models import Category, InventoryMovement, Product, ProductImage
@@ -52,6 +52,7 @@ def _category_parent(parent_id: uuid.UUID | None) -> Category | None:
     return parent
 
 
+@raises(Conflict)
 def category_create(*, name: str, parent_id: uuid.UUID | None = None) -> Category:
     """A category with a slug made unique from its name (`shoes`, `shoes-2`, ...)."""
     parent = _category_parent(parent_id)
@@ -69,6 +70,7 @@ def category_create(*, name: str, parent_id: uuid.UUID | None = None) -> Categor
     raise Conflict("Could not allocate a unique slug; try again.")
 
 
+@raises(Conflict)
 def category_update(*, category: Category, data: dict[str, Any]) -> Category:
     """Rename, re-slug or move a category. A category cannot move under itself."""
     if "parent_id" in data:
@@ -95,6 +97,7 @@ def category_update(*, category: Category, data: dict[str, Any]) -> Category:
     return category
 
 
+@raises(Conflict)
 def category_delete(*, category: Category) -> None:
     """Delete a category that has no sub-categories and no products (else 409)."""
     if category.children.exists():
@@ -138,6 +141,7 @@ def _name_taken(shop: Shop, name: str, *, exclude_id: uuid.UUID | None = None) -
     return products.exists()
 
 
+@raises(Conflict)
 def product_create(
     *,
     shop: Shop,
@@ -182,6 +186,7 @@ def product_create(
     return product
 
 
+@raises(Conflict)
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
     """Change the whitelisted fields; stock and shop are never taken from here."""
     fields = {key: value for key, value in data.items() if key in PRODUCT_UPDATABLE_FIELDS}
@@ -243,6 +248,7 @@ def product_delete(*, product: Product) -> bool:
 # --- Images ----------------------------------------------------------------------------------
 
 
+@raises(Conflict, FileTooLarge, UnsupportedMediaType)
 def product_image_add(*, product: Product, upload: IO[bytes]) -> ProductImage:
     """Validate, normalise and store an image (at most 8 a product: 409 beyond)."""
     if ProductImage.objects.filter(product=product).count() >= MAX_IMAGES_PER_PRODUCT:

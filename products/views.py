@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.catalogue_cache import PublicCatalogueCacheMixin
-from core.errors import NotFound
+from core.errors import NotFound, raises
 from core.parsers import MultiPartParser
 from core.permissions import IsPlatformAdmin
 from core.responses import created, no_content, ok
@@ -101,6 +101,7 @@ class CategoryListCreateView(GenericAPIView):
         request=CategoryCreateSerializer,
         responses={201: CategorySerializer},
     )
+    @raises(category_create)
     def post(self, request: Request) -> Response:
         body = CategoryCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -117,16 +118,18 @@ class CategoryDetailView(GenericAPIView):
             return [AllowAny()]
         return [IsPlatformAdmin()]
 
-    @extend_schema(tags=["categories"], summary="A category")
+    @extend_schema(tags=["categories"], summary="Show a category")
     def get(self, request: Request, category_id: uuid.UUID) -> Response:
         return ok(self.get_serializer(category_get(category_id=category_id)).data, "Category.")
 
     @extend_schema(
         tags=["categories"],
-        summary="Rename, re-slug or move a category (admin)",
+        summary="Update a category (admin)",
+        description="Rename, re-slug or move it under another parent.",
         request=CategoryUpdateSerializer,
         responses=CategorySerializer,
     )
+    @raises(category_update)
     def patch(self, request: Request, category_id: uuid.UUID) -> Response:
         category = category_get(category_id=category_id)
         body = CategoryUpdateSerializer(data=request.data, partial=True)
@@ -136,10 +139,12 @@ class CategoryDetailView(GenericAPIView):
 
     @extend_schema(
         tags=["categories"],
-        summary="Delete a category (admin); 409 while it has sub-categories or products",
+        summary="Delete a category (admin)",
+        description="`409 conflict` while it has sub-categories or products.",
         request=None,
         responses={204: OpenApiResponse(description="Deleted.")},
     )
+    @raises(category_delete)
     def delete(self, request: Request, category_id: uuid.UUID) -> Response:
         category_delete(category=category_get(category_id=category_id))
         return no_content()
@@ -160,7 +165,7 @@ class ProductListView(PublicCatalogueCacheMixin, GenericAPIView):
         return products_public().select_related("shop")
 
     @extend_schema(
-        tags=["products"], summary="The public catalogue", responses=ProductSerializer(many=True)
+        tags=["products"], summary="List products", responses=ProductSerializer(many=True)
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -189,7 +194,7 @@ class ShopProductListCreateView(PublicCatalogueCacheMixin, GenericAPIView):
 
     @extend_schema(
         tags=["products"],
-        summary="A shop's catalogue",
+        summary="List a shop's products",
         parameters=[INCLUDE_INACTIVE_PARAM],
         responses=ProductSerializer(many=True),
     )
@@ -210,10 +215,11 @@ class ShopProductListCreateView(PublicCatalogueCacheMixin, GenericAPIView):
 
     @extend_schema(
         tags=["products"],
-        summary="Add a product to the shop (shop members)",
+        summary="Create a product (shop members)",
         request=ProductWriteSerializer,
         responses={201: ProductSerializer},
     )
+    @raises(product_create)
     def post(self, request: Request, shop_id: uuid.UUID) -> Response:
         shop = shop_membership(user=request.user, shop_id=shop_id).shop
         body = ProductWriteSerializer(data=request.data)
@@ -235,7 +241,7 @@ class ProductDetailView(PublicCatalogueCacheMixin, GenericAPIView):
             return [AllowAny()]
         return [IsAuthenticated()]
 
-    @extend_schema(tags=["products"], summary="A product")
+    @extend_schema(tags=["products"], summary="Show a product")
     def get(self, request: Request, product_id: uuid.UUID) -> Response:
         product = product_get_visible(user=request.user, product_id=product_id)
         return ok(represent(ProductSerializer, product, request=request), "Product.")
@@ -246,6 +252,7 @@ class ProductDetailView(PublicCatalogueCacheMixin, GenericAPIView):
         request=ProductUpdateSerializer,
         responses=ProductSerializer,
     )
+    @raises(product_update)
     def patch(self, request: Request, product_id: uuid.UUID) -> Response:
         product, _ = product_for_member(user=request.user, product_id=product_id)
         body = ProductUpdateSerializer(data=request.data)
@@ -258,7 +265,8 @@ class ProductDetailView(PublicCatalogueCacheMixin, GenericAPIView):
 
     @extend_schema(
         tags=["products"],
-        summary="Delete a product (shop members); deactivated instead once it was ordered",
+        summary="Delete a product (shop members)",
+        description="A product that was ever ordered is deactivated instead.",
         request=None,
         responses={204: OpenApiResponse(description="Deleted or deactivated.")},
     )
@@ -282,6 +290,7 @@ class ProductImageListView(GenericAPIView):
         request={"multipart/form-data": ProductImageUploadSerializer},
         responses={201: ProductImageSerializer},
     )
+    @raises(product_image_add)
     def post(self, request: Request, product_id: uuid.UUID) -> Response:
         product, _ = product_for_member(user=request.user, product_id=product_id)
         body = ProductImageUploadSerializer(data=request.data)
@@ -318,7 +327,8 @@ class ProductInventoryView(GenericAPIView):
 
     @extend_schema(
         tags=["inventory"],
-        summary="Stock and the newest 50 movements (shop members)",
+        summary="Show a product's stock (shop members)",
+        description="The stock and the newest 50 movements.",
         responses=InventorySerializer,
     )
     def get(self, request: Request, product_id: uuid.UUID) -> Response:
@@ -332,10 +342,12 @@ class ProductInventoryView(GenericAPIView):
 
     @extend_schema(
         tags=["inventory"],
-        summary="Add, remove or set stock (shop members)",
+        summary="Adjust a product's stock (shop members)",
+        description="Add, remove or set the stock; each change is a movement.",
         request=InventoryAdjustSerializer,
         responses=StockLevelSerializer,
     )
+    @raises(stock_adjust)
     def post(self, request: Request, product_id: uuid.UUID) -> Response:
         product, _ = product_for_member(user=request.user, product_id=product_id)
         body = InventoryAdjustSerializer(data=request.data)

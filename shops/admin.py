@@ -35,7 +35,8 @@ class ShopAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "code", "owner__email"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["id", "code", "created_at", "updated_at"]
+    # The delivery fee is the owner's, set through the API (validated there).
+    readonly_fields = ["id", "code", "delivery_fee", "created_at", "updated_at"]
     fields = [
         "id",
         "name",

@@ -37,6 +37,25 @@ DEMO_SHOPS: list[dict[str, Any]] = [
 ]
 
 
+def demo_shops() -> list[Shop]:
+    """The demo shops that exist, in the order above, with their owner (for `seed_demo
+    --show`)."""
+    names = [spec["name"] for spec in DEMO_SHOPS]
+    found = {
+        shop.name: shop for shop in Shop.objects.filter(name__in=names).select_related("owner")
+    }
+    return [found[name] for name in names if name in found]
+
+
+def demo_staff_handles(shops: list[Shop]) -> dict[Any, list[str]]:
+    """Shop id -> the handles of its active staff."""
+    handles: dict[Any, list[str]] = {}
+    staff = User.objects.filter(shop__in=shops, is_active=True).order_by("handle")
+    for shop_id, handle in staff.values_list("shop_id", "handle"):
+        handles.setdefault(shop_id, []).append(handle)
+    return handles
+
+
 def seed_demo(stdout: Any) -> None:
     for spec in DEMO_SHOPS:
         owner = User.objects.filter(email=spec["owner"]).first()

@@ -112,6 +112,16 @@ class ShopUpdateSerializer(ShopWriteSerializer):
         super().__init__(*args, **kwargs)
 
 
+class ShopUpdateJSONSerializer(ShopUpdateSerializer):
+    """The JSON form of the PATCH body, for the schema: there `logo` can only be null (removes
+    the logo). A new logo is uploaded as multipart; the view validates both forms with
+    `ShopUpdateSerializer`."""
+
+    logo = serializers.CharField(
+        required=False, allow_null=True, help_text="Only null: removes the logo."
+    )
+
+
 class StaffSerializer(serializers.Serializer):
     """A staff account, in the shape of the user representation, plus `is_active`."""
 

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.catalogue_cache import catalogue_changed
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, FileTooLarge, InvalidInput, UnsupportedMediaType, raises
 from core.images import image_delete, image_process, image_store
 from shops.models import Shop, generate_shop_code
 from users.models import User
@@ -38,6 +38,7 @@ def _shop_name_taken(name: str, *, exclude_id: Any = None) -> bool:
     return shops.exists()
 
 
+@raises(Conflict)
 def shop_create(
     *,
     owner: User,
@@ -73,6 +74,7 @@ def shop_create(
     raise Conflict("Could not allocate a shop code; try again.")
 
 
+@raises(Conflict, FileTooLarge, UnsupportedMediaType)
 def shop_update(
     *,
     shop: Shop,
@@ -149,6 +151,7 @@ def _handle_taken(shop: Shop | None, handle: str, *, exclude_id: Any = None) -> 
     return staff.exists()
 
 
+@raises(Conflict)
 def staff_create(
     *, shop: Shop, handle: str, password: str, first_name: str = "", last_name: str = ""
 ) -> User:
@@ -174,6 +177,7 @@ def staff_create(
     return staff
 
 
+@raises(Conflict)
 def staff_update(*, staff: User, data: dict[str, Any]) -> User:
     """Edit a staff account; deactivating it revokes its tokens at once."""
     fields = {key: value for key, value in data.items() if key in STAFF_UPDATABLE_FIELDS}

@@ -13,7 +13,8 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.errors import PermissionDenied
+from core.errors import PermissionDenied, raises
+from core.parsers import JSONParser, MultiPartParser
 from core.permissions import IsVerifiedAccount
 from core.responses import created, no_content, ok
 from shops.models import Shop
@@ -28,6 +29,7 @@ from shops.selectors import (
 )
 from shops.serializers import (
     ShopSerializer,
+    ShopUpdateJSONSerializer,
     ShopUpdateSerializer,
     ShopWriteSerializer,
     StaffCreateSerializer,
@@ -56,6 +58,7 @@ class SearchQuerySerializer(serializers.Serializer):
     search = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+@raises(PermissionDenied)
 def manager_membership(*, user: User, shop_id: uuid.UUID) -> Membership:
     """The owner's (or an admin's) membership; 404 for non-members, 403 for staff."""
     membership = shop_membership(user=user, shop_id=shop_id)
@@ -94,6 +97,7 @@ class ShopListCreateView(GenericAPIView):
         request=ShopWriteSerializer,
         responses={201: ShopSerializer},
     )
+    @raises(shop_create)
     def post(self, request: Request) -> Response:
         body = ShopWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -104,23 +108,29 @@ class ShopListCreateView(GenericAPIView):
 class ShopDetailView(GenericAPIView):
     queryset = Shop.objects.none()
     serializer_class = ShopSerializer
+    parser_classes = [JSONParser, MultiPartParser]  # PATCH: JSON, or multipart with a `logo`
 
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "GET":
             return [AllowAny()]
         return [IsAuthenticated()]
 
-    @extend_schema(tags=["shops"], summary="A shop", responses=ShopSerializer)
+    @extend_schema(tags=["shops"], summary="Show a shop", responses=ShopSerializer)
     def get(self, request: Request, shop_id: uuid.UUID) -> Response:
         shop = shop_get_visible(user=request.user, shop_id=shop_id)
         return ok(self.get_serializer(shop).data, "Shop.")
 
     @extend_schema(
         tags=["shops"],
-        summary="Update a shop (owner, admin); `logo` as multipart",
-        request=ShopUpdateSerializer,
+        summary="Update a shop (owner, admin)",
+        description="JSON, or `multipart/form-data` to upload a `logo` (`logo: null` removes it).",
+        request={
+            "application/json": ShopUpdateJSONSerializer,
+            "multipart/form-data": ShopUpdateSerializer,
+        },
         responses=ShopSerializer,
     )
+    @raises(manager_membership, shop_update)
     def patch(self, request: Request, shop_id: uuid.UUID) -> Response:
         shop = manager_membership(user=request.user, shop_id=shop_id).shop
         body = ShopUpdateSerializer(data=request.data)
@@ -137,6 +147,7 @@ class ShopDetailView(GenericAPIView):
         request=None,
         responses={204: OpenApiResponse(description="Deactivated.")},
     )
+    @raises(manager_membership)
     def delete(self, request: Request, shop_id: uuid.UUID) -> Response:
         shop = manager_membership(user=request.user, shop_id=shop_id).shop
         shop_deactivate(shop=shop)
@@ -153,6 +164,7 @@ class StaffListCreateView(GenericAPIView):
         summary="List a shop's staff (owner, admin)",
         responses=StaffSerializer(many=True),
     )
+    @raises(manager_membership)
     def get(self, request: Request, shop_id: uuid.UUID) -> Response:
         shop = manager_membership(user=request.user, shop_id=shop_id).shop
         page = self.paginate_queryset(staff_for_shop(shop=shop))
@@ -166,6 +178,7 @@ class StaffListCreateView(GenericAPIView):
         request=StaffCreateSerializer,
         responses={201: StaffSerializer},
     )
+    @raises(manager_membership, staff_create)
     def post(self, request: Request, shop_id: uuid.UUID) -> Response:
         shop = manager_membership(user=request.user, shop_id=shop_id).shop
         body = StaffCreateSerializer(data=request.data)
@@ -180,9 +193,10 @@ class StaffDetailView(GenericAPIView):
 
     @extend_schema(
         tags=["staff"],
-        summary="A staff account (owner, admin, or that staff member)",
+        summary="Show a staff account (owner, admin, or that staff member)",
         responses=StaffSerializer,
     )
+    @raises(PermissionDenied)
     def get(self, request: Request, shop_id: uuid.UUID, user_id: uuid.UUID) -> Response:
         membership = shop_membership(user=request.user, shop_id=shop_id)
         is_self = membership.role == ShopRole.STAFF and request.user.id == user_id
@@ -197,6 +211,7 @@ class StaffDetailView(GenericAPIView):
         request=StaffUpdateSerializer,
         responses=StaffSerializer,
     )
+    @raises(manager_membership, staff_update)
     def patch(self, request: Request, shop_id: uuid.UUID, user_id: uuid.UUID) -> Response:
         shop = manager_membership(user=request.user, shop_id=shop_id).shop
         staff = staff_member_get(shop=shop, user_id=user_id)
@@ -207,10 +222,12 @@ class StaffDetailView(GenericAPIView):
 
     @extend_schema(
         tags=["staff"],
-        summary="Deactivate a staff account and revoke its tokens (owner, admin)",
+        summary="Deactivate a staff account (owner, admin)",
+        description="Its tokens are revoked at once.",
         request=None,
         responses={204: OpenApiResponse(description="Deactivated.")},
     )
+    @raises(manager_membership)
     def delete(self, request: Request, shop_id: uuid.UUID, user_id: uuid.UUID) -> Response:
         shop = manager_membership(user=request.user, shop_id=shop_id).shop
         staff_deactivate(staff=staff_member_get(shop=shop, user_id=user_id))
@@ -223,10 +240,12 @@ class StaffPasswordView(GenericAPIView):
 
     @extend_schema(
         tags=["staff"],
-        summary="Set a staff member's password and revoke their tokens (owner, admin)",
+        summary="Set a staff member's password (owner, admin)",
+        description="Their tokens are revoked at once.",
         request=StaffPasswordSerializer,
         responses=StaffSerializer,
     )
+    @raises(manager_membership)
     def post(self, request: Request, shop_id: uuid.UUID, user_id: uuid.UUID) -> Response:
         shop = manager_membership(user=request.user, shop_id=shop_id).shop
         staff = staff_member_get(shop=shop, user_id=user_id)

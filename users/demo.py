@@ -18,6 +18,13 @@ _ACCOUNTS: list[dict[str, Any]] = [
 ]
 
 
+def demo_accounts() -> list[User]:
+    """The demo accounts that exist, in the order above (for `seed_demo --show`)."""
+    emails = [spec["email"] for spec in _ACCOUNTS]
+    found = {user.email: user for user in User.objects.filter(email__in=emails)}
+    return [found[email] for email in emails if email in found]
+
+
 def seed_demo(stdout: Any) -> None:
     """Create the demo accounts that do not exist yet (looked up by e-mail)."""
     for spec in _ACCOUNTS:

@@ -99,6 +99,7 @@ class Address(models.Model):
 
     class Meta:
         ordering = ["-is_default", "-created_at"]
+        verbose_name_plural = "addresses"
 
     def __str__(self) -> str:
         return f"{self.full_name}, {self.line1}, {self.city}"

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from core.errors import raises
 from core.permissions import IsAccountWithEmail, IsPlatformAdmin
 from core.responses import created, no_content, ok
 from core.throttles import (
@@ -73,7 +74,11 @@ class RegisterView(PublicView):
     throttle_classes = [RegisterIPThrottle]
 
     @extend_schema(
-        tags=["auth"], request=RegisterSerializer, responses={201: UserSerializer}, auth=[]
+        summary="Register an account",
+        tags=["auth"],
+        request=RegisterSerializer,
+        responses={201: UserSerializer},
+        auth=[],
     )
     def post(self, request: Request) -> Response:
         user = services.user_register(**_valid(RegisterSerializer, request.data))
@@ -81,7 +86,14 @@ class RegisterView(PublicView):
 
 
 class VerifyEmailView(PublicView):
-    @extend_schema(tags=["auth"], request=TokenSerializer, responses={200: NO_DATA}, auth=[])
+    @extend_schema(
+        summary="Verify an e-mail address",
+        tags=["auth"],
+        request=TokenSerializer,
+        responses={200: NO_DATA},
+        auth=[],
+    )
+    @raises(services.email_verify)
     def post(self, request: Request) -> Response:
         services.email_verify(**_valid(TokenSerializer, request.data))
         return ok(None, "E-mail address verified.")
@@ -90,7 +102,13 @@ class VerifyEmailView(PublicView):
 class VerifyEmailResendView(PublicView):
     throttle_classes = [EmailSendingIPThrottle, VerifyResendEmailThrottle]
 
-    @extend_schema(tags=["auth"], request=EmailSerializer, responses={202: NO_DATA}, auth=[])
+    @extend_schema(
+        summary="Send the verification e-mail again",
+        tags=["auth"],
+        request=EmailSerializer,
+        responses={202: NO_DATA},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         services.email_verification_resend(**_valid(EmailSerializer, request.data))
         return ok(
@@ -104,8 +122,13 @@ class LoginView(PublicView):
     throttle_classes = [LoginIPThrottle, LoginEmailThrottle]
 
     @extend_schema(
-        tags=["auth"], request=LoginSerializer, responses={200: LoginResponseSerializer}, auth=[]
+        summary="Log in",
+        tags=["auth"],
+        request=LoginSerializer,
+        responses={200: LoginResponseSerializer},
+        auth=[],
     )
+    @raises(services.user_login)
     def post(self, request: Request) -> Response:
         user = services.user_login(**_valid(LoginSerializer, request.data))
         data = {**services.tokens_for_user(user=user), "user": _user_data(user)}
@@ -116,11 +139,13 @@ class StaffLoginView(PublicView):
     throttle_classes = [LoginIPThrottle, StaffLoginAccountThrottle]
 
     @extend_schema(
+        summary="Log in as shop staff",
         tags=["auth"],
         request=StaffLoginSerializer,
         responses={200: LoginResponseSerializer},
         auth=[],
     )
+    @raises(services.staff_login)
     def post(self, request: Request) -> Response:
         user = services.staff_login(**_valid(StaffLoginSerializer, request.data))
         data = {**services.tokens_for_user(user=user), "user": _user_data(user)}
@@ -129,8 +154,13 @@ class StaffLoginView(PublicView):
 
 class TokenRefreshView(PublicView):
     @extend_schema(
-        tags=["auth"], request=RefreshSerializer, responses={200: TokenPairSerializer}, auth=[]
+        summary="Refresh the tokens",
+        tags=["auth"],
+        request=RefreshSerializer,
+        responses={200: TokenPairSerializer},
+        auth=[],
     )
+    @raises(services.token_refresh)
     def post(self, request: Request) -> Response:
         tokens = services.token_refresh(**_valid(RefreshSerializer, request.data))
         return ok(tokens, "Token refreshed.")
@@ -139,7 +169,10 @@ class TokenRefreshView(PublicView):
 class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["auth"], request=RefreshSerializer, responses={200: NO_DATA})
+    @extend_schema(
+        summary="Log out", tags=["auth"], request=RefreshSerializer, responses={200: NO_DATA}
+    )
+    @raises(services.user_logout)
     def post(self, request: Request) -> Response:
         data = _valid(RefreshSerializer, request.data)
         services.user_logout(user=request.user, refresh=data["refresh"], access_token=request.auth)
@@ -149,7 +182,13 @@ class LogoutView(APIView):
 class PasswordForgotView(PublicView):
     throttle_classes = [EmailSendingIPThrottle, PasswordForgotEmailThrottle]
 
-    @extend_schema(tags=["auth"], request=EmailSerializer, responses={202: NO_DATA}, auth=[])
+    @extend_schema(
+        summary="Ask for a password reset e-mail",
+        tags=["auth"],
+        request=EmailSerializer,
+        responses={202: NO_DATA},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         services.password_forgot(**_valid(EmailSerializer, request.data))
         return ok(
@@ -161,8 +200,13 @@ class PasswordForgotView(PublicView):
 
 class PasswordResetView(PublicView):
     @extend_schema(
-        tags=["auth"], request=PasswordResetSerializer, responses={200: NO_DATA}, auth=[]
+        summary="Reset a forgotten password",
+        tags=["auth"],
+        request=PasswordResetSerializer,
+        responses={200: NO_DATA},
+        auth=[],
     )
+    @raises(services.password_reset)
     def post(self, request: Request) -> Response:
         services.password_reset(**_valid(PasswordResetSerializer, request.data))
         return ok(None, "Password changed. Log in with the new password.")
@@ -182,17 +226,23 @@ class MeView(APIView):
             return [PasswordCheckThrottle()]
         return []
 
-    @extend_schema(tags=["users"], responses={200: UserSerializer})
+    @extend_schema(summary="Show my account", tags=["users"], responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
         return ok(_user_data(request.user), "Your account.")
 
-    @extend_schema(tags=["users"], request=ProfileUpdateSerializer, responses={200: UserSerializer})
+    @extend_schema(
+        summary="Update my account",
+        tags=["users"],
+        request=ProfileUpdateSerializer,
+        responses={200: UserSerializer},
+    )
     def patch(self, request: Request) -> Response:
         data = _valid(ProfileUpdateSerializer, request.data, partial=True)
         user = services.user_update(user=request.user, data=data)
         return ok(_user_data(user), "Account updated.")
 
     @extend_schema(
+        summary="Close my account",
         tags=["users"],
         request=PasswordConfirmSerializer,
         responses={204: OpenApiResponse(description="Account closed.")},
@@ -207,6 +257,7 @@ class PasswordChangeView(APIView):
     throttle_classes = [PasswordCheckThrottle]
 
     @extend_schema(
+        summary="Change my password",
         tags=["users"],
         request=PasswordChangeSerializer,
         responses={
@@ -228,6 +279,7 @@ class UserListView(GenericAPIView):
     queryset = User.objects.none()  # the real one comes from users.selectors
 
     @extend_schema(
+        summary="List accounts (admin)",
         tags=["users"],
         parameters=[
             OpenApiParameter("search", str, description="E-mail, name or handle contains."),
@@ -250,7 +302,11 @@ class AddressListView(GenericAPIView):
     serializer_class = AddressSerializer
     queryset = Address.objects.none()  # the real one comes from users.selectors
 
-    @extend_schema(tags=["addresses"], responses={200: AddressSerializer(many=True)})
+    @extend_schema(
+        summary="List my addresses",
+        tags=["addresses"],
+        responses={200: AddressSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
         addresses = selectors.addresses_for_user(user=request.user)
         page = self.paginate_queryset(addresses)
@@ -259,8 +315,12 @@ class AddressListView(GenericAPIView):
         return response
 
     @extend_schema(
-        tags=["addresses"], request=AddressSerializer, responses={201: AddressSerializer}
+        summary="Add an address",
+        tags=["addresses"],
+        request=AddressSerializer,
+        responses={201: AddressSerializer},
     )
+    @raises(services.address_create)
     def post(self, request: Request) -> Response:
         data = _valid(AddressSerializer, request.data)
         address = services.address_create(user=request.user, data=data)
@@ -270,20 +330,29 @@ class AddressListView(GenericAPIView):
 class AddressDetailView(APIView):
     permission_classes = [IsAccountWithEmail]
 
-    @extend_schema(tags=["addresses"], responses={200: AddressSerializer})
+    @extend_schema(
+        summary="Show an address", tags=["addresses"], responses={200: AddressSerializer}
+    )
     def get(self, request: Request, address_id: uuid.UUID) -> Response:
         address = selectors.address_get(user=request.user, address_id=address_id)
         return ok(AddressSerializer(address).data, "Address.")
 
     @extend_schema(
-        tags=["addresses"], request=AddressSerializer, responses={200: AddressSerializer}
+        summary="Update an address",
+        tags=["addresses"],
+        request=AddressSerializer,
+        responses={200: AddressSerializer},
     )
     def patch(self, request: Request, address_id: uuid.UUID) -> Response:
         data = _valid(AddressSerializer, request.data, partial=True)
         address = services.address_update(user=request.user, address_id=address_id, data=data)
         return ok(AddressSerializer(address).data, "Address updated.")
 
-    @extend_schema(tags=["addresses"], responses={204: OpenApiResponse(description="Deleted.")})
+    @extend_schema(
+        summary="Delete an address",
+        tags=["addresses"],
+        responses={204: OpenApiResponse(description="Deleted.")},
+    )
     def delete(self, request: Request, address_id: uuid.UUID) -> Response:
         services.address_delete(user=request.user, address_id=address_id)
         return no_content()

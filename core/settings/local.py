@@ -60,5 +60,9 @@ CELERY_BROKER_URL = config("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = config(
     "CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL, cast=bool
 )
+if not CELERY_BROKER_URL:
+    # An eager task still borrows a producer (never used to send): an in-process broker with a
+    # host named, so kombu does not warn that it is "reverting to localhost" on every checkout.
+    CELERY_BROKER_URL = "memory://localhost/"
 
 WHITENOISE_AUTOREFRESH = True

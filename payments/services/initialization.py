@@ -19,6 +19,7 @@ from core.errors import (
     OrderNotPayable,
     PaymentProviderError,
     PaymentProviderTimeout,
+    raises,
 )
 from orders.models import Order, OrderGroup, PaymentMethod
 from orders.selectors import order_group_amount_due
@@ -77,6 +78,14 @@ def split_compute(
     return {"type": "flat", "bearer_type": "account", "subaccounts": subaccounts}
 
 
+@raises(
+    OrderNotPayable,
+    AlreadyPaid,
+    AmountBelowMinimum,
+    Conflict,
+    PaymentProviderError,
+    PaymentProviderTimeout,
+)
 def payment_initialize(*, group: OrderGroup, email: str) -> Payment:
     """Start a Paystack payment for `group` (already scoped to its customer by the caller).
 

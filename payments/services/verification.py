@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.emails import queue_email
-from core.errors import PaymentProviderError, PaymentProviderTimeout
+from core.errors import PaymentProviderError, PaymentProviderTimeout, raises
 from orders.models import OrderGroup
 from orders.selectors import order_group_amount_due
 from orders.services import (
@@ -144,6 +144,7 @@ def payment_check_failed(*, payment: Payment) -> None:
     )
 
 
+@raises(PaymentProviderError, PaymentProviderTimeout)
 def payment_verify(*, payment: Payment) -> Payment:
     """Ask Paystack about the attempt now and apply the answer (see `verification_fetch`). An
     attempt Paystack gave no answer about stays as it is, its failed check recorded."""

@@ -13,8 +13,16 @@ CHROMEDRIVER = shutil.which("chromedriver")
 
 @pytest.fixture
 def browser():
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
+    missing = [
+        f"{program} (Debian package {package})"
+        for program, package, found in (
+            ("chromium", "chromium", CHROMIUM),
+            ("chromedriver", "chromium-driver", CHROMEDRIVER),
+        )
+        if not found
+    ]
+    if missing:
+        pytest.skip(f"Not on PATH: {' and '.join(missing)}")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -37,6 +45,7 @@ def browser():
         "--proxy-bypass-list=127.0.0.1;localhost",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for tests
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     try:

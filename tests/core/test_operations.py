@@ -103,3 +103,22 @@ def test_ready_answers_within_two_seconds_naming_what_is_down(
     assert body["errors"]["cache"].startswith("down")
     assert body["errors"]["broker"].startswith("down")
     assert "cache" in body["message"] and "broker" in body["message"]
+
+
+@pytest.mark.parametrize("path", ["/", "/api/", "/api/v1/"])
+def test_the_roots_link_the_docs_schema_health_and_api(client, path):
+    """No database: the index answers for anyone, even with a stale token."""
+    response = client.get(path, HTTP_AUTHORIZATION="Bearer stale")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "success"
+    assert body["data"] == {
+        "docs": "http://testserver/api/docs/",
+        "redoc": "http://testserver/api/redoc/",
+        "schema": "http://testserver/api/schema/",
+        "health": "http://testserver/health/",
+        "ready": "http://testserver/health/ready/",
+        "api": "http://testserver/api/v1/",
+        "admin": "http://testserver/admin/",
+    }
+    assert client.get("/api/v2/").status_code == 404

@@ -134,14 +134,15 @@ def test_a_big_form_field_next_to_an_image_is_413(world, owner):
 
 def test_too_many_form_parts_are_400(world, owner):
     data = {f"f{i}": "1" for i in range(1500)}
-    for path in [
-        "/api/v1/cart/items/",
-        f"/api/v1/products/{world.path_ids['product_id']}/images/",
+    for method, path in [
+        ("PATCH", f"/api/v1/shops/{world.path_ids['shop_id']}/"),
+        ("POST", f"/api/v1/products/{world.path_ids['product_id']}/images/"),
     ]:
         response = owner.generic(
-            "POST", path, encode_multipart(BOUNDARY, data), content_type=MULTIPART_CONTENT
+            method, path, encode_multipart(BOUNDARY, data), content_type=MULTIPART_CONTENT
         )
         assert_error(response, 400, "parse_error")
+
     files = {
         f"image{i}": SimpleUploadedFile(f"{i}.png", png_bytes(), "image/png") for i in range(20)
     }
@@ -149,6 +150,17 @@ def test_too_many_form_parts_are_400(world, owner):
         f"/api/v1/products/{world.path_ids['product_id']}/images/", files, format="multipart"
     )
     assert_error(response, 400, "parse_error")
+
+
+def test_multipart_is_refused_where_no_file_is_uploaded(owner):
+    """JSON endpoints take JSON only (API.md §1): a form body is `415`, as the schema says."""
+    response = owner.generic(
+        "POST",
+        "/api/v1/cart/items/",
+        encode_multipart(BOUNDARY, {"quantity": "1"}),
+        content_type=MULTIPART_CONTENT,
+    )
+    assert_error(response, 415, "unsupported_media_type")
 
 
 # --- Shape ------------------------------------------------------------------------------------

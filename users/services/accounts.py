@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from core.emails import queue_email
-from core.errors import Conflict, InvalidInput, InvalidToken
+from core.errors import Conflict, InvalidInput, InvalidToken, raises
 from users.models import Address, User
 from users.signals import account_closing
 from users.tokens import (
@@ -99,6 +99,7 @@ def email_verification_resend(*, email: str) -> None:
         email_verification_send(user=user)
 
 
+@raises(InvalidToken)
 def email_verify(*, token: str) -> User:
     signed = signed_token_read(purpose=EMAIL_VERIFICATION, token=token)
     user = User.objects.filter(id=signed.account_id, is_active=True).first() if signed else None
@@ -132,6 +133,7 @@ def password_forgot(*, email: str) -> None:
 
 
 @transaction.atomic
+@raises(InvalidToken)
 def password_reset(*, token: str, new_password: str) -> User:
     """Set a new password from a mailed token; the token then stops working (it is tied to the
     password hash), and every token of the account is revoked.

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
-from core.errors import Conflict
+from core.errors import Conflict, raises
 from users.models import Address, User
 from users.selectors import address_get, addresses_for_user
 
@@ -40,6 +40,7 @@ def _clear_default(user: User, *, keep: Address | None = None) -> None:
 
 
 @transaction.atomic
+@raises(Conflict)
 def address_create(*, user: User, data: dict[str, Any]) -> Address:
     """Add an address; the first one, or one sent with `is_default`, becomes the default."""
     _lock_account(user)

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import Token
 
-from core.errors import InvalidCredentials, InvalidToken
+from core.errors import InvalidCredentials, InvalidToken, raises
 from users.models import User
 from users.tokens import (
     access_token_deny,
@@ -37,6 +37,7 @@ def _record_login(user: User) -> None:
     User.objects.filter(pk=user.pk).update(last_login=user.last_login)
 
 
+@raises(InvalidCredentials)
 def user_login(*, email: str, password: str) -> User:
     """An account with an e-mail (customer, shop owner, admin) logging in."""
     user = _check_password_or_fail(
@@ -46,6 +47,7 @@ def user_login(*, email: str, password: str) -> User:
     return user
 
 
+@raises(InvalidCredentials)
 def staff_login(*, shop_code: str, handle: str, password: str) -> User:
     """A shop staff member logging in with the shop's code and their handle in that shop
     (both case-insensitive: handles are unique per shop whatever their case)."""
@@ -61,6 +63,7 @@ def staff_login(*, shop_code: str, handle: str, password: str) -> User:
     return user
 
 
+@raises(InvalidToken)
 def token_refresh(*, refresh: str) -> dict[str, str]:
     """Rotate: the refresh token is consumed and a new pair issued (400 invalid_token if the
     token is bad, expired, already used, or its account may no longer log in)."""
@@ -77,6 +80,7 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         return tokens_for_user(user=user)
 
 
+@raises(InvalidToken)
 def user_logout(*, user: User, refresh: str, access_token: Token | None) -> None:
     """Revoke the caller's refresh token and the access token used for this request."""
     token = refresh_token_decode(refresh)

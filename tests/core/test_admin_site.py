@@ -1,0 +1,89 @@
+"""Django admin as a shop operator meets it: the project's name, plural names that are words,
+filters with distinct titles on every list, shop filters and search where people look, and money
+that cannot be edited past the services."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import reverse
+
+from tests.factories import ProductFactory, ShopFactory, UserFactory
+from tests.orders.helpers import place_order
+
+pytestmark = pytest.mark.django_db
+
+
+def registered() -> list:
+    return [model for model in apps.get_models() if admin.site.is_registered(model)]
+
+
+def test_the_site_has_the_projects_name(admin_client):
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Marketplace administration" in index
+    assert "Django administration" not in index
+    login = admin_client.get(reverse("admin:login") + "?next=/admin/")
+    assert login.status_code in (200, 302)
+
+
+def test_plural_names_are_words(admin_client):
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert ">Addresses<" in index and "Addresss" not in index
+    for model in registered():
+        plural = str(model._meta.verbose_name_plural)
+        assert not re.search(r"(sss|[^aeiou]ys)$", plural), plural
+
+
+def test_every_changelist_has_filters_with_distinct_titles(admin_client):
+    ProductFactory()
+    for model in registered():
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        titles = Counter(str(spec.title) for spec in response.context["cl"].filter_specs)
+        assert [title for title, count in titles.items() if count > 1] == [], (url, titles)
+
+
+def test_products_filter_by_shop_and_search_by_shop_code(admin_client):
+    mine, other = ProductFactory(name="Oak table"), ProductFactory(name="Pine chair")
+    url = reverse("admin:products_product_changelist")
+    titles = [str(spec.title) for spec in admin_client.get(url).context["cl"].filter_specs]
+    assert "shop" in titles and "shop active" in titles
+    by_shop = admin_client.get(url, {"shop__id__exact": str(mine.shop_id)})
+    assert [p.name for p in by_shop.context["cl"].result_list] == ["Oak table"]
+    by_code = admin_client.get(url, {"q": other.shop.code})
+    assert [p.name for p in by_code.context["cl"].result_list] == ["Pine chair"]
+
+
+def test_orders_filter_by_shop_and_search_by_number_and_email(admin_client):
+    shop = ShopFactory()
+    customer = UserFactory(email="finder@example.com")
+    group = place_order(customer, [(ProductFactory(shop=shop), 1)])
+    place_order(UserFactory(), [(ProductFactory(), 1)])
+    order = group.orders.get()
+    url = reverse("admin:orders_order_changelist")
+    for params in ({"shop__id__exact": str(shop.id)}, {"q": order.number}, {"q": customer.email}):
+        found = admin_client.get(url, params).context["cl"].result_list
+        assert [o.number for o in found] == [order.number], params
+
+
+def test_money_is_read_only(admin_client):
+    product = ProductFactory()
+    pages = {
+        reverse("admin:products_product_change", args=[product.id]): ["price"],
+        reverse("admin:shops_shop_change", args=[product.shop.id]): ["delivery_fee"],
+    }
+    group = place_order(UserFactory(), [(product, 1)])
+    pages[reverse("admin:orders_ordergroup_change", args=[group.id])] = [
+        "subtotal",
+        "delivery_fee",
+        "total",
+    ]
+    for url, fields in pages.items():
+        page = admin_client.get(url).content.decode()
+        for field in fields:
+            assert f'name="{field}"' not in page, (url, field)
