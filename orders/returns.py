@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound
+from core.errors import Conflict, InvalidInput, InvalidTransition, NotFound, raises
 from orders import state
 from orders.emails import (
     queue_order_refunded_email,
@@ -191,6 +191,7 @@ def _refund_take(
 # --- Partial refunds without a return ------------------------------------------------------------
 
 
+@raises(Conflict)
 def order_refund_take(
     *,
     shop: Shop,
@@ -244,6 +245,7 @@ def order_refund_take(
 # --- Returns -----------------------------------------------------------------------------------
 
 
+@raises(Conflict)
 def return_create(
     *,
     user: User,
@@ -300,6 +302,7 @@ def return_create(
     return ret
 
 
+@raises(InvalidTransition, Conflict)
 def return_status_change(
     *,
     shop: Shop,

@@ -202,6 +202,7 @@ class ReturnCreateView(APIView):
             "`404`."
         ),
     )
+    @raises(returns.return_create)
     @idempotent
     def post(self, request: Request, order_id: uuid.UUID) -> Response:
         serializer = ReturnCreateSerializer(data=request.data)
@@ -278,6 +279,7 @@ class ShopReturnStatusView(APIView):
             "else: `409 invalid_transition` with `from`, `to` and `allowed`."
         ),
     )
+    @raises(returns.return_status_change)
     def post(self, request: Request, shop_id: uuid.UUID, return_id: uuid.UUID) -> Response:
         membership = shop_membership(user=request.user, shop_id=shop_id)
         serializer = ReturnStatusChangeSerializer(data=request.data)

@@ -135,6 +135,7 @@ class OrderRefundCreateView(APIView):
         responses={201: OrderRefundSerializer},
         tags=["returns"],
     )
+    @raises(services.order_refund_create)
     @idempotent
     def post(self, request: Request, shop_id: uuid.UUID, order_id: uuid.UUID) -> Response:
         membership = shop_membership(user=request.user, shop_id=shop_id)

@@ -330,6 +330,11 @@ SPECTACULAR_SETTINGS = {
             "attempts, and Paystack's webhook.",
         },
         {
+            "name": "returns",
+            "description": "Returns of completed orders (asked by the customer, moved by the "
+            "shop) and partial refunds without a return.",
+        },
+        {
             "name": "operations",
             "description": "Health checks and a ping for load balancers and "
             "benchmarks; they answer outside the success envelope (the ping inside).",

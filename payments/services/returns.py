@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from django.db import transaction
 
-from core.errors import Conflict
+from core.errors import Conflict, raises
 from orders.models import PaymentMethod
 from orders.returns import RefundDue, order_refund_take
 from payments import decisions
@@ -24,6 +24,7 @@ from shops.models import Shop
 from users.models import User
 
 
+@raises(Conflict)
 def refund_record(*, due: RefundDue) -> Refund:
     """Record the money `due` sends back. The caller holds the group's and the order's locks
     (their transaction is this one); the lock order goes on with the payment rows.
@@ -80,6 +81,7 @@ def refund_record(*, due: RefundDue) -> Refund:
     return refund
 
 
+@raises(order_refund_take, refund_record)
 def order_refund_create(
     *,
     shop: Shop,

@@ -138,7 +138,12 @@ def test_quick_start_migrates_loads_the_demo_and_pays_on_sqlite(tmp_path):
         lines = walked.stdout.strip().splitlines()
         assert len(ast.literal_eval(lines[0])) == 2  # two shops in the cart
         assert f"Pay at: http://127.0.0.1:{paystack_port}/checkout/" in walked.stdout
-        assert lines[-1] == "('paid', [True, True])", walked.stdout + walked.stderr
+        paid = lines.index("('paid', [True, True])")
+        # Then the first order is completed, and one unit returned and refunded through the fake.
+        assert lines[paid + 1 : paid + 3] == ["processing", "completed"], walked.stdout
+        moves = [ast.literal_eval(line)[0] for line in lines[paid + 3 : paid + 6]]
+        assert moves == ["approved", "received", "refunded"], walked.stdout + walked.stderr
+        assert lines[-1] == "partially_refunded", walked.stdout + walked.stderr
     finally:
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=30)
