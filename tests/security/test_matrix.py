@@ -55,6 +55,8 @@ EXPECTED: dict[str, str] = {
     #                                                     anon unvr cust ownr staf othr deac admn
     # --- operations: the throughput reference, no authentication at all
     "GET /ping/":                                        "200  200  200  200  200  200  200  200",
+    # --- the API root: links to the docs, for anyone
+    "GET /":                                             "200  200  200  200  200  200  200  200",
 
     # --- authentication: for anyone; these views ignore any Authorization header
     "POST /auth/register/":                              "201  201  201  201  201  201  201  201",
