@@ -118,7 +118,6 @@ class PaystackWebhookView(APIView):
 
 class OrderRefundCreateView(APIView):
     @extend_schema(
-        operation_id="shop_order_refund_create",
         summary="Refund part of a completed order",
         description=(
             "A partial refund with no return (e.g. a damaged item the customer keeps), by a "
