@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from carts.models import Cart, CartItem
+from core.errors import NotFound
 from products.models import Product, ProductImage
 from users.models import User
 
@@ -141,3 +142,9 @@ def cart_summary(*, cart: Cart, items: list[CartItem] | None = None) -> CartSumm
         line.status == LineStatus.AVAILABLE for line in summary.items
     )
     return summary
+
+
+def cart_item_check(*, user: User, item_id: uuid.UUID) -> None:
+    """404 unless the line is in the caller's cart (looked up before a body is validated)."""
+    if not CartItem.objects.filter(cart__user=user, id=item_id).exists():
+        raise NotFound("Cart item not found.")

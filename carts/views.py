@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from carts import services
 from carts.models import Cart
-from carts.selectors import cart_summary, cart_with_items
+from carts.selectors import cart_item_check, cart_summary, cart_with_items
 from carts.serializers import (
     CartItemAddSerializer,
     CartItemUpdateSerializer,
@@ -84,6 +84,7 @@ class CartItemDetailView(APIView):
     )
     @raises(services.cart_item_update)
     def patch(self, request: Request, item_id: uuid.UUID) -> Response:
+        cart_item_check(user=request.user, item_id=item_id)
         serializer = CartItemUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         cart = services.cart_item_update(

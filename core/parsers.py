@@ -19,40 +19,7 @@ from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-JSON_MAX_DEPTH = 32
-
-
-def _is_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _problem(data: Any, limit: int) -> str | None:
-    """What is wrong with parsed JSON, if anything: nesting deeper than `limit` levels, or a
-    string that is not Unicode text (a lone surrogate such as `"\\ud800"`, valid JSON that no
-    database column, log line or response can encode). An iterative walk: no recursion."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, str):
-            if not _is_text(value):
-                return "a string is not valid Unicode text (unpaired surrogate)"
-            continue
-        if isinstance(value, dict):
-            if not all(_is_text(key) for key in value):
-                return "a key is not valid Unicode text (unpaired surrogate)"
-            children: Any = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        if depth > limit:
-            return f"the document is nested more than {limit} levels"
-        stack.extend((child, depth + 1) for child in children)
-    return None
+from core.json_limits import JSON_MAX_DEPTH, json_problem
 
 
 class JSONParser(parsers.JSONParser):
@@ -68,7 +35,7 @@ class JSONParser(parsers.JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
             raise ParseError("JSON parse error - the document is nested too deeply.") from exc
-        problem = _problem(data, self.max_depth)
+        problem = json_problem(data, self.max_depth)
         if problem:
             raise ParseError(f"JSON parse error - {problem}.")
         return data

@@ -78,6 +78,13 @@ def group_for_customer(*, user: User, group_id: uuid.UUID) -> OrderGroup:
     return group
 
 
+def group_check_for_customer(*, user: User, group_id: uuid.UUID) -> None:
+    """404 unless the caller may see the group: endpoints look it up before they validate
+    their body, so an unknown id is a 404 whatever the body."""
+    if not groups_for_customer(user=user).filter(id=group_id).exists():
+        raise NotFound("Order group not found.")
+
+
 def group_detail(*, group_id: uuid.UUID) -> OrderGroup:
     """One group with everything its representation shows (no scoping: callers scope first)."""
     return _groups_with_details().get(id=group_id)
@@ -117,6 +124,12 @@ def order_for_shop(*, shop: Shop, order_id: uuid.UUID) -> Order:
     if order is None:
         raise NotFound("Order not found.")
     return order
+
+
+def order_check_for_shop(*, shop: Shop, order_id: uuid.UUID) -> None:
+    """404 unless the order is the shop's (looked up before a body is validated)."""
+    if not Order.objects.filter(shop=shop, id=order_id).exists():
+        raise NotFound("Order not found.")
 
 
 def order_group_amount_due(group: OrderGroup) -> Decimal:

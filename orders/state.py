@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -71,8 +71,15 @@ def _blocked_reason(current: str, target: str, ctx: MoveContext) -> str | None:
 
 
 def allowed_moves(current: str, ctx: MoveContext) -> list[str]:
-    """The statuses this order may move to now, guards included."""
-    return [t for t in TRANSITIONS.get(current, ()) if _blocked_reason(current, t, ctx) is None]
+    """The statuses this order may move to next, guards included, counting the moves a request
+    can make possible by itself: `completed` of a cash order is allowed with `cash_collected`
+    sent along, so it is listed (the `allowed` of an `invalid_transition`)."""
+    with_request_fields = replace(ctx, cash_collected=True)
+    return [
+        t
+        for t in TRANSITIONS.get(current, ())
+        if _blocked_reason(current, t, with_request_fields) is None
+    ]
 
 
 def check_move(current: str, target: str, ctx: MoveContext) -> str | None:

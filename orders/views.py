@@ -112,6 +112,7 @@ class OrderGroupCancelView(APIView):
     @raises(services.order_group_cancel)
     @idempotent
     def post(self, request: Request, group_id: uuid.UUID) -> Response:
+        selectors.group_check_for_customer(user=request.user, group_id=group_id)
         serializer = OrderGroupCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         group = services.order_group_cancel(
@@ -161,12 +162,14 @@ class ShopOrderStatusView(APIView):
             "processing -> completed; pending and processing may be cancelled. Paystack orders "
             "must be paid before processing; cash orders need `cash_collected` (may be sent in "
             "the same request) before or at completed. Anything else: `409 invalid_transition` "
-            "with `from`, `to` and `allowed`."
+            "with `from`, `to` and `allowed`: every status the order may move to next, "
+            "`completed` of a cash order included (send `cash_collected` with it)."
         ),
     )
     @raises(services.order_status_change)
     def post(self, request: Request, shop_id: uuid.UUID, order_id: uuid.UUID) -> Response:
         membership = shop_membership(user=request.user, shop_id=shop_id)
+        selectors.order_check_for_shop(shop=membership.shop, order_id=order_id)
         serializer = OrderStatusChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.order_status_change(

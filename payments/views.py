@@ -52,8 +52,8 @@ class PaymentInitializeView(APIView):
     @raises(services.payment_initialize)
     @idempotent
     def post(self, request: Request, group_id: uuid.UUID) -> Response:
-        PaymentInitializeInputSerializer(data=request.data).is_valid(raise_exception=True)
         group = selectors.group_payable_by(user=request.user, group_id=group_id)
+        PaymentInitializeInputSerializer(data=request.data).is_valid(raise_exception=True)
         email = group.customer_email or request.user.email or ""
         payment = services.payment_initialize(group=group, email=email)
         return created(PaymentInitializeOutputSerializer(payment).data, "Payment initialised.")

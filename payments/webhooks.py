@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import InvalidSignature, MalformedRequest, raises
+from core.json_limits import json_loads_checked
 from payments import services
 from payments.models import Payment, WebhookEvent
 
@@ -90,7 +90,7 @@ def webhook_receive(*, body: bytes, signature: str | None) -> tuple[WebhookEvent
     if not signature_valid(body=body, signature=signature):
         raise InvalidSignature()
     try:
-        payload = json.loads(body)
+        payload = json_loads_checked(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest("The event is not valid JSON.") from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):

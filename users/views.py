@@ -344,6 +344,7 @@ class AddressDetailView(APIView):
         responses={200: AddressSerializer},
     )
     def patch(self, request: Request, address_id: uuid.UUID) -> Response:
+        selectors.address_get(user=request.user, address_id=address_id)  # 404 before the body
         data = _valid(AddressSerializer, request.data, partial=True)
         address = services.address_update(user=request.user, address_id=address_id, data=data)
         return ok(AddressSerializer(address).data, "Address updated.")

@@ -131,7 +131,10 @@ def test_cash_is_collected_before_or_at_completion(customer, shop, owner):
     order = order_of(customer, shop, fulfillment="pickup", payment="cash")
     assert change(owner, order, "processing").status_code == 200  # no payment needed first
     body = assert_error(change(owner, order, "completed"), 409, "invalid_transition")
-    assert body["errors"]["allowed"] == ["cancelled"]
+    # `completed` is allowed next, with `cash_collected` in the same request: it is listed, and
+    # the message says what is missing.
+    assert body["errors"]["allowed"] == ["completed", "cancelled"]
+    assert "cash_collected" in body["message"]
     response = change(owner, order, "completed", cash_collected=True)
     assert response.status_code == 200, response.content
     data = response.json()["data"]
