@@ -190,3 +190,15 @@ def return_for_user(*, user: User, return_id: uuid.UUID) -> Return:
 def return_detail(*, return_id: uuid.UUID) -> Return:
     """One return with everything its representation shows (no scoping: callers scope first)."""
     return _returns_with_details().get(id=return_id)
+
+
+def order_check_for_customer(*, user: User, order_id: uuid.UUID) -> None:
+    """404 unless the order is one of the caller's own (looked up before a body is validated)."""
+    if not Order.objects.filter(id=order_id, group__customer=user).exists():
+        raise NotFound("Order not found.")
+
+
+def return_check_for_shop(*, shop: Shop, return_id: uuid.UUID) -> None:
+    """404 unless the return is the shop's (looked up before a body is validated)."""
+    if not Return.objects.filter(shop=shop, id=return_id).exists():
+        raise NotFound("Return not found.")

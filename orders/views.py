@@ -208,6 +208,7 @@ class ReturnCreateView(APIView):
     @raises(returns.return_create)
     @idempotent
     def post(self, request: Request, order_id: uuid.UUID) -> Response:
+        selectors.order_check_for_customer(user=request.user, order_id=order_id)
         serializer = ReturnCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ret = returns.return_create(
@@ -285,6 +286,7 @@ class ShopReturnStatusView(APIView):
     @raises(returns.return_status_change)
     def post(self, request: Request, shop_id: uuid.UUID, return_id: uuid.UUID) -> Response:
         membership = shop_membership(user=request.user, shop_id=shop_id)
+        selectors.return_check_for_shop(shop=membership.shop, return_id=return_id)
         serializer = ReturnStatusChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         returns.return_status_change(

@@ -13,6 +13,7 @@ from core.errors import raises
 from core.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from core.permissions import IsAccountWithEmail
 from core.responses import created, ok
+from orders.selectors import order_check_for_shop
 from payments import selectors, services, webhooks
 from payments.models import Payment
 from payments.serializers import (
@@ -138,6 +139,7 @@ class OrderRefundCreateView(APIView):
     @idempotent
     def post(self, request: Request, shop_id: uuid.UUID, order_id: uuid.UUID) -> Response:
         membership = shop_membership(user=request.user, shop_id=shop_id)
+        order_check_for_shop(shop=membership.shop, order_id=order_id)
         serializer = OrderRefundCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         refund = services.order_refund_create(

@@ -98,7 +98,9 @@ def world(db, fake_paystack) -> World:
         access_code="seed",
     )
 
-    buyer = factories.UserFactory()
+    # The owner bought from their own shop too: the order is reachable from both sides (the
+    # shop's order endpoints, and the customer's returns).
+    buyer = owner
     buyer_group = factories.OrderGroupFactory(customer=buyer, payment_method="cash")
     shop_order = factories.OrderFactory(group=buyer_group, shop=shop)
     factories.OrderItemFactory(order=shop_order, product=product)
