@@ -268,7 +268,7 @@ def seed_customers(count: int, password: str) -> tuple[list[User], list[Address]
                 phone="+2348012345678",
                 line1="1 Bench Road",
                 city="Lagos",
-                state="Lagos",
+                state="NG-LA",
                 country="NG",
                 is_default=True,
             )

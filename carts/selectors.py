@@ -13,7 +13,9 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from carts.models import Cart, CartItem
 from core.errors import NotFound
 from products.models import Product, ProductImage
-from users.models import User
+from shops.delivery import delivery_quote
+from shops.selectors import delivery_zones_by_shop
+from users.models import Address, User
 
 
 class LineStatus(models.TextChoices):
@@ -46,10 +48,16 @@ class CartLine:
 
 @dataclass
 class CartShop:
+    """`delivery_fee` is the shop's flat fee without an address; with one, what the shop
+    charges to deliver there (None when it does not deliver there, `deliverable` False)."""
+
     shop_id: uuid.UUID
     shop_name: str
-    delivery_fee: Decimal
+    delivery_fee: Decimal | None
     subtotal: Decimal = Decimal("0.00")
+    deliverable: bool | None = None
+    delivery_zone: str | None = None
+    estimated_delivery: dict[str, int] | None = None
 
 
 @dataclass
@@ -105,15 +113,20 @@ def cart_with_items(*, user: User) -> tuple[Cart | None, list[CartItem]]:
     return (items[0].cart if items else None), items
 
 
-def cart_summary(*, cart: Cart, items: list[CartItem] | None = None) -> CartSummary:
+def cart_summary(
+    *, cart: Cart, items: list[CartItem] | None = None, address: Address | None = None
+) -> CartSummary:
     """Lines with current prices and status, per-shop subtotals and delivery fees, validity.
 
     `item_count` is the number of units; `subtotal` excludes delivery fees, which depend on the
-    fulfilment method chosen at checkout (each shop's fee for delivery, nothing for pickup).
+    fulfilment method chosen at checkout (nothing for pickup). Without an `address` each shop
+    shows its flat `delivery_fee`; with one, what it charges to deliver there, whether it does
+    and how soon (`shops.delivery`, as checkout decides it; the shops' zones in one query).
     Pass the cart's `items` when already loaded (`cart_with_items`).
     """
     summary = CartSummary(id=cart.id, updated_at=cart.updated_at)
     shops: dict[uuid.UUID, CartShop] = {}
+    flat_fees: dict[uuid.UUID, Decimal] = {}
     for item in items if items is not None else cart_items(cart=cart):
         product = item.product
         status = line_status(item)
@@ -134,14 +147,36 @@ def cart_summary(*, cart: Cart, items: list[CartItem] | None = None) -> CartSumm
                 shop_name=product.shop.name,
                 delivery_fee=product.shop.delivery_fee,
             )
+            flat_fees[product.shop_id] = product.shop.delivery_fee
         shop.subtotal += line_total
         summary.subtotal += line_total
         summary.item_count += item.quantity
     summary.shops = list(shops.values())
+    if address is not None and shops:
+        _quote_delivery(summary.shops, address=address, flat_fees=flat_fees)
     summary.is_valid = bool(summary.items) and all(
         line.status == LineStatus.AVAILABLE for line in summary.items
     )
     return summary
+
+
+def _quote_delivery(
+    shops: list[CartShop], *, address: Address, flat_fees: dict[uuid.UUID, Decimal]
+) -> None:
+    zones = delivery_zones_by_shop(shop_ids=[shop.shop_id for shop in shops])
+    for shop in shops:
+        quote = delivery_quote(
+            flat_fee=flat_fees[shop.shop_id],
+            zones=zones.get(shop.shop_id, []),
+            country=address.country,
+            state=address.state,
+            subtotal=shop.subtotal,
+        )
+        shop.delivery_fee = quote.fee
+        shop.deliverable = quote.deliverable
+        shop.delivery_zone = quote.zone_name
+        if quote.days_min is not None and quote.days_max is not None:
+            shop.estimated_delivery = {"days_min": quote.days_min, "days_max": quote.days_max}
 
 
 def cart_item_check(*, user: User, item_id: uuid.UUID) -> None:

@@ -25,6 +25,12 @@ class CartItemAddSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, default=1)
 
 
+class CartQuerySerializer(serializers.Serializer):
+    address_id = serializers.UUIDField(
+        required=False, help_text="One of your addresses: price each shop's delivery to it."
+    )
+
+
 class CartItemUpdateSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(
         min_value=0, max_value=MAX_LINE_QUANTITY, help_text="0 removes the line."
@@ -65,11 +71,36 @@ class CartLineSerializer(PlannedSerializer):
     status = serializers.ChoiceField(choices=LineStatus.choices, read_only=True)
 
 
+class EstimatedDeliverySerializer(PlannedSerializer):
+    days_min = serializers.IntegerField(read_only=True)
+    days_max = serializers.IntegerField(read_only=True)
+
+
 class CartShopSerializer(PlannedSerializer):
     shop_id = serializers.UUIDField(read_only=True)
     shop_name = serializers.CharField(read_only=True)
     subtotal = _money()
-    delivery_fee = _money()
+    delivery_fee = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "Without `address_id`: the shop's flat fee. With it: the fee to that address (zero "
+            "from the zone's `free_over`), null when the shop does not deliver there."
+        ),
+    )
+    deliverable = serializers.BooleanField(
+        read_only=True, allow_null=True, help_text="Null without `address_id`."
+    )
+    delivery_zone = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The shop's zone for the address; null for a shop without zones.",
+    )
+    estimated_delivery = EstimatedDeliverySerializer(
+        read_only=True, allow_null=True, help_text="Days, from the zone; null without one."
+    )
 
 
 class CartSerializer(PlannedSerializer):

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import uuid
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,12 +14,14 @@ from carts.selectors import cart_item_check, cart_summary, cart_with_items
 from carts.serializers import (
     CartItemAddSerializer,
     CartItemUpdateSerializer,
+    CartQuerySerializer,
     CartSerializer,
 )
-from core.errors import raises
+from core.errors import NotFound, raises
 from core.permissions import IsAccountWithEmail
 from core.responses import created, no_content, ok
 from core.serializers import represent
+from users.selectors import address_get
 
 TAGS = ["cart"]
 
@@ -32,12 +35,33 @@ class CartView(APIView):
 
     permission_classes = [IsAccountWithEmail]
 
-    @extend_schema(tags=TAGS, responses={200: CartSerializer}, summary="Show the cart")
+    @extend_schema(
+        tags=TAGS,
+        parameters=[
+            OpenApiParameter(
+                "address_id",
+                OpenApiTypes.UUID,
+                description=(
+                    "One of your addresses: each shop's `delivery_fee`, `deliverable` and "
+                    "`estimated_delivery` for it (another account's: `404`)."
+                ),
+            )
+        ],
+        responses={200: CartSerializer},
+        summary="Show the cart",
+    )
+    @raises(NotFound)
     def get(self, request: Request) -> Response:
+        query = CartQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        address_id = query.validated_data.get("address_id")
+        address = (
+            None if address_id is None else address_get(user=request.user, address_id=address_id)
+        )
         cart, items = cart_with_items(user=request.user)
         if cart is None:
             cart = services.cart_get_or_create(user=request.user)
-        summary = cart_summary(cart=cart, items=items)
+        summary = cart_summary(cart=cart, items=items, address=address)
         return ok(represent(CartSerializer, summary, request=request), "Cart.")
 
     @extend_schema(

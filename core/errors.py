@@ -32,6 +32,7 @@ class ErrorCode:
     ALREADY_PAID = "already_paid"
     ORDER_NOT_PAYABLE = "order_not_payable"
     AMOUNT_BELOW_MINIMUM = "amount_below_minimum"
+    DELIVERY_UNAVAILABLE = "delivery_unavailable"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     REQUEST_IN_PROGRESS = "request_in_progress"
     CONFLICT = "conflict"
@@ -132,6 +133,15 @@ class ProductUnavailable(Conflict):
         count = len(items)
         default = f"{count} product{'s are' if count != 1 else ' is'} not available."
         super().__init__(message or default, errors={"items": items})
+
+
+class DeliveryUnavailable(Conflict):
+    code = ErrorCode.DELIVERY_UNAVAILABLE
+
+    def __init__(self, shops: list[dict[str, Any]], message: str | None = None) -> None:
+        count = len(shops)
+        default = f"{count} shop{'s do' if count != 1 else ' does'} not deliver to this address."
+        super().__init__(message or default, errors={"shops": shops})
 
 
 class InvalidTransition(Conflict):

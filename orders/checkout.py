@@ -4,9 +4,13 @@ Oversell-proof by construction: the cart row is locked (one checkout per cart at
 every product row of the cart in primary-key order, and availability is checked on the locked
 rows only. The number of queries does not depend on the number of lines or shops: the address
 is read, the cart locked, its lines read with their products locked and their shops (one
-statement on PostgreSQL, two elsewhere), then one multi-row INSERT a table, one UPDATE of the
-stock and one DELETE of the cart's lines, sent together (`core.db.WriteBatch`: one round trip on
-PostgreSQL).
+statement on PostgreSQL, two elsewhere), for a delivery the delivery zones of all those shops
+(one statement), then one multi-row INSERT a table, one UPDATE of the stock and one DELETE of
+the cart's lines, sent together (`core.db.WriteBatch`: one round trip on PostgreSQL).
+
+Each shop's delivery is priced by `shops.delivery.delivery_quote` (as the cart shows it) from
+the locked prices; a shop that does not deliver to the address refuses the whole checkout
+(`DeliveryUnavailable`, listing every such shop) before anything is written.
 """
 
 from __future__ import annotations
@@ -26,7 +30,15 @@ from django.utils import timezone
 
 from carts.models import Cart, CartItem
 from core.db import ModelColumns, WriteBatch, quoted_column, quoted_table
-from core.errors import CartEmpty, Conflict, InsufficientStock, NotFound, ProductUnavailable, raises
+from core.errors import (
+    CartEmpty,
+    Conflict,
+    DeliveryUnavailable,
+    InsufficientStock,
+    NotFound,
+    ProductUnavailable,
+    raises,
+)
 from orders.emails import queue_checkout_emails
 from orders.models import (
     MAX_ORDER_TOTAL,
@@ -40,7 +52,8 @@ from orders.models import (
 from orders.selectors import order_group_attach
 from products.inventory import StockChange, lock_products, stock_apply
 from products.models import InventoryMovement, Product
-from shops.models import Shop
+from shops.delivery import DeliveryQuote, delivery_quote
+from shops.models import DeliveryZone, Shop
 from users.models import Address, User
 
 # No 0/O, 1/I/L: easy to read out over the phone.
@@ -91,6 +104,13 @@ _LINES_WITH_LOCKED_PRODUCTS_SQL = (
 )
 
 
+_ZONE_COLUMNS = ModelColumns(DeliveryZone, "z")
+_ZONES_SQL = (
+    f"SELECT {_ZONE_COLUMNS.sql} FROM {quoted_table(DeliveryZone)} z "
+    f"WHERE z.{quoted_column(DeliveryZone, 'shop')} IN "
+)
+
+
 def _address(*, user: User, address_id: uuid.UUID | None) -> Address | None:
     pk = Address._meta.pk
     with connection.cursor() as cursor:
@@ -132,6 +152,54 @@ def _lines_with_locked_products(
     return [(product_id, quantity) for product_id, quantity, *_ in rows], products
 
 
+def _zones_of(shop_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[DeliveryZone]]:
+    """The delivery zones of these shops, in one statement."""
+    shop = DeliveryZone._meta.get_field("shop")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ZONES_SQL + "(" + ", ".join(["%s"] * len(shop_ids)) + ")",
+            [shop.get_db_prep_value(shop_id, connection) for shop_id in shop_ids],
+        )
+        rows = cursor.fetchall()
+    zones: dict[uuid.UUID, list[DeliveryZone]] = {}
+    for row in rows:
+        zone = _ZONE_COLUMNS.load(row)
+        zones.setdefault(zone.shop_id, []).append(zone)
+    return zones
+
+
+def _deliveries(
+    lines: list[tuple[uuid.UUID, int]], products: dict[uuid.UUID, Product], address: Address
+) -> dict[uuid.UUID, DeliveryQuote]:
+    """Each shop's delivery to the address, priced on its locked products' subtotal;
+    `DeliveryUnavailable` listing every shop that does not deliver there."""
+    shops: dict[uuid.UUID, Shop] = {}
+    subtotals: dict[uuid.UUID, Decimal] = {}
+    for product_id, quantity in lines:
+        product = products[product_id]
+        shops[product.shop_id] = product.shop
+        subtotals[product.shop_id] = subtotals.get(product.shop_id, ZERO) + product.price * quantity
+    zones = _zones_of(list(shops))
+    quotes = {
+        shop_id: delivery_quote(
+            flat_fee=shop.delivery_fee,
+            zones=zones.get(shop_id, []),
+            country=address.country,
+            state=address.state,
+            subtotal=subtotals[shop_id],
+        )
+        for shop_id, shop in shops.items()
+    }
+    refused = [
+        {"shop_id": str(shop_id), "shop_name": shops[shop_id].name}
+        for shop_id, quote in quotes.items()
+        if not quote.deliverable
+    ]
+    if refused:
+        raise DeliveryUnavailable(shops=refused)
+    return quotes
+
+
 def generate_group_number() -> str:
     return NUMBER_PREFIX + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_LENGTH))
 
@@ -149,7 +217,7 @@ def address_snapshot(address: Address) -> dict[str, Any]:
     }
 
 
-@raises(NotFound, CartEmpty, ProductUnavailable, InsufficientStock, Conflict)
+@raises(NotFound, CartEmpty, ProductUnavailable, InsufficientStock, DeliveryUnavailable, Conflict)
 def checkout_create(
     *,
     user: User,
@@ -170,16 +238,17 @@ def checkout_create(
     written, and the writes are undone by their own savepoint, so no savepoint of its own is
     needed around the whole. Without one, it opens its own transaction.
     """
-    shipping_address = None
+    address = None
     if fulfillment_method == FulfillmentMethod.DELIVERY:
-        found = _address(user=user, address_id=shipping_address_id)
-        if found is None:
+        address = _address(user=user, address_id=shipping_address_id)
+        if address is None:
             raise NotFound("Address not found.")
-        shipping_address = address_snapshot(found)
 
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
         cart_id, lines, products = _lock_cart(user)
         _check_lines(lines, products)
+        deliveries = None if address is None else _deliveries(lines, products, address)
+        shipping_address = None if address is None else address_snapshot(address)
         for attempt in range(_NUMBER_ATTEMPTS):
             placed = _place(
                 user=user,
@@ -189,6 +258,7 @@ def checkout_create(
                 fulfillment_method=fulfillment_method,
                 payment_method=payment_method,
                 shipping_address=shipping_address,
+                deliveries=deliveries,
             )
             writes = _writes(placed, user=user, lines=lines, products=products, cart_id=cart_id)
             try:
@@ -287,15 +357,15 @@ def _place(
     fulfillment_method: str,
     payment_method: str,
     shipping_address: dict[str, Any] | None,
+    deliveries: dict[uuid.UUID, DeliveryQuote] | None,
 ) -> _Placement:
     """Build the group, its orders (one per shop, in the order the shops first appear in the
-    cart), items and events."""
+    cart), items and events; `deliveries` prices each shop's delivery (None for pickup)."""
     lines_by_shop: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = {}
     for product_id, quantity in lines:
         lines_by_shop.setdefault(products[product_id].shop_id, []).append((product_id, quantity))
 
     now = timezone.now()
-    delivery = fulfillment_method == FulfillmentMethod.DELIVERY
     group = OrderGroup(
         id=uuid.uuid4(),
         number=number,
@@ -336,7 +406,11 @@ def _place(
             order_of_product[product_id] = order.id
         order.position = position
         order.subtotal = sum((item.line_total for item in order_items), ZERO)
-        order.delivery_fee = shop.delivery_fee if delivery else ZERO
+        quote = None if deliveries is None else deliveries[shop_id]
+        order.delivery_fee = ZERO if quote is None or quote.fee is None else quote.fee
+        if quote is not None and quote.zone_name is not None:
+            order.delivery_zone = quote.zone_name
+            order.delivery_days_min, order.delivery_days_max = quote.days_min, quote.days_max
         order.total = order.subtotal + order.delivery_fee
         orders.append(order)
         items_of[order.id] = order_items

@@ -95,6 +95,11 @@ class Order(models.Model):
     is_paid = models.BooleanField(default=False)
     cash_collected = models.BooleanField(default=False)
     estimated_delivery_date = models.DateField(null=True, blank=True)
+    # Snapshots of the shop's delivery zone that priced a delivery (`shops.delivery`): its
+    # name and estimate in days; blank and null for pickup and for a shop without zones.
+    delivery_zone = models.CharField(max_length=80, blank=True)
+    delivery_days_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    delivery_days_max = models.PositiveSmallIntegerField(null=True, blank=True)
     # Set, under the order's row lock, when cancellation or expiry gave the stock back.
     stock_restored = models.BooleanField(default=False)
     # What returns and partial refunds gave back of this order (items, and the delivery fee

@@ -124,9 +124,33 @@ class OrderSerializer(PlannedSerializer):
     is_paid = serializers.BooleanField(read_only=True)
     cash_collected = serializers.BooleanField(read_only=True)
     estimated_delivery_date = serializers.DateField(read_only=True, allow_null=True)
+    delivery_zone = serializers.SerializerMethodField()
+    estimated_delivery = serializers.SerializerMethodField()
     events = OrderEventSerializer(many=True, read_only=True, source="event_list")
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True,
+            help_text="The delivery zone at checkout; null for pickup or a shop without zones.",
+        )
+    )
+    def get_delivery_zone(self, order: Order) -> str | None:
+        return order.delivery_zone or None
+
+    @extend_schema_field(
+        inline_serializer(
+            "OrderEstimatedDelivery",
+            {"days_min": serializers.IntegerField(), "days_max": serializers.IntegerField()},
+            allow_null=True,
+            help_text="Days, from the delivery zone at checkout.",
+        )
+    )
+    def get_estimated_delivery(self, order: Order) -> dict[str, int] | None:
+        if order.delivery_days_min is None or order.delivery_days_max is None:
+            return None
+        return {"days_min": order.delivery_days_min, "days_max": order.delivery_days_max}
 
 
 class ShopOrderSerializer(OrderSerializer):

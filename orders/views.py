@@ -52,7 +52,10 @@ class CheckoutView(APIView):
             "Turns the cart into one order group with one order per shop, in one transaction. "
             "Empty cart: `400 cart_empty`. Any line short of stock: `409 insufficient_stock` "
             "listing every short line; inactive product or shop: `409 product_unavailable`. "
-            "Nothing changes on any error."
+            "Delivery is priced per shop by its delivery zone for the address (as "
+            "`GET /cart/?address_id=` shows it; a shop without zones charges its flat fee); a "
+            "shop that does not deliver there: `409 delivery_unavailable` with `errors.shops` "
+            "= `[{shop_id, shop_name}]`. Nothing changes on any error."
         ),
     )
     @raises(checkout_create)

@@ -1,14 +1,19 @@
-"""Admin: shops with their staff inline (staff accounts are created through the API)."""
+"""Admin: shops with their staff (created through the API) and delivery zones inline."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from core.admin import CatalogueChangeAdminMixin
 from core.catalogue_cache import catalogue_changed
-from shops.models import Shop
+from core.errors import InvalidInput
+from shops.delivery import zone_states_clean
+from shops.models import DeliveryZone, Shop
 from users.models import User
 
 
@@ -26,6 +31,35 @@ class StaffInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Shop | None = None) -> bool:
         # A staff account needs a validated password: the owner creates it through the API.
         return False
+
+
+class DeliveryZoneForm(forms.ModelForm):
+    """The API's checks of a zone's own fields: its states (codes or names of its country's,
+    or `*` alone) and its days in order. Which zone covers a state when two of a shop's name it
+    is settled by `shops.delivery` (the cheaper)."""
+
+    class Meta:
+        model = DeliveryZone
+        exclude: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("country") and isinstance(data.get("states"), list):
+            try:
+                data["states"] = zone_states_clean(country=data["country"], states=data["states"])
+            except InvalidInput as refused:
+                self.add_error("states", refused.errors["states"])
+        days_min, days_max = data.get("days_min"), data.get("days_max")
+        if days_min is not None and days_max is not None and days_min > days_max:
+            self.add_error("days_max", "Must not be less than days min.")
+        return data
+
+
+class DeliveryZoneInline(admin.TabularInline):
+    model = DeliveryZone
+    form = DeliveryZoneForm
+    extra = 0
+    fields = ["name", "country", "states", "fee", "free_over", "days_min", "days_max"]
 
 
 @admin.register(Shop)
@@ -51,7 +85,7 @@ class ShopAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [StaffInline]
+    inlines = [StaffInline, DeliveryZoneInline]
     actions = ["deactivate", "activate"]
 
     @admin.action(description="Deactivate the selected shops")

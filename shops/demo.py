@@ -1,16 +1,31 @@
 """Demo shops for `python manage.py seed_demo`: three shops of the demo owners, one staff
-member each. Runs after `users.demo`; skips whatever already exists."""
+member each, with delivery zones (cheaper in Lagos; Bola Books delivers in Lagos only).
+Runs after `users.demo`; skips whatever already exists."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from shops.models import Shop
-from shops.services import staff_create
+from shops.models import DeliveryZone, Shop
+from shops.services import delivery_zone_create, staff_create
 from users.models import User
 
 DEMO_PASSWORD = "Marketplace-Demo-1"
+
+
+def _zone(
+    name: str, states: list[str], fee: str, days: tuple[int, int], free_over: str | None = None
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "states": states,
+        "fee": Decimal(fee),
+        "free_over": None if free_over is None else Decimal(free_over),
+        "days_min": days[0],
+        "days_max": days[1],
+    }
+
 
 DEMO_SHOPS: list[dict[str, Any]] = [
     {
@@ -19,6 +34,10 @@ DEMO_SHOPS: list[dict[str, Any]] = [
         "description": "Ankara, lace and aso-oke, cut to order.",
         "delivery_fee": Decimal("1500.00"),
         "staff": {"handle": "tolu", "first_name": "Tolu", "last_name": "Bakare"},
+        "zones": [
+            _zone("Lagos", ["NG-LA"], "1000.00", (1, 2), free_over="30000.00"),
+            _zone("Rest of Nigeria", ["*"], "2500.00", (3, 6)),
+        ],
     },
     {
         "owner": "ada@example.com",
@@ -26,6 +45,10 @@ DEMO_SHOPS: list[dict[str, Any]] = [
         "description": "Phones, chargers and everything in between.",
         "delivery_fee": Decimal("2000.00"),
         "staff": {"handle": "emeka", "first_name": "Emeka", "last_name": "Nwosu"},
+        "zones": [
+            _zone("Lagos", ["NG-LA"], "1500.00", (0, 1), free_over="100000.00"),
+            _zone("Rest of Nigeria", ["*"], "3000.00", (2, 5)),
+        ],
     },
     {
         "owner": "bola@example.com",
@@ -33,6 +56,7 @@ DEMO_SHOPS: list[dict[str, Any]] = [
         "description": "New and second-hand books from Nigerian and African writers.",
         "delivery_fee": Decimal("1000.00"),
         "staff": {"handle": "funke", "first_name": "Funke", "last_name": "Ojo"},
+        "zones": [_zone("Lagos", ["NG-LA"], "800.00", (0, 1), free_over="20000.00")],
     },
 ]
 
@@ -74,6 +98,9 @@ def seed_demo(stdout: Any) -> None:
         staff_spec = spec["staff"]
         if not User.objects.filter(shop=shop, handle=staff_spec["handle"]).exists():
             staff_create(shop=shop, password=DEMO_PASSWORD, **staff_spec)
+        if not DeliveryZone.objects.filter(shop=shop).exists():
+            for zone in spec["zones"]:
+                delivery_zone_create(shop=shop, data=zone)
         if created:
             stdout.write(
                 f"  shop {shop.name} (owner {owner.email}), shop code {shop.code}: "

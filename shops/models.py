@@ -49,3 +49,46 @@ class Shop(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+MAX_DELIVERY_DAYS = 365
+EVERYWHERE = "*"
+
+
+class DeliveryZone(models.Model):
+    """Where a shop delivers, for how much and how soon: states of one country (ISO 3166-2
+    codes), or `["*"]` for the rest of the country. The rule that picks a shop's zone for an
+    address is `shops.delivery.delivery_quote`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="delivery_zones")
+    name = models.CharField(max_length=80)
+    country = models.CharField(max_length=2, default="NG")
+    states = models.JSONField(default=list)
+    fee = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    # The shop's subtotal from which delivery to this zone is free; never free when null.
+    free_over = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    days_min = models.PositiveSmallIntegerField()
+    days_max = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "name"], name="delivery_zone_shop_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(fee__gte=0), name="delivery_zone_fee_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(free_over__isnull=True) | models.Q(free_over__gte=0),
+                name="delivery_zone_free_over_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(days_min__lte=models.F("days_max")),
+                name="delivery_zone_days_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}: {self.name}"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db.models import Q, QuerySet
 
 from core.errors import NotFound
-from shops.models import Shop
+from shops.models import DeliveryZone, Shop
 from users.models import User
 
 
@@ -94,3 +95,23 @@ def staff_member_get(*, shop: Shop, user_id: uuid.UUID | str) -> User:
     if staff is None:
         raise NotFound("Staff member not found.")
     return staff
+
+
+def delivery_zones_for_shop(*, shop: Shop) -> QuerySet[DeliveryZone]:
+    return DeliveryZone.objects.filter(shop=shop).order_by("name", "id")
+
+
+def delivery_zone_get(*, shop: Shop, zone_id: uuid.UUID | str) -> DeliveryZone:
+    zone = delivery_zones_for_shop(shop=shop).filter(id=zone_id).first()
+    if zone is None:
+        raise NotFound("Delivery zone not found.")
+    zone.shop = shop
+    return zone
+
+
+def delivery_zones_by_shop(*, shop_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[DeliveryZone]]:
+    """The zones of every one of these shops, in one query (a shop without zones is absent)."""
+    zones: dict[uuid.UUID, list[DeliveryZone]] = {}
+    for zone in DeliveryZone.objects.filter(shop_id__in=list(shop_ids)).order_by("name", "id"):
+        zones.setdefault(zone.shop_id, []).append(zone)
+    return zones

@@ -8,10 +8,14 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.errors import InvalidInput
 from core.serializers import PlannedSerializer
-from shops.models import Shop
+from shops.delivery import zone_states_clean
+from shops.models import EVERYWHERE, MAX_DELIVERY_DAYS, Shop
 from shops.selectors import is_shop_member
 from users.models import User
+from users.serializers import CountryField
+from users.validators import normalise_country
 
 MAX_DELIVERY_FEE = Decimal("9999999999.99")
 MAX_LOW_STOCK_THRESHOLD = 1_000_000
@@ -165,3 +169,73 @@ class StaffUpdateSerializer(serializers.Serializer):
 
 class StaffPasswordSerializer(serializers.Serializer):
     new_password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
+# --- Delivery zones ------------------------------------------------------------------------------
+def _zone_fee(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=MAX_DELIVERY_FEE,
+        **kwargs,
+    )
+
+
+class DeliveryZoneSerializer(serializers.Serializer):
+    id = serializers.UUIDField(read_only=True)
+    shop_id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    country = serializers.CharField(read_only=True)
+    states = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text=f'State codes, or `["{EVERYWHERE}"]`.',
+    )
+    fee = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    free_over = serializers.DecimalField(
+        max_digits=12, decimal_places=2, read_only=True, allow_null=True
+    )
+    days_min = serializers.IntegerField(read_only=True)
+    days_max = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class DeliveryZoneWriteSerializer(serializers.Serializer):
+    """POST body (PATCH: the same, every field optional)."""
+
+    name = serializers.CharField(max_length=80)
+    country = CountryField(default="NG", help_text="ISO 3166-1 alpha-2; the zone's states are its.")
+    states = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        min_length=1,
+        max_length=100,
+        help_text=(
+            "The country's states by ISO 3166-2 code (`NG-LA`) or name, or "
+            f'`["{EVERYWHERE}"]` for the rest of the country. A state is in one zone of a shop.'
+        ),
+    )
+    fee = _zone_fee()
+    free_over = _zone_fee(
+        allow_null=True, default=None, help_text="Free from this shop subtotal on; never when null."
+    )
+    days_min = serializers.IntegerField(min_value=0, max_value=MAX_DELIVERY_DAYS)
+    days_max = serializers.IntegerField(min_value=0, max_value=MAX_DELIVERY_DAYS)
+
+    def validate_name(self, value: str) -> str:
+        return _clean_name(value)
+
+    def validate_states(self, value: list[str]) -> list[str]:
+        """Cleaned against the body's country, else the zone's (`context["country"]`, PATCH),
+        else Nigeria; an invalid country is the country field's error alone."""
+        sent = self.initial_data.get("country") if isinstance(self.initial_data, dict) else None
+        try:
+            country = normalise_country(sent) if isinstance(sent, str) else None
+        except ValueError:
+            return value
+        country = country or self.context.get("country", "NG")
+        try:
+            return zone_states_clean(country=country, states=value)
+        except InvalidInput as refused:
+            raise serializers.ValidationError(refused.errors["states"]) from refused

@@ -1,4 +1,4 @@
-"""Writes for shops and their staff accounts."""
+"""Writes for shops, their staff accounts and their delivery zones."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from django.utils import timezone
 from core.catalogue_cache import catalogue_changed
 from core.errors import Conflict, FileTooLarge, InvalidInput, UnsupportedMediaType, raises
 from core.images import image_delete, image_process, image_store
-from shops.models import Shop, generate_shop_code
+from shops.delivery import zone_states_clean
+from shops.models import DeliveryZone, Shop, generate_shop_code
 from users.models import User
 from users.services import user_deactivate, user_password_set, user_tokens_revoke
 
@@ -210,3 +211,60 @@ def staff_password_set(*, staff: User, new_password: str) -> User:
     _validate_password(new_password, staff, "new_password")
     user_password_set(user=staff, password=new_password)
     return staff
+
+
+# --- Delivery zones ------------------------------------------------------------------------------
+MAX_DELIVERY_ZONES = 50
+ZONE_FIELDS = ("name", "country", "states", "fee", "free_over", "days_min", "days_max")
+
+
+def _zone_check(zone: DeliveryZone) -> None:
+    """Under the shop's lock: the zone's states cleaned, its days in order, and no other zone
+    of the shop with its name or covering one of its states (`*` included): which zone covers
+    an address never depends on the order zones were made in."""
+    zone.states = zone_states_clean(country=zone.country, states=zone.states)
+    if zone.days_min > zone.days_max:
+        raise InvalidInput({"days_max": ["Must not be less than `days_min`."]})
+    others = list(DeliveryZone.objects.filter(shop_id=zone.shop_id).exclude(id=zone.id))
+    if any(other.name.casefold() == zone.name.casefold() for other in others):
+        raise Conflict("The shop has a delivery zone with this name.")
+    covered = {state for other in others if other.country == zone.country for state in other.states}
+    overlap = sorted(covered.intersection(zone.states))
+    if overlap:
+        raise Conflict(
+            "Another delivery zone of the shop covers these states.", errors={"states": overlap}
+        )
+
+
+def _lock_shop(shop: Shop) -> None:
+    Shop.objects.select_for_update().filter(pk=shop.pk).values_list("pk").first()
+
+
+@transaction.atomic
+@raises(InvalidInput, Conflict)
+def delivery_zone_create(*, shop: Shop, data: dict[str, Any]) -> DeliveryZone:
+    """Add a zone to the shop (at most `MAX_DELIVERY_ZONES`)."""
+    _lock_shop(shop)
+    if DeliveryZone.objects.filter(shop=shop).count() >= MAX_DELIVERY_ZONES:
+        raise Conflict(f"A shop has at most {MAX_DELIVERY_ZONES} delivery zones.")
+    zone = DeliveryZone(shop=shop, **{name: data[name] for name in ZONE_FIELDS if name in data})
+    _zone_check(zone)
+    zone.save(force_insert=True)
+    return zone
+
+
+@transaction.atomic
+@raises(InvalidInput, Conflict)
+def delivery_zone_update(*, zone: DeliveryZone, data: dict[str, Any]) -> DeliveryZone:
+    """Change a zone; the whole zone is checked again as it will be."""
+    _lock_shop(zone.shop)
+    for name in ZONE_FIELDS:
+        if name in data:
+            setattr(zone, name, data[name])
+    _zone_check(zone)
+    zone.save()
+    return zone
+
+
+def delivery_zone_delete(*, zone: DeliveryZone) -> None:
+    zone.delete()

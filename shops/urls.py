@@ -16,4 +16,14 @@ urlpatterns = [
         views.StaffPasswordView.as_view(),
         name="staff-password",
     ),
+    path(
+        "shops/<uuid:shop_id>/delivery-zones/",
+        views.DeliveryZoneListCreateView.as_view(),
+        name="delivery-zone-list",
+    ),
+    path(
+        "shops/<uuid:shop_id>/delivery-zones/<uuid:zone_id>/",
+        views.DeliveryZoneDetailView.as_view(),
+        name="delivery-zone-detail",
+    ),
 ]

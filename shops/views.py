@@ -1,4 +1,4 @@
-"""Shops and their staff. Every shop-scoped call authorises through
+"""Shops, their staff and their delivery zones. Every shop-scoped call authorises through
 `shops.selectors.shop_membership`: a non-member gets 404, a member without the right 403."""
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from core.errors import PermissionDenied, raises
 from core.parsers import JSONParser, MultiPartParser
 from core.permissions import IsVerifiedAccount
 from core.responses import created, no_content, ok
-from shops.models import Shop
+from shops.models import DeliveryZone, Shop
 from shops.selectors import (
     Membership,
     ShopRole,
+    delivery_zone_get,
+    delivery_zones_for_shop,
     shop_get_visible,
     shop_membership,
     shops_public,
@@ -28,6 +30,8 @@ from shops.selectors import (
     staff_member_get,
 )
 from shops.serializers import (
+    DeliveryZoneSerializer,
+    DeliveryZoneWriteSerializer,
     ShopSerializer,
     ShopUpdateJSONSerializer,
     ShopUpdateSerializer,
@@ -38,6 +42,9 @@ from shops.serializers import (
     StaffUpdateSerializer,
 )
 from shops.services import (
+    delivery_zone_create,
+    delivery_zone_delete,
+    delivery_zone_update,
     shop_create,
     shop_deactivate,
     shop_update,
@@ -253,3 +260,94 @@ class StaffPasswordView(GenericAPIView):
         body.is_valid(raise_exception=True)
         staff = staff_password_set(staff=staff, new_password=body.validated_data["new_password"])
         return ok(self.get_serializer(staff).data, "Password changed.")
+
+
+class DeliveryZoneListCreateView(GenericAPIView):
+    queryset = DeliveryZone.objects.none()
+    serializer_class = DeliveryZoneSerializer
+    filter_backends: list[Any] = []
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method == "GET":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        tags=["delivery zones"],
+        summary="List a shop's delivery zones",
+        description=(
+            "Where the shop delivers, for how much and how soon. A shop without zones charges "
+            "its `delivery_fee` everywhere."
+        ),
+        responses=DeliveryZoneSerializer(many=True),
+    )
+    def get(self, request: Request, shop_id: uuid.UUID) -> Response:
+        shop = shop_get_visible(user=request.user, shop_id=shop_id)
+        page = self.paginate_queryset(delivery_zones_for_shop(shop=shop))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response.message = "Delivery zones."
+        return response
+
+    @extend_schema(
+        tags=["delivery zones"],
+        summary="Add a delivery zone (owner, admin)",
+        description=(
+            "Unknown state, `*` with other states, `days_min` above `days_max`: "
+            "`400 validation_error`. A state (or `*`) another zone of the shop covers, a name "
+            "taken, a 51st zone: `409 conflict`."
+        ),
+        request=DeliveryZoneWriteSerializer,
+        responses={201: DeliveryZoneSerializer},
+    )
+    @raises(manager_membership, delivery_zone_create)
+    def post(self, request: Request, shop_id: uuid.UUID) -> Response:
+        shop = manager_membership(user=request.user, shop_id=shop_id).shop
+        body = DeliveryZoneWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        zone = delivery_zone_create(shop=shop, data=body.validated_data)
+        return created(self.get_serializer(zone).data, "Delivery zone added.")
+
+
+class DeliveryZoneDetailView(GenericAPIView):
+    queryset = DeliveryZone.objects.none()
+    serializer_class = DeliveryZoneSerializer
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method == "GET":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    @extend_schema(tags=["delivery zones"], summary="Show a delivery zone")
+    def get(self, request: Request, shop_id: uuid.UUID, zone_id: uuid.UUID) -> Response:
+        shop = shop_get_visible(user=request.user, shop_id=shop_id)
+        zone = delivery_zone_get(shop=shop, zone_id=zone_id)
+        return ok(self.get_serializer(zone).data, "Delivery zone.")
+
+    @extend_schema(
+        tags=["delivery zones"],
+        summary="Change a delivery zone (owner, admin)",
+        description="Checked again as a whole, as on creation.",
+        request=DeliveryZoneWriteSerializer,
+        responses=DeliveryZoneSerializer,
+    )
+    @raises(manager_membership, delivery_zone_update)
+    def patch(self, request: Request, shop_id: uuid.UUID, zone_id: uuid.UUID) -> Response:
+        shop = manager_membership(user=request.user, shop_id=shop_id).shop
+        zone = delivery_zone_get(shop=shop, zone_id=zone_id)
+        body = DeliveryZoneWriteSerializer(
+            data=request.data, partial=True, context={"country": zone.country}
+        )
+        body.is_valid(raise_exception=True)
+        zone = delivery_zone_update(zone=zone, data=body.validated_data)
+        return ok(self.get_serializer(zone).data, "Delivery zone updated.")
+
+    @extend_schema(
+        tags=["delivery zones"],
+        summary="Delete a delivery zone (owner, admin)",
+        responses={204: OpenApiResponse(description="Deleted.")},
+    )
+    @raises(manager_membership)
+    def delete(self, request: Request, shop_id: uuid.UUID, zone_id: uuid.UUID) -> Response:
+        shop = manager_membership(user=request.user, shop_id=shop_id).shop
+        delivery_zone_delete(zone=delivery_zone_get(shop=shop, zone_id=zone_id))
+        return no_content()

@@ -10,7 +10,7 @@ from factory.django import DjangoModelFactory
 from carts.models import Cart, CartItem
 from orders.models import Order, OrderGroup, OrderItem
 from products.models import Category, InventoryMovement, Product
-from shops.models import Shop
+from shops.models import DeliveryZone, Shop
 from users.models import Address, User
 
 DEFAULT_PASSWORD = "Correct-Horse-Battery-9"
@@ -41,6 +41,20 @@ class ShopFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Shop {n}")
     description = "A test shop."
     delivery_fee = Decimal("500.00")
+
+
+class DeliveryZoneFactory(DjangoModelFactory):
+    class Meta:
+        model = DeliveryZone
+
+    shop = factory.SubFactory(ShopFactory)
+    name = "Lagos"
+    country = "NG"
+    states = factory.LazyFunction(lambda: ["NG-LA"])
+    fee = Decimal("1000.00")
+    free_over = None
+    days_min = 1
+    days_max = 2
 
 
 class StaffFactory(UserFactory):
@@ -94,7 +108,7 @@ class AddressFactory(DjangoModelFactory):
     phone = "+2348012345678"
     line1 = "12 Marina Road"
     city = "Lagos"
-    state = "Lagos"
+    state = "NG-LA"
     country = "NG"
 
 

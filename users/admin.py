@@ -9,6 +9,7 @@ from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from users.countries import has_states, state_code
 from users.models import Address, User
 from users.selectors import Role, users_with_role
 
@@ -54,10 +55,32 @@ class RoleFilter(admin.SimpleListFilter):
         return users_with_role(queryset, role=value) if value else queryset
 
 
+class AddressAdminForm(forms.ModelForm):
+    """The API's rule for states: in a country with a list of states, one of them (by code or
+    name), stored as the code, which clears `state_unrecognised`."""
+
+    class Meta:
+        model = Address
+        exclude: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        country, state = data.get("country"), data.get("state", "")
+        if country and has_states(country):
+            code = state_code(country, state)
+            if code is None:
+                self.add_error("state", f"Not a state of {country}: use its code or name.")
+            else:
+                data["state"] = code
+                self.instance.state_unrecognised = False
+        return data
+
+
 class AddressInline(admin.TabularInline):
     model = Address
+    form = AddressAdminForm
     extra = 0
-    fields = ["full_name", "phone", "line1", "city", "country", "is_default"]
+    fields = ["full_name", "phone", "line1", "city", "state", "country", "is_default"]
 
 
 @admin.register(User)
@@ -112,8 +135,19 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Address)
 class AddressAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "user", "city", "country", "is_default", "created_at"]
-    list_filter = ["country", "is_default"]
+    form = AddressAdminForm
+    list_display = [
+        "full_name",
+        "user",
+        "city",
+        "state",
+        "country",
+        "state_unrecognised",
+        "is_default",
+        "created_at",
+    ]
+    list_filter = ["country", "state_unrecognised", "is_default"]
     list_select_related = ["user"]
     search_fields = ["full_name", "line1", "city", "user__email"]
     raw_id_fields = ["user"]
+    readonly_fields = ["state_unrecognised"]

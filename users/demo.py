@@ -47,9 +47,21 @@ def seed_demo(stdout: Any) -> None:
             line1="14 Admiralty Way",
             line2="Lekki Phase 1",
             city="Lagos",
-            state="Lagos",
+            state="NG-LA",
             postal_code="106104",
             country="NG",
             is_default=True,
         )
-        stdout.write(f"  default address for {CUSTOMER_EMAIL}")
+        # Outside Lagos: the demo shops' delivery zones price it differently, or not at all.
+        Address.objects.create(
+            user=chidi,
+            full_name="Chidi Eze",
+            phone="+2348031234567",
+            line1="5 Aminu Kano Crescent",
+            line2="Wuse 2",
+            city="Abuja",
+            state="NG-FC",
+            postal_code="904101",
+            country="NG",
+        )
+        stdout.write(f"  addresses in Lagos (default) and Abuja for {CUSTOMER_EMAIL}")

@@ -91,7 +91,11 @@ class Address(models.Model):
     line1 = models.CharField(max_length=255)
     line2 = models.CharField(max_length=255, blank=True)
     city = models.CharField(max_length=100)
+    # The ISO 3166-2 code (`NG-LA`) in a country with a list of states (`users.countries`);
+    # free text elsewhere. `state_unrecognised` flags a state kept as it was written before
+    # states were checked, which names none of the country's: no zone names it.
     state = models.CharField(max_length=100, blank=True)
+    state_unrecognised = models.BooleanField(default=False)
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, default="NG")
     is_default = models.BooleanField(default=False)

@@ -189,10 +189,41 @@ class AddressSerializer(serializers.ModelSerializer):
             "line2",
             "city",
             "state",
+            "state_unrecognised",
             "postal_code",
             "country",
             "is_default",
             "created_at",
         ]
-        read_only_fields = ["id", "created_at"]
-        extra_kwargs = {"is_default": {"required": False}}
+        read_only_fields = ["id", "state_unrecognised", "created_at"]
+        extra_kwargs = {
+            "is_default": {"required": False},
+            "state": {
+                "help_text": (
+                    "In a country with a list of states (`/countries/{code}/states/`), one of "
+                    "them by code (`NG-LA`) or name (`Lagos`), case-insensitive; stored and "
+                    "shown as the code. Free text elsewhere."
+                )
+            },
+            "state_unrecognised": {
+                "help_text": (
+                    "True for an address kept from before states were checked whose state "
+                    "names none of its country's: set a state to clear it."
+                )
+            },
+        }
+
+
+# --- Reference lists (output only) ---------------------------------------------------------------
+class CountrySerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True, help_text="ISO 3166-1 alpha-2.")
+    name = serializers.CharField(read_only=True)
+
+
+class StateSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True, help_text="ISO 3166-2, e.g. `NG-LA`.")
+    name = serializers.CharField(read_only=True)
+    type = serializers.CharField(read_only=True, help_text="e.g. `State`, `Capital territory`.")
+    parent = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The code of the subdivision it belongs to."
+    )

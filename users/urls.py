@@ -21,4 +21,6 @@ urlpatterns = [
     path("users/me/password/", views.PasswordChangeView.as_view(), name="user-me-password"),
     path("addresses/", views.AddressListView.as_view(), name="address-list"),
     path("addresses/<uuid:address_id>/", views.AddressDetailView.as_view(), name="address-detail"),
+    path("countries/", views.CountryListView.as_view(), name="country-list"),
+    path("countries/<str:code>/states/", views.StateListView.as_view(), name="state-list"),
 ]

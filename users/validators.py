@@ -1,4 +1,4 @@
-"""Field validators for accounts and addresses (no extra dependencies)."""
+"""Field validators for accounts and addresses."""
 
 from __future__ import annotations
 

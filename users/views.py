@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from core.errors import raises
+from core.errors import NotFound, raises
 from core.permissions import IsAccountWithEmail, IsPlatformAdmin
 from core.responses import created, no_content, ok
 from core.throttles import (
@@ -27,11 +29,12 @@ from core.throttles import (
     StaffLoginAccountThrottle,
     VerifyResendEmailThrottle,
 )
-from users import selectors, services
+from users import countries, selectors, services
 from users.models import Address, User
 from users.serializers import (
     AddressSerializer,
     AdminUserSerializer,
+    CountrySerializer,
     EmailSerializer,
     LoginResponseSerializer,
     LoginSerializer,
@@ -42,6 +45,7 @@ from users.serializers import (
     RefreshSerializer,
     RegisterSerializer,
     StaffLoginSerializer,
+    StateSerializer,
     TokenPairSerializer,
     TokenSerializer,
     UserListQuerySerializer,
@@ -357,3 +361,51 @@ class AddressDetailView(APIView):
     def delete(self, request: Request, address_id: uuid.UUID) -> Response:
         services.address_delete(user=request.user, address_id=address_id)
         return no_content()
+
+
+# --- Reference lists -----------------------------------------------------------------------------
+# ISO 3166 changes with a release of its package, never while the process runs: the lists are
+# built once, and clients and proxies may keep them for a day.
+REFERENCE_CACHE_CONTROL = "public, max-age=86400"
+
+
+@functools.cache
+def _country_list() -> list[dict[str, str]]:
+    return [asdict(country) for country in countries.COUNTRIES]
+
+
+@functools.cache
+def _state_list(country: str) -> list[dict[str, str | None]]:
+    return [asdict(state) for state in countries.states(country)]
+
+
+class CountryListView(PublicView):
+    @extend_schema(
+        tags=["reference"],
+        summary="List countries",
+        description="ISO 3166-1, by name.",
+        responses={200: CountrySerializer(many=True)},
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        response = ok(_country_list(), "Countries.")
+        response["Cache-Control"] = REFERENCE_CACHE_CONTROL
+        return response
+
+
+class StateListView(PublicView):
+    @extend_schema(
+        tags=["reference"],
+        summary="List a country's states",
+        description="Empty for a country without subdivisions; unknown country: `404`.",
+        responses={200: StateSerializer(many=True)},
+        auth=[],
+    )
+    @raises(NotFound)
+    def get(self, request: Request, code: str) -> Response:
+        country = code.upper()
+        if country not in countries.COUNTRY_CODES:
+            raise NotFound("Country not found.")
+        response = ok(_state_list(country), "States.")
+        response["Cache-Control"] = REFERENCE_CACHE_CONTROL
+        return response

@@ -299,9 +299,19 @@ SPECTACULAR_SETTINGS = {
         },
         {"name": "addresses", "description": "The caller's delivery addresses."},
         {
+            "name": "reference",
+            "description": "ISO 3166 countries and their states (subdivisions), for addresses "
+            "and delivery zones; cacheable.",
+        },
+        {
             "name": "shops",
             "description": "Shops: the public list, creation by verified "
             "accounts, editing by the owner.",
+        },
+        {
+            "name": "delivery zones",
+            "description": "Where a shop delivers, for how much and how soon: its zones of "
+            "states, read by anyone, edited by its owner.",
         },
         {
             "name": "staff",

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_returns'),
+        ('orders', '0005_returns'),
         ('payments', '0003_paystack_as_it_is'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

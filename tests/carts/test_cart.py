@@ -15,6 +15,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+# Without `?address_id=` a shop shows its flat fee, and nothing of where it delivers.
+NO_ADDRESS = {"deliverable": None, "delivery_zone": None, "estimated_delivery": None}
 CART_KEYS = {"id", "items", "shops", "subtotal", "item_count", "is_valid", "updated_at"}
 LINE_KEYS = {
     "id",
@@ -116,6 +118,7 @@ def test_add_shows_the_full_representation(client):
             "shop_name": shop.name,
             "subtotal": "2401.00",
             "delivery_fee": "750.00",
+            **NO_ADDRESS,
         }
     ]
     assert data["subtotal"] == "2401.00"
@@ -349,12 +352,14 @@ def test_shops_group_subtotals_and_fees(client, customer):
             "shop_name": shop_a.name,
             "subtotal": "25.00",
             "delivery_fee": "500.00",
+            **NO_ADDRESS,
         },
         {
             "shop_id": str(shop_b.id),
             "shop_name": shop_b.name,
             "subtotal": "3.50",
             "delivery_fee": "0.00",
+            **NO_ADDRESS,
         },
     ]
     assert data["subtotal"] == "28.50"
@@ -462,4 +467,12 @@ def test_the_cart_representation_has_the_documented_shape(customer, with_request
     }
     assert all(line["product"]["image"] is None for line in data["items"][1:])
     assert len(data["shops"]) == 3 and data["is_valid"] is False
-    assert list(data["shops"][0]) == ["shop_id", "shop_name", "subtotal", "delivery_fee"]
+    assert list(data["shops"][0]) == [
+        "shop_id",
+        "shop_name",
+        "subtotal",
+        "delivery_fee",
+        "deliverable",
+        "delivery_zone",
+        "estimated_delivery",
+    ]

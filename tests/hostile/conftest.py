@@ -84,6 +84,7 @@ def world(db, fake_paystack) -> World:
     cart = factories.CartFactory(user=owner)
     item = factories.CartItemFactory(cart=cart, product=other_product, quantity=2)
     address = factories.AddressFactory(user=owner)
+    zone = factories.DeliveryZoneFactory(shop=shop)
 
     group = factories.OrderGroupFactory(
         customer=owner, expires_at=timezone.now() + timedelta(minutes=30)
@@ -121,5 +122,6 @@ def world(db, fake_paystack) -> World:
             "order_id": str(shop_order.id),
             "reference": payment.reference,
             "return_id": str(ret.id),
+            "zone_id": str(zone.id),
         },
     )

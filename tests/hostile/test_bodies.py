@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from carts.models import CartItem
 from orders.models import OrderGroup
 from products.models import Product, ProductImage
-from shops.models import Shop
+from shops.models import DeliveryZone, Shop
 from tests.hostile.conftest import World, png_bytes
 from users.models import Address, User
 
@@ -71,6 +71,7 @@ def counts() -> tuple[int, ...]:
         OrderGroup.objects.count(),
         Address.objects.count(),
         Shop.objects.count(),
+        DeliveryZone.objects.count(),
     )
 
 

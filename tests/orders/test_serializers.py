@@ -11,6 +11,7 @@ from orders.models import OrderEvent, OrderGroup
 from orders.selectors import group_detail
 from orders.serializers import OrderGroupSerializer
 from tests.factories import (
+    DeliveryZoneFactory,
     OrderFactory,
     OrderGroupFactory,
     OrderItemFactory,
@@ -53,6 +54,8 @@ ORDER_KEYS = [
     "is_paid",
     "cash_collected",
     "estimated_delivery_date",
+    "delivery_zone",
+    "estimated_delivery",
     "events",
     "created_at",
     "updated_at",
@@ -83,6 +86,9 @@ def test_unpaid_paystack_delivery_group_with_every_kind_of_line():
             is_paid=n == 1,
             cash_collected=n == 2,
             estimated_delivery_date=date(2030, 1, 2) if n == 0 else None,
+            delivery_zone="Lagos" if n == 0 else "",
+            delivery_days_min=1 if n == 0 else None,
+            delivery_days_max=3 if n == 0 else None,
         )
         for quantity in (1, 3):
             OrderItemFactory(order=order, quantity=quantity)
@@ -109,6 +115,10 @@ def test_unpaid_paystack_delivery_group_with_every_kind_of_line():
         "name": first["shop"]["name"],
     }
     assert first["estimated_delivery_date"] == "2030-01-02"
+    assert first["delivery_zone"] == "Lagos"
+    assert first["estimated_delivery"] == {"days_min": 1, "days_max": 3}
+    assert [o["delivery_zone"] for o in data["orders"][1:]] == [None, None]
+    assert [o["estimated_delivery"] for o in data["orders"][1:]] == [None, None]
     assert [o["is_paid"] for o in data["orders"]] == [False, True, False]
     assert [o["cash_collected"] for o in data["orders"]] == [False, False, True]
     assert [list(item) for item in first["items"]] == [ITEM_KEYS, ITEM_KEYS]
@@ -132,6 +142,8 @@ def test_checkout_answers_what_reading_the_group_back_gives():
     """Checkout's answer is built from the rows it wrote, without reading them back."""
     customer = UserFactory()
     shops = [ShopFactory(), ShopFactory()]
+    DeliveryZoneFactory(shop=shops[0], states=["*"], days_min=2, days_max=4)
     lines = [(ProductFactory(shop=shops[n % 2], name=f"Item {5 - n}"), n + 1) for n in range(5)]
     placed = place_order(customer, lines)
+    assert [order.delivery_zone for order in placed.order_list] == ["Lagos", ""]
     assert OrderGroupSerializer(placed).data == _data(placed)

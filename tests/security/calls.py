@@ -45,6 +45,8 @@ PATH_OBJECTS: dict[str, Callable[[World], object]] = {
     "order_id": lambda w: w.order.id,
     "reference": lambda w: w.payment.reference,
     "return_id": lambda w: w.ret.id,
+    "zone_id": lambda w: w.zone.id,
+    "code": lambda w: "NG",
 }
 
 # Endpoints that need another of the world's objects than the one `PATH_OBJECTS` names.
@@ -162,7 +164,13 @@ REQUESTS: dict[str, Builder] = {
         {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}
     ),
     "POST /addresses/": _json(
-        {"full_name": "Ada Obi", "phone": "+2348012345678", "line1": "1 Broad St", "city": "Lagos"}
+        {
+            "full_name": "Ada Obi",
+            "phone": "+2348012345678",
+            "line1": "1 Broad St",
+            "city": "Lagos",
+            "state": "Lagos",
+        }
     ),
     "PATCH /addresses/{address_id}/": _json({"city": "Abuja"}),
     "POST /shops/": _json({"name": "Matrix Emporium", "description": "New."}),
@@ -172,6 +180,10 @@ REQUESTS: dict[str, Builder] = {
     ),
     "PATCH /shops/{shop_id}/staff/{user_id}/": _json({"first_name": "Renamed"}),
     "POST /shops/{shop_id}/staff/{user_id}/password/": _json({"new_password": NEW_PASSWORD}),
+    "POST /shops/{shop_id}/delivery-zones/": _json(
+        {"name": "Matrix zone", "states": ["NG-KN"], "fee": "100.00", "days_min": 1, "days_max": 2}
+    ),
+    "PATCH /shops/{shop_id}/delivery-zones/{zone_id}/": _json({"fee": "200.00"}),
     "POST /categories/": _json({"name": "Matrix category"}),
     "PATCH /categories/{category_id}/": _json({"name": "Renamed category"}),
     "POST /shops/{shop_id}/products/": _json(

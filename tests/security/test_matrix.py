@@ -23,7 +23,7 @@ from core.models import IdempotencyKey
 from orders.models import Order, OrderEvent, OrderGroup, OrderItem, Return, ReturnEvent, ReturnItem
 from payments.models import Payment, Refund, RefundItem, WebhookEvent
 from products.models import Category, InventoryMovement, Product, ProductImage
-from shops.models import Shop
+from shops.models import DeliveryZone, Shop
 from tests.security.calls import (
     PATH_OBJECTS,
     REQUESTS,
@@ -99,6 +99,16 @@ EXPECTED: dict[str, str] = {
     "PATCH /shops/{shop_id}/staff/{user_id}/":           "401  404  404  200  403  404  401  200",
     "DELETE /shops/{shop_id}/staff/{user_id}/":          "401  404  404  204  403  404  401  204",
     "POST /shops/{shop_id}/staff/{user_id}/password/":   "401  404  404  200  403  404  401  200",
+    # Delivery zones: public reads like the shop's; writes for the owner and admins.
+    "GET /shops/{shop_id}/delivery-zones/":              "200  200  200  200  200  200  401  200",
+    "POST /shops/{shop_id}/delivery-zones/":             "401  404  404  201  403  404  401  201",
+    "GET /shops/{shop_id}/delivery-zones/{zone_id}/":    "200  200  200  200  200  200  401  200",
+    "PATCH /shops/{shop_id}/delivery-zones/{zone_id}/":  "401  404  404  200  403  404  401  200",
+    "DELETE /shops/{shop_id}/delivery-zones/{zone_id}/": "401  404  404  204  403  404  401  204",
+
+    # --- reference lists (ISO 3166): for anyone; these views ignore any Authorization header
+    "GET /countries/":                                   "200  200  200  200  200  200  200  200",
+    "GET /countries/{code}/states/":                     "200  200  200  200  200  200  200  200",
 
     # --- catalogue. GET /categories/{id}/ is an addition to the contract (public, like the list).
     "GET /categories/":                                  "200  200  200  200  200  200  401  200",
@@ -238,15 +248,17 @@ def test_matrix(world: World, endpoint: str):
 
 # Path parameters naming a shop's data, and a customer's data. Categories are the platform's,
 # not a tenant's (admin-only writes, public reads): their endpoints have no tenant to cross.
-SHOP_DATA = {"shop_id", "user_id", "product_id", "image_id", "order_id", "return_id"}
+SHOP_DATA = {"shop_id", "user_id", "product_id", "image_id", "order_id", "zone_id", "return_id"}
 # A return is its shop's and its customer's: both kinds of foreign caller aim at it.
 CUSTOMER_DATA = {"address_id", "item_id", "group_id", "reference", "return_id"}
-PLATFORM_DATA = {"category_id"}
+PLATFORM_DATA = {"category_id", "code"}
 
 # Object-level reads that anyone may make on an active object (the matrix covers them).
 PUBLIC_READS = {
     "GET /shops/{shop_id}/": "an active shop is public",
     "GET /shops/{shop_id}/products/": "an active shop's catalogue is public",
+    "GET /shops/{shop_id}/delivery-zones/": "an active shop's delivery zones are public",
+    "GET /shops/{shop_id}/delivery-zones/{zone_id}/": "an active shop's delivery zones are public",
 }
 # Where a public read has a members-only variant, the foreign caller aims at that one.
 FOREIGN_OBJECTS = {
@@ -258,6 +270,7 @@ SNAPSHOT_MODELS = [
     Address,
     RevokedRefreshToken,
     Shop,
+    DeliveryZone,
     Category,
     Product,
     Product.categories.through,

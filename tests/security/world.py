@@ -23,7 +23,7 @@ from payments.models import Payment
 from products.inventory import StockChange, stock_apply
 from products.models import Category, Product, ProductImage
 from products.services import product_image_add
-from shops.models import Shop
+from shops.models import DeliveryZone, Shop
 from tests import factories
 from users.models import Address, User
 from users.services import tokens_for_user, user_deactivate
@@ -58,6 +58,7 @@ class World:
     deactivated_staff: User
     product: Product  # active, in stock, in `used_category`, with `image`, ordered
     inactive_product: Product
+    zone: DeliveryZone  # shop A's Lagos zone
     image: ProductImage
     used_category: Category
     category: Category  # a leaf with no products: the one the category paths name
@@ -184,6 +185,7 @@ def build_world() -> World:
     product.categories.add(used_category)
     inactive_product = factories.ProductFactory(shop=shop, is_active=False)
     image = product_image_add(product=product, upload=png_upload())
+    zone = factories.DeliveryZoneFactory(shop=shop)
 
     other_owner = factories.UserFactory()
     other_shop = factories.ShopFactory(owner=other_owner)
@@ -222,6 +224,7 @@ def build_world() -> World:
         deactivated_staff=deactivated_staff,
         product=product,
         inactive_product=inactive_product,
+        zone=zone,
         image=image,
         used_category=used_category,
         category=category,

@@ -46,3 +46,59 @@ def test_demo_data_is_complete_usable_and_idempotent(db):
 
     _seed()
     assert Shop.objects.count() == 3 and Product.objects.count() == 24
+
+
+def test_the_demo_shops_deliver_by_zone_as_the_readme_shows(db):
+    """The README's walkthrough: a product of Ada's Fabrics and one of Bola Books in the demo
+    customer's cart, priced for Lagos and for Abuja, and a delivery to Abuja refused because
+    Bola Books delivers in Lagos only."""
+    from io import StringIO
+
+    from payments.management.commands.seed_demo import SEED_MODULES
+    from users.services import tokens_for_user
+
+    for module in SEED_MODULES:
+        module.seed_demo(StringIO())
+    zones = {
+        shop.name: sorted((z.name, z.states) for z in shop.delivery_zones.all())
+        for shop in Shop.objects.prefetch_related("delivery_zones")
+    }
+    assert zones["Bola Books"] == [("Lagos", ["NG-LA"])]
+    assert [name for name, _ in zones["Ada's Fabrics"]] == ["Lagos", "Rest of Nigeria"]
+
+    chidi = User.objects.get(email="chidi@example.com")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for_user(user=chidi)['access']}")
+    for shop in ("Ada's Fabrics", "Bola Books"):
+        product = Product.objects.filter(shop__name=shop, stock__gt=0).order_by("name").first()
+        added = client.post("/api/v1/cart/items/", {"product_id": str(product.id)}, format="json")
+        assert added.status_code == 201, added.content
+    addresses = {a.city: a.id for a in chidi.addresses.all()}
+
+    def delivery(city):
+        response = client.get("/api/v1/cart/", {"address_id": str(addresses[city])})
+        return {
+            s["shop_name"]: (s["delivery_fee"], s["deliverable"], s["estimated_delivery"])
+            for s in response.json()["data"]["shops"]
+        }
+
+    assert delivery("Lagos") == {
+        "Ada's Fabrics": ("1000.00", True, {"days_min": 1, "days_max": 2}),
+        "Bola Books": ("800.00", True, {"days_min": 0, "days_max": 1}),
+    }
+    assert delivery("Abuja") == {
+        "Ada's Fabrics": ("2500.00", True, {"days_min": 3, "days_max": 6}),
+        "Bola Books": (None, False, None),
+    }
+    refused = client.post(
+        "/api/v1/checkout/",
+        {
+            "fulfillment_method": "delivery",
+            "shipping_address_id": str(addresses["Abuja"]),
+            "payment_method": "cash",
+        },
+        format="json",
+    )
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "delivery_unavailable"
+    assert [s["shop_name"] for s in refused.json()["errors"]["shops"]] == ["Bola Books"]

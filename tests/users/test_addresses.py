@@ -18,6 +18,7 @@ ADDRESS_KEYS = {
     "line2",
     "city",
     "state",
+    "state_unrecognised",
     "postal_code",
     "country",
     "is_default",
@@ -35,6 +36,7 @@ def address_body(**overrides):
         "phone": "+2348031234567",
         "line1": "14 Admiralty Way",
         "city": "Lagos",
+        "state": "Lagos",
     }
     body.update(overrides)
     return body
@@ -48,7 +50,8 @@ def test_create_first_address_becomes_default(client_for, customer):
     assert set(data) == ADDRESS_KEYS
     assert data["country"] == "NG"  # the default
     assert data["is_default"] is True
-    assert data["line2"] == "" and data["state"] == "" and data["postal_code"] == ""
+    assert data["line2"] == "" and data["postal_code"] == ""
+    assert data["state"] == "NG-LA" and data["state_unrecognised"] is False  # stored as the code
     assert Address.objects.get(id=data["id"]).user_id == customer.id
 
 
@@ -82,7 +85,7 @@ def test_list_get_patch_delete(client_for, customer):
     page = listing.json()["data"]
     assert page["count"] == 1 and page["results"][0]["id"] == address_id
 
-    assert client.get(detail(address_id)).json()["data"]["state"] == "Greater Accra"
+    assert client.get(detail(address_id)).json()["data"]["state"] == "GH-AA"
 
     patched = client.patch(detail(address_id), {"city": "Kumasi", "postal_code": "AK-039"})
     assert patched.status_code == 200
@@ -232,3 +235,82 @@ def test_concurrent_creates_respect_the_limit_and_one_default():
     assert sorted(statuses) == [201] * 10 + [409] * (count - 10)
     assert Address.objects.filter(user=user).count() == 10
     assert Address.objects.filter(user=user, is_default=True).count() == 1
+
+
+# --- States (API.md §14) -------------------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("country", "state", "stored"),
+    [
+        ("NG", "NG-LA", "NG-LA"),
+        ("NG", "ng-la", "NG-LA"),
+        ("NG", "Lagos", "NG-LA"),
+        ("NG", "LAGOS STATE", "NG-LA"),
+        ("NG", "akwa-ibom", "NG-AK"),
+        ("NG", "FCT", "NG-FC"),
+        ("NG", "abuja", "NG-FC"),
+        ("NG", "Federal Capital Territory", "NG-FC"),
+        ("GH", "greater accra", "GH-AA"),
+        ("US", "CA", "US-CA"),
+    ],
+)
+def test_a_state_is_named_by_code_or_name_and_stored_as_the_code(
+    client_for, customer, country, state, stored
+):
+    response = client_for(customer).post(ADDRESSES, address_body(country=country, state=state))
+    assert response.status_code == 201, response.content
+    assert response.json()["data"]["state"] == stored
+    assert Address.objects.get().state == stored
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"state": "Lagoss"},
+        {"state": ""},
+        {"state": "Greater Accra"},  # Ghana's, not Nigeria's
+        {"state": "NG-LA", "country": "GH"},
+    ],
+)
+def test_an_unknown_state_is_refused(client_for, customer, overrides):
+    body = address_body(**overrides)
+    response = client_for(customer).post(ADDRESSES, body)
+    errors = assert_error(response, 400, "validation_error")["errors"]
+    assert list(errors) == ["state"]
+    assert not Address.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_country_without_a_list_of_states_takes_any_state(client_for, customer):
+    from users.countries import states
+
+    assert states("AQ") == ()  # Antarctica has no ISO 3166-2 subdivisions
+    response = client_for(customer).post(ADDRESSES, address_body(country="AQ", state="McMurdo"))
+    assert response.status_code == 201, response.content
+    assert response.json()["data"]["state"] == "McMurdo"
+
+
+@pytest.mark.django_db
+def test_patching_the_country_checks_the_state_again(client_for, customer):
+    address = AddressFactory(user=customer, state="NG-LA")
+    client = client_for(customer)
+    response = client.patch(detail(address.id), {"country": "GH"})
+    assert_error(response, 400, "validation_error")
+    address.refresh_from_db()
+    assert (address.country, address.state) == ("NG", "NG-LA")
+    response = client.patch(detail(address.id), {"country": "GH", "state": "Ashanti"})
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["state"] == "GH-AH"
+
+
+@pytest.mark.django_db
+def test_correcting_an_unrecognised_state_clears_the_flag(client_for, customer):
+    address = AddressFactory(user=customer, state="Somewhere", state_unrecognised=True)
+    client = client_for(customer)
+    shown = client.get(detail(address.id)).json()["data"]
+    assert (shown["state"], shown["state_unrecognised"]) == ("Somewhere", True)
+    # Another field alone leaves the flag as it is.
+    assert client.patch(detail(address.id), {"city": "Ikeja"}).json()["data"]["state_unrecognised"]
+    patched = client.patch(detail(address.id), {"state": "lagos"}).json()["data"]
+    assert (patched["state"], patched["state_unrecognised"]) == ("NG-LA", False)

@@ -20,5 +20,8 @@ def test_seed_demo_creates_verified_accounts_once():
     assert all(u.is_email_verified and u.check_password(DEMO_PASSWORD) for u in users.values())
     assert users["admin@example.com"].is_superuser
     assert not users["chidi@example.com"].is_staff
-    addresses = Address.objects.filter(user=users["chidi@example.com"])
-    assert addresses.count() == 1 and addresses.get().is_default
+    addresses = Address.objects.filter(user=users["chidi@example.com"]).order_by("-is_default")
+    assert [(a.city, a.state, a.is_default) for a in addresses] == [
+        ("Lagos", "NG-LA", True),
+        ("Abuja", "NG-FC", False),
+    ]

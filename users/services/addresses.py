@@ -11,7 +11,8 @@ from typing import Any
 
 from django.db import transaction
 
-from core.errors import Conflict, raises
+from core.errors import Conflict, InvalidInput, raises
+from users.countries import has_states, state_code
 from users.models import Address, User
 from users.selectors import address_get, addresses_for_user
 
@@ -39,19 +40,37 @@ def _clear_default(user: User, *, keep: Address | None = None) -> None:
     others.update(is_default=False)
 
 
+def _set_state(address: Address) -> None:
+    """In a country with a list of states, the address's state must name one of them: it is
+    stored as its code. Elsewhere the state is free text."""
+    if not has_states(address.country):
+        address.state_unrecognised = False
+        return
+    code = state_code(address.country, address.state)
+    if code is None:
+        message = (
+            f"Enter a state of {address.country} by its code or name (see /countries/"
+            f"{address.country}/states/)."
+        )
+        raise InvalidInput({"state": [message]})
+    address.state, address.state_unrecognised = code, False
+
+
 @transaction.atomic
 @raises(Conflict)
 def address_create(*, user: User, data: dict[str, Any]) -> Address:
     """Add an address; the first one, or one sent with `is_default`, becomes the default."""
+    address = Address(user=user, **{name: data[name] for name in ADDRESS_FIELDS if name in data})
+    _set_state(address)
     _lock_account(user)
     count = addresses_for_user(user=user).count()
     if count >= MAX_ADDRESSES:
         raise Conflict(f"You can keep at most {MAX_ADDRESSES} addresses; delete one first.")
-    is_default = bool(data.get("is_default")) or count == 0
-    if is_default:
+    address.is_default = bool(data.get("is_default")) or count == 0
+    if address.is_default:
         _clear_default(user)
-    fields = {name: data[name] for name in ADDRESS_FIELDS if name in data}
-    return Address.objects.create(user=user, is_default=is_default, **fields)
+    address.save(force_insert=True)
+    return address
 
 
 @transaction.atomic
@@ -62,6 +81,9 @@ def address_update(*, user: User, address_id: uuid.UUID, data: dict[str, Any]) -
     fields = [name for name in ADDRESS_FIELDS if name in data]
     for name in fields:
         setattr(address, name, data[name])
+    if {"state", "country"} & set(fields):
+        _set_state(address)
+        fields += [name for name in ("state", "state_unrecognised") if name not in fields]
     if "is_default" in data:
         address.is_default = bool(data["is_default"])
         fields.append("is_default")
