@@ -3,8 +3,11 @@
 It speaks the parts of Paystack's API the project calls, with Paystack's JSON shapes, status
 codes and error bodies (devtools/README.md names the documentation page of each shape):
 
-- ``POST /transaction/initialize``, ``GET /transaction/verify/{reference}``, ``POST /refund``
-  (all check ``Authorization: Bearer <secret>``);
+- ``POST /transaction/initialize``, ``GET /transaction/verify/{reference}``, ``POST /refund``;
+- Transfers: ``GET /bank``, ``GET /bank/resolve``, ``POST /transferrecipient``,
+  ``POST /transfer`` and ``GET /transfer/verify/{reference}``, with the ``transfer.success``,
+  ``transfer.failed`` and ``transfer.reversed`` webhooks (all the API checks
+  ``Authorization: Bearer <secret>``);
 - ``GET /checkout/{access_code}``: the page behind ``authorization_url``, with a "Pay" button
   (a form POST to ``/checkout/{access_code}/pay``) that marks the transaction paid, POSTs a
   correctly signed ``charge.success`` webhook to the configured URL, then redirects to the
@@ -24,7 +27,14 @@ codes and error bodies (devtools/README.md names the documentation page of each 
   refund made on Paystack's dashboard, with its webhook); ``POST /_control/dispute``
   ``{"reference", "event": "charge.dispute.create", "id": null}``; ``POST
   /_control/subaccounts`` ``{"code": "ACCT_..."}`` (a subaccount initialisation accepts);
-  ``POST /_control/config`` ``{"webhook_url": ..., "auto_process_refunds": true}``.
+  ``POST /_control/config`` ``{"webhook_url": ..., "auto_process_refunds": true,
+  "transfer_status": "pending" | "otp" | "success", "auto_settle_transfers": true}``;
+  ``POST /_control/accounts`` ``{"bank_code", "account_number", "account_name"}`` (an account
+  ``/bank/resolve`` knows; ``058``/``0123456789`` is known from the start);
+  ``GET /_control/transfers``; ``POST /_control/transfers/{reference}/success`` (or ``failed``,
+  ``reversed``: move a transfer and send its webhook). ``/_control/timeout`` also takes
+  ``"act": true``: the call is carried out, and answered only after the delay (the outcome a
+  caller that gave up cannot know).
 
 Run it with ``python -m devtools.fake_paystack --port 8100 --webhook-url http://.../webhook/``,
 or in-process: ``FakePaystack(secret=...).start()`` serves on a free port in a thread.
@@ -54,6 +64,18 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit, urlunspl
 # Paystack's smallest charge per currency, in the subunit (see devtools/README.md).
 MINIMUM_AMOUNT = {"NGN": 5000, "GHS": 10, "USD": 200}
 REFUND_STATUSES = ("pending", "processing", "processed", "failed", "needs-attention")
+TRANSFER_OUTCOMES = ("success", "failed", "reversed")
+# A few Nigerian banks, as `GET /bank` lists them (name, slug, code, longcode).
+BANKS = (
+    ("Access Bank", "access-bank", "044", "044150149"),
+    ("First Bank of Nigeria", "first-bank-of-nigeria", "011", "011151003"),
+    ("Guaranty Trust Bank", "guaranty-trust-bank", "058", "058152036"),
+    ("Kuda Bank", "kuda-bank", "50211", ""),
+    ("United Bank For Africa", "united-bank-for-africa", "033", "033153513"),
+    ("Zenith Bank", "zenith-bank", "057", "057150013"),
+)
+# The account `/bank/resolve` knows from the start (for the walkthrough).
+DEMO_ACCOUNT = ("058", "0123456789", "ADA OBI STORES")
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -70,6 +92,7 @@ class _Fault:
     kind: str  # "error" | "timeout"
     status: int | str = 500
     seconds: float = 0.0
+    act: bool = False  # a timeout that still carries the call out
 
 
 class FakePaystack:
@@ -140,6 +163,11 @@ class FakePaystack:
             self._faults: list[_Fault] = []
             self._amount_overrides: dict[str, int] = {}
             self.subaccounts: set[str] = set(self._known_subaccounts)
+            self.accounts: dict[tuple[str, str], str] = {DEMO_ACCOUNT[:2]: DEMO_ACCOUNT[2]}
+            self.recipients: dict[str, dict[str, Any]] = {}
+            self.transfers: dict[str, dict[str, Any]] = {}
+            self.transfer_status = "pending"
+            self.auto_settle_transfers = False
             self._next_id = 1000
 
     def _new_id(self) -> int:
@@ -152,10 +180,11 @@ class FakePaystack:
         with self._lock:
             self._faults.extend(_Fault("error", status=status) for _ in range(count))
 
-    def timeout_next(self, count: int = 1, seconds: float = 12.0) -> None:
-        """The next `count` API calls answer only after `seconds`, and change nothing."""
+    def timeout_next(self, count: int = 1, seconds: float = 12.0, *, act: bool = False) -> None:
+        """The next `count` API calls answer only after `seconds`; they change nothing, unless
+        `act` (then the call is carried out first, and its answer comes late)."""
         with self._lock:
-            self._faults.extend(_Fault("timeout", seconds=seconds) for _ in range(count))
+            self._faults.extend(_Fault("timeout", seconds=seconds, act=act) for _ in range(count))
 
     def charge_amount(self, amount: int, reference: str | None = None) -> None:
         """Charge `amount` kobo (not the initialised amount) for the next payment or `reference`."""
@@ -341,6 +370,164 @@ class FakePaystack:
             ]
         meta = {"total": len(found), "perPage": 100, "page": 1}
         return 200, {"status": True, "message": "Refunds retrieved", "data": found, "meta": meta}
+
+    # --- transfers ----------------------------------------------------------------------------
+    def list_banks(self, country: str) -> tuple[int, dict[str, Any]]:
+        banks = []
+        if country.lower() in ("", "nigeria"):
+            banks = [
+                {
+                    "name": name,
+                    "slug": slug,
+                    "code": code,
+                    "longcode": longcode,
+                    "gateway": None,
+                    "pay_with_bank": False,
+                    "active": True,
+                    "country": "Nigeria",
+                    "currency": "NGN",
+                    "type": "nuban",
+                    "is_deleted": False,
+                    "id": index,
+                    "createdAt": "2016-07-14T10:04:29.000Z",
+                    "updatedAt": "2020-02-18T08:06:44.000Z",
+                }
+                for index, (name, slug, code, longcode) in enumerate(BANKS, start=1)
+            ]
+        meta = {"next": None, "previous": None, "perPage": 100}
+        return 200, {"status": True, "message": "Banks retrieved", "data": banks, "meta": meta}
+
+    def resolve_account(self, account_number: str, bank_code: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            name = self.accounts.get((bank_code, account_number))
+        if name is None:
+            return 422, {
+                "status": False,
+                "message": "Could not resolve account name. Check parameters or try again.",
+            }
+        bank_id = next((i for i, b in enumerate(BANKS, start=1) if b[2] == bank_code), 0)
+        return 200, {
+            "status": True,
+            "message": "Account number resolved",
+            "data": {"account_number": account_number, "account_name": name, "bank_id": bank_id},
+        }
+
+    def create_recipient(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        number = str(body.get("account_number") or "")
+        code = str(body.get("bank_code") or "")
+        bank = next((b for b in BANKS if b[2] == code), None)
+        if body.get("type") != "nuban" or bank is None or not number:
+            return 400, {"status": False, "message": "Invalid recipient details"}
+        with self._lock:
+            # Paystack returns the existing recipient for an account it already has.
+            existing = next(
+                (
+                    r
+                    for r in self.recipients.values()
+                    if r["details"]["account_number"] == number
+                    and r["details"]["bank_code"] == code
+                ),
+                None,
+            )
+            recipient = existing or {
+                "active": True,
+                "createdAt": _now(),
+                "currency": str(body.get("currency") or "NGN"),
+                "domain": "test",
+                "id": self._new_id(),
+                "integration": 1,
+                "name": str(body.get("name") or ""),
+                "recipient_code": f"RCP_{secrets.token_hex(8)}",
+                "type": "nuban",
+                "updatedAt": _now(),
+                "is_deleted": False,
+                "details": {
+                    "authorization_code": None,
+                    "account_number": number,
+                    "account_name": self.accounts.get((code, number)),
+                    "bank_code": code,
+                    "bank_name": bank[0],
+                },
+            }
+            self.recipients[recipient["recipient_code"]] = recipient
+        status = 200 if existing else 201
+        message = "Transfer recipient created successfully"
+        return status, {"status": True, "message": message, "data": dict(recipient)}
+
+    def transfer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        try:
+            amount = int(body.get("amount"))
+        except (TypeError, ValueError):
+            amount = 0
+        reference = str(body.get("reference") or "")
+        with self._lock:
+            recipient = self.recipients.get(str(body.get("recipient") or ""))
+            if recipient is None:
+                return 400, {"status": False, "message": "Invalid transfer recipient"}
+            if body.get("source") != "balance" or amount <= 0:
+                return 400, {"status": False, "message": "Invalid amount or source"}
+            if reference in self.transfers:
+                return 400, {"status": False, "message": "Duplicate Transfer Reference"}
+            transfer = {
+                "integration": 1,
+                "domain": "test",
+                "amount": amount,
+                "currency": str(body.get("currency") or "NGN"),
+                "source": "balance",
+                "source_details": None,
+                "reason": str(body.get("reason") or ""),
+                "recipient": recipient,
+                "status": self.transfer_status,
+                "failures": None,
+                "transfer_code": f"TRF_{secrets.token_hex(8)}",
+                "titan_code": None,
+                "transferred_at": _now() if self.transfer_status == "success" else None,
+                "id": self._new_id(),
+                "reference": reference or secrets.token_hex(10),
+                "createdAt": _now(),
+                "updatedAt": _now(),
+            }
+            self.transfers[transfer["reference"]] = transfer
+            data = {**transfer, "recipient": recipient["id"]}
+        if self.auto_settle_transfers and self.webhook_url and transfer["status"] == "pending":
+            threading.Thread(
+                target=self.settle_transfer, args=(transfer["reference"], "success"), daemon=True
+            ).start()
+        return 200, {"status": True, "message": "Transfer has been queued", "data": data}
+
+    def verify_transfer(self, reference: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            transfer = self.transfers.get(reference)
+            if transfer is None:
+                return 404, {"status": False, "message": "Transfer not found"}
+            data = dict(transfer)
+        return 200, {"status": True, "message": "Transfer retrieved", "data": data}
+
+    def settle_transfer(self, reference: str, outcome: str = "success") -> int | None:
+        """Move a transfer to `outcome` (``success``, ``failed``, ``reversed``) and send
+        ``transfer.<outcome>`` with the transfer object, as Paystack does."""
+        if outcome not in TRANSFER_OUTCOMES:
+            raise ValueError(f"unknown transfer outcome {outcome!r}")
+        with self._lock:
+            transfer = self.transfers[reference]
+            transfer["status"] = outcome
+            transfer["updatedAt"] = _now()
+            if outcome == "success":
+                transfer["transferred_at"] = _now()
+            data = self.transfer_event_data(transfer)
+        return self.send_event(f"transfer.{outcome}", data)
+
+    @staticmethod
+    def transfer_event_data(transfer: dict[str, Any]) -> dict[str, Any]:
+        """The `data` of a ``transfer.*`` event: the transfer with its recipient, the
+        integration as an object, and the session."""
+        return {
+            **{k: v for k, v in transfer.items() if k not in ("createdAt", "updatedAt")},
+            "integration": {"id": 1, "is_live": False, "business_name": "Fake Marketplace"},
+            "session": {"provider": None, "id": None},
+            "created_at": transfer["createdAt"],
+            "updated_at": transfer["updatedAt"],
+        }
 
     def _public_transaction(self, transaction: dict[str, Any]) -> dict[str, Any]:
         hidden = {"callback_url", "access_code", "refunded"}
@@ -536,6 +723,11 @@ class _Handler(BaseHTTPRequestHandler):
         """Runs an API endpoint: faults first, then the bearer check, then the work."""
         fault = self.fake._take_fault()
         if fault is not None and fault.kind == "timeout":
+            if fault.act and self._authorised():
+                status, payload = handler()
+                time.sleep(fault.seconds)
+                self._json(status, payload)
+                return
             time.sleep(fault.seconds)
             self._json(504, {"status": False, "message": "Timed out"})
             return
@@ -572,6 +764,25 @@ class _Handler(BaseHTTPRequestHandler):
                 query = parse_qs(urlsplit(self.path).query)
                 transaction = (query.get("transaction") or [""])[0]
                 self._api(lambda: fake.list_refunds(transaction))
+        elif parts == ["bank"] or parts == ["bank", "resolve"]:
+            query = parse_qs(urlsplit(self.path).query)
+            with fake._lock:
+                fake.requests.append({"method": "GET", "path": path, "query": query})
+            if parts == ["bank"]:
+                country = (query.get("country") or [""])[0]
+                self._api(lambda: fake.list_banks(country))
+            else:
+                number = (query.get("account_number") or [""])[0]
+                code = (query.get("bank_code") or [""])[0]
+                self._api(lambda: fake.resolve_account(number, code))
+        elif parts[:2] == ["transfer", "verify"] and len(parts) == 3:
+            reference = unquote(parts[2])
+            with fake._lock:
+                fake.requests.append({"method": "GET", "path": path})
+            self._api(lambda: fake.verify_transfer(reference))
+        elif parts == ["_control", "transfers"]:
+            with fake._lock:
+                self._json(200, list(fake.transfers.values()))
         elif parts[:1] == ["checkout"] and len(parts) == 2:
             self._checkout_page(parts[1])
         elif parts == ["_control", "refunds"]:
@@ -599,6 +810,11 @@ class _Handler(BaseHTTPRequestHandler):
             with fake._lock:
                 fake.requests.append({"method": "POST", "path": path, "body": body})
             action = fake.initialize if parts[0] == "transaction" else fake.refund
+            self._api(lambda: action(body))
+        elif parts in (["transferrecipient"], ["transfer"]):
+            with fake._lock:
+                fake.requests.append({"method": "POST", "path": path, "body": body})
+            action = fake.create_recipient if parts[0] == "transferrecipient" else fake.transfer
             self._api(lambda: action(body))
         elif parts[:1] == ["checkout"] and len(parts) == 3 and parts[2] == "pay":
             self._checkout_pay(parts[1])
@@ -668,7 +884,11 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.fail_next(int(body.get("count", 1)), status)
                 self._json(200, {"ok": True})
             elif parts == ["timeout"]:
-                fake.timeout_next(int(body.get("count", 1)), float(body.get("seconds", 12)))
+                fake.timeout_next(
+                    int(body.get("count", 1)),
+                    float(body.get("seconds", 12)),
+                    act=bool(body.get("act", False)),
+                )
                 self._json(200, {"ok": True})
             elif parts == ["amount"]:
                 fake.charge_amount(int(body["amount"]), body.get("reference"))
@@ -691,7 +911,21 @@ class _Handler(BaseHTTPRequestHandler):
                     fake.webhook_url = body["webhook_url"] or None
                 if "auto_process_refunds" in body:
                     fake.auto_process_refunds = bool(body["auto_process_refunds"])
+                if "transfer_status" in body:
+                    if body["transfer_status"] not in ("pending", "otp", "success"):
+                        raise ValueError("transfer_status: pending, otp or success")
+                    fake.transfer_status = body["transfer_status"]
+                if "auto_settle_transfers" in body:
+                    fake.auto_settle_transfers = bool(body["auto_settle_transfers"])
                 self._json(200, {"ok": True})
+            elif parts == ["accounts"]:
+                with fake._lock:
+                    key = (str(body["bank_code"]), str(body["account_number"]))
+                    fake.accounts[key] = str(body["account_name"])
+                self._json(200, {"ok": True})
+            elif len(parts) == 3 and parts[0] == "transfers" and parts[2] in TRANSFER_OUTCOMES:
+                status = fake.settle_transfer(unquote(parts[1]), parts[2])
+                self._json(200, {"status_code": status})
             elif len(parts) == 3 and parts[0] == "refunds" and parts[2] in REFUND_STATUSES:
                 status = fake.settle_refund(int(parts[1]), parts[2])
                 self._json(200, {"status_code": status})
@@ -749,6 +983,11 @@ def main(argv: list[str] | None = None) -> int:
         help="Settle every refund at once and send refund.processed.",
     )
     parser.add_argument(
+        "--auto-settle-transfers",
+        action="store_true",
+        help="Complete every transfer at once and send transfer.success.",
+    )
+    parser.add_argument(
         "--subaccount",
         action="append",
         default=[],
@@ -766,6 +1005,7 @@ def main(argv: list[str] | None = None) -> int:
         auto_process_refunds=options.auto_process_refunds,
         subaccounts=tuple(options.subaccount),
     )
+    fake.auto_settle_transfers = options.auto_settle_transfers
     try:
         fake.bind()
     except OSError as exc:

@@ -36,6 +36,10 @@ def main(argv: list[str]) -> int:
             webhook_url=f"http://127.0.0.1:{port}/api/v1/payments/paystack/webhook/",
             auto_process_refunds=True,
         )
+        # The walkthrough's payout (README "Money"): transfers complete at once, and earnings are
+        # available as soon as an order is completed.
+        fake.auto_settle_transfers = True
+        env.setdefault("PAYOUT_HOLD_DAYS", "0")
         try:
             fake.start()
         except OSError as exc:

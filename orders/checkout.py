@@ -39,6 +39,7 @@ from core.errors import (
     ProductUnavailable,
     raises,
 )
+from orders.commission import commission_amount, commission_rate
 from orders.emails import queue_checkout_emails
 from orders.models import (
     MAX_ORDER_TOTAL,
@@ -51,7 +52,7 @@ from orders.models import (
 )
 from orders.selectors import order_group_attach
 from products.inventory import StockChange, lock_products, stock_apply
-from products.models import InventoryMovement, Product
+from products.models import Category, InventoryMovement, Product
 from shops.delivery import DeliveryQuote, delivery_quote
 from shops.models import DeliveryZone, Shop
 from users.models import Address, User
@@ -88,9 +89,17 @@ _CART_LOCK_SQL = (
 _LINE_PRODUCT = ModelColumns(Product, "p")
 _LINE_SHOP = ModelColumns(Shop, "s")
 _LINE_OWNER = ModelColumns(User, "o")
+_PRODUCT_CATEGORY = Product.categories.through
+# The highest commission rate among a product's categories (NULL when none has one).
+_CATEGORY_COMMISSION_SQL = (
+    f"(SELECT MAX(c.{quoted_column(Category, 'commission_percent')}) "
+    f"FROM {quoted_table(_PRODUCT_CATEGORY)} pc INNER JOIN {quoted_table(Category)} c "
+    f"ON c.{quoted_column(Category, 'id')} = pc.{quoted_column(_PRODUCT_CATEGORY, 'category')} "
+    f"WHERE pc.{quoted_column(_PRODUCT_CATEGORY, 'product')} = p.{quoted_column(Product, 'id')})"
+)
 _LINES_WITH_LOCKED_PRODUCTS_SQL = (
     f"SELECT ci.{_cartitem('product')}, ci.{_cartitem('quantity')}, ci.{_cartitem('created_at')}, "
-    f"{_LINE_PRODUCT.sql}, {_LINE_SHOP.sql}, {_LINE_OWNER.sql}, "
+    f"{_LINE_PRODUCT.sql}, {_LINE_SHOP.sql}, {_LINE_OWNER.sql}, {_CATEGORY_COMMISSION_SQL}, "
     f"(SELECT ARRAY_AGG(every.{_cartitem('product')}) FROM {quoted_table(CartItem)} every "
     f"WHERE every.{_cartitem('cart')} = ci.{_cartitem('cart')}) "
     f"FROM {quoted_table(CartItem)} ci "
@@ -128,8 +137,9 @@ def _address(*, user: User, address_id: uuid.UUID | None) -> Address | None:
 def _lines_with_locked_products(
     cart_id: uuid.UUID,
 ) -> tuple[list[tuple[uuid.UUID, int]], dict[uuid.UUID, Product]]:
-    """The lines (product, quantity), oldest first, and their locked products with their shops
-    and owners; `ProductUnavailable` when a product of the cart is gone."""
+    """The lines (product, quantity), oldest first, and their locked products with their shops,
+    owners and categories' commission rate; `ProductUnavailable` when a product of the cart is
+    gone."""
     with connection.cursor() as cursor:
         cursor.execute(
             _LINES_WITH_LOCKED_PRODUCTS_SQL,
@@ -144,6 +154,7 @@ def _lines_with_locked_products(
         shop = _LINE_SHOP.load(row, shop_at)
         shop.owner = _LINE_OWNER.load(row, owner_at)
         product.shop = shop
+        product.category_commission_percent = row[-2]
         products[product.id] = product
     gone = [pid for pid in rows[0][-1] if pid not in products] if rows else []
     if gone:
@@ -393,6 +404,12 @@ def _place(
         order_items = []
         for product_id, quantity in shop_lines:
             product = products[product_id]
+            line_total = product.price * quantity
+            rate = commission_rate(
+                shop_percent=shop.commission_percent,
+                category_percent=product.category_commission_percent,
+                default=settings.PLATFORM_COMMISSION_PERCENT,
+            )
             order_items.append(
                 OrderItem(
                     order=order,
@@ -400,12 +417,15 @@ def _place(
                     product_name=product.name,
                     unit_price=product.price,
                     quantity=quantity,
-                    line_total=product.price * quantity,
+                    line_total=line_total,
+                    commission_rate=rate,
+                    commission_amount=commission_amount(line_total=line_total, rate=rate),
                 )
             )
             order_of_product[product_id] = order.id
         order.position = position
         order.subtotal = sum((item.line_total for item in order_items), ZERO)
+        order.commission_total = sum((item.commission_amount for item in order_items), ZERO)
         quote = None if deliveries is None else deliveries[shop_id]
         order.delivery_fee = ZERO if quote is None or quote.fee is None else quote.fee
         if quote is not None and quote.zone_name is not None:

@@ -94,6 +94,10 @@ class Order(models.Model):
     total = models.DecimalField(**MONEY)
     is_paid = models.BooleanField(default=False)
     cash_collected = models.BooleanField(default=False)
+    # The platform's commission on the items (the sum of the lines' frozen amounts; never on
+    # the delivery fee), and when the order was completed (its earnings count from then).
+    commission_total = models.DecimalField(**MONEY)
+    completed_at = models.DateTimeField(null=True, blank=True)
     estimated_delivery_date = models.DateField(null=True, blank=True)
     # Snapshots of the shop's delivery zone that priced a delivery (`shops.delivery`): its
     # name and estimate in days; blank and null for pickup and for a shop without zones.
@@ -126,6 +130,11 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def shop_earnings(self) -> Decimal:
+        """What the shop earns on the order: its total less the platform's commission."""
+        return self.total - self.commission_total
+
 
 class OrderItem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -136,6 +145,9 @@ class OrderItem(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    # Frozen at checkout: the rate (percent) that applied and its amount, rounded half-up.
+    commission_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0.00"))
+    commission_amount = models.DecimalField(**MONEY)
     # Units taken back by returns not rejected, and by refunds without a return: what a new
     # return or refund may still ask for is `quantity - returned_quantity`.
     returned_quantity = models.PositiveIntegerField(default=0)

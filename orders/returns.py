@@ -107,7 +107,10 @@ def _asked(
 
 
 def _completed_at(order: Order) -> datetime | None:
-    """When the order was completed (its `completed` event)."""
+    """When the order was completed: recorded on it since the settlement ledger exists, else
+    (an order completed before) its `completed` event."""
+    if order.completed_at is not None:
+        return order.completed_at
     return (
         OrderEvent.objects.filter(order=order, status=Order.Status.COMPLETED)
         .order_by("-created_at")
@@ -157,7 +160,7 @@ def _refund_take(
     for line in taken:
         item = lines[line.order_item_id]
         commission = state.commission_share(
-            commission=Decimal("0.00"),
+            commission=item.commission_amount,
             quantity=item.quantity,
             before=item.refunded_quantity,
             taking=line.quantity,

@@ -86,6 +86,13 @@ class OrderItemSerializer(PlannedSerializer):
     line_total = _money()
 
 
+class ShopOrderItemSerializer(OrderItemSerializer):
+    """An order line as its shop (and admins) see it: with the commission frozen at checkout."""
+
+    commission_rate = serializers.DecimalField(max_digits=5, decimal_places=2, read_only=True)
+    commission_amount = _money()
+
+
 class OrderEventSerializer(PlannedSerializer):
     status = serializers.ChoiceField(choices=Order.Status.choices, read_only=True)
     note = serializers.CharField(read_only=True)
@@ -154,8 +161,13 @@ class OrderSerializer(PlannedSerializer):
 
 
 class ShopOrderSerializer(OrderSerializer):
-    """A shop's order as the shop sees it: with the customer, the address and the terms."""
+    """A shop's order as the shop sees it: with the customer, the address, the terms and the
+    commission."""
 
+    items = ShopOrderItemSerializer(many=True, read_only=True, source="item_list")
+    commission_total = _money()
+    shop_earnings = _money()
+    completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     customer = serializers.SerializerMethodField()
     shipping_address = serializers.JSONField(source="group.shipping_address", read_only=True)
     payment_method = serializers.CharField(source="group.payment_method", read_only=True)

@@ -23,7 +23,7 @@ from orders.emails import (
     queue_shipped_email,
 )
 from orders.models import Order, OrderEvent, OrderGroup, OrderItem, PaymentMethod
-from orders.signals import paid_orders_cancelled
+from orders.signals import order_completed, paid_orders_cancelled
 from products.inventory import StockChange, stock_apply
 from products.models import InventoryMovement
 from shops.models import Shop
@@ -265,9 +265,14 @@ def order_status_change(
         if status == Status.SHIPPED:
             order.estimated_delivery_date = estimated_delivery_date
             fields.append("estimated_delivery_date")
+        if status == Status.COMPLETED:
+            order.completed_at = now
+            fields.append("completed_at")
         order.save(update_fields=fields)
         OrderEvent.objects.create(order=order, status=status, note=note, actor=actor)
         _refresh_group(group, orders, now)
+        if status == Status.COMPLETED:
+            order_completed.send(sender=Order, order=order, group=group)
         if status == Status.SHIPPED:
             queue_shipped_email(group=group, order=order, shop_name=shop.name)
     return order

@@ -7,6 +7,11 @@ from django.dispatch import Signal
 # receiver that starts a refund returns True, and the cancellation e-mail then says so.
 paid_orders_cancelled = Signal()
 
+# Sent inside the transaction that completes an order, with the group's and its orders' rows
+# locked: `order` (now `completed`, with `completed_at` set) and `group`. The settlement ledger
+# credits the shop then, in the same transaction.
+order_completed = Signal()
+
 # Sent inside the transaction that decides to give money back for part of a completed order (a
 # return moved to `refunded`), with the group's and the order's rows locked: `due`
 # (`orders.returns.RefundDue`: the order, the lines and amounts, the reason). The app that

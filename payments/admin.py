@@ -1,17 +1,28 @@
-"""Admin: payment attempts with their refunds and webhook events; money is never edited here."""
+"""Admin: payment attempts with their refunds and webhook events, the shops' ledgers, balances,
+payout accounts and payouts. Money is never edited here; the one write is an admin's ledger
+adjustment, made through `payments.services.settlement.adjustment_create`."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 
 from payments.models import (
     Dispute,
+    LedgerEntry,
     Payment,
+    Payout,
+    PayoutAccount,
     Refund,
     RefundItem,
+    ShopBalance,
     UnmatchedRefund,
     WebhookEvent,
 )
+from payments.services.settlement import adjustment_create
 
 
 class RefundInline(admin.TabularInline):
@@ -142,6 +153,7 @@ class RefundAdmin(admin.ModelAdmin):
         "return_request",
         "amount",
         "delivery_fee",
+        "commission_reversed",
         "reason",
         "created_by",
         "provider_refund_id",
@@ -248,3 +260,111 @@ class DisputeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AdjustmentForm(forms.ModelForm):
+    """An admin's adjustment: the shop, a signed amount, a note (required)."""
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["shop", "amount", "note"]
+
+    def clean_amount(self) -> Any:
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("An adjustment of zero changes nothing.")
+        return amount
+
+    def clean_note(self) -> str:
+        note = self.cleaned_data["note"].strip()
+        if not note:
+            raise forms.ValidationError("Say why the balance is adjusted.")
+        return note
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    """The ledger is append-only: entries are never changed or deleted; "Add" records an
+    adjustment."""
+
+    list_display = ["created_at", "shop", "kind", "amount", "available_on", "order", "payout"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["shop__name", "shop__code", "order__number", "payout__reference", "key"]
+    list_select_related = ["shop", "order", "payout"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["shop"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = AdjustmentForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["shop", "amount", "note"]
+        return [
+            "id",
+            "shop",
+            "kind",
+            "amount",
+            "order",
+            "refund",
+            "payout",
+            "note",
+            "key",
+            "available_on",
+            "created_by",
+            "created_at",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        entry = adjustment_create(
+            shop=form.cleaned_data["shop"],
+            amount=form.cleaned_data["amount"],
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        )
+        obj.pk = entry.pk
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ShopBalance)
+class ShopBalanceAdmin(_ReadOnlyAdmin):
+    list_display = ["shop", "total", "updated_at"]
+    search_fields = ["shop__name", "shop__code"]
+    list_select_related = ["shop"]
+
+
+@admin.register(PayoutAccount)
+class PayoutAccountAdmin(_ReadOnlyAdmin):
+    list_display = ["shop", "bank_name", "account_name", "recipient_code", "verified_at"]
+    search_fields = ["shop__name", "account_name", "recipient_code"]
+    list_select_related = ["shop"]
+
+
+@admin.register(Payout)
+class PayoutAdmin(_ReadOnlyAdmin):
+    list_display = ["reference", "shop", "amount", "currency", "status", "created_at", "paid_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["reference", "transfer_code", "shop__name", "shop__code"]
+    list_select_related = ["shop"]
+    date_hierarchy = "created_at"

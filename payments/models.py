@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class Payment(models.Model):
@@ -37,6 +38,9 @@ class Payment(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
     check_failures = models.PositiveIntegerField(default=0)
     provider_response = models.JSONField(default=dict, blank=True)
+    # `SETTLEMENT_MODE=split`: what Paystack was told to settle to each order's shop at payment
+    # time (`{order id: kobo}`); the ledger records it as already settled.
+    split_shares = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -79,6 +83,10 @@ class Refund(models.Model):
     amount = models.PositiveBigIntegerField(help_text="In the currency's subunit (kobo).")
     # The part of `amount` that is the order's delivery fee (kobo).
     delivery_fee = models.PositiveBigIntegerField(default=0)
+    # The commission of the refunded items (kobo): the platform gives it back to the shop.
+    commission_reversed = models.PositiveBigIntegerField(
+        default=0, help_text="In the currency's subunit (kobo)."
+    )
     reason = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -189,3 +197,136 @@ class Dispute(models.Model):
 
     def __str__(self) -> str:
         return f"dispute {self.provider_dispute_id} on {self.payment_id}"
+
+
+# --- Settlement: the shops' ledger, their payout accounts and payouts ----------------------------
+
+LEDGER_MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class ShopBalance(models.Model):
+    """A shop's stored balance (the sum of its ledger entries, kept with every entry written);
+    its row is also the lock that serialises the shop's payouts. `check_ledger` compares it
+    with the entries."""
+
+    shop = models.OneToOneField(
+        "shops.Shop", primary_key=True, on_delete=models.PROTECT, related_name="balance"
+    )
+    total = models.DecimalField(**LEDGER_MONEY, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"balance of {self.shop_id}"
+
+
+class LedgerEntry(models.Model):
+    """One append-only line of a shop's earnings ledger. `key` names its cause (the order, the
+    refund, the payout, the adjustment) so that no cause is ever recorded twice."""
+
+    class Kind(models.TextChoices):
+        SALE = "sale"
+        COMMISSION = "commission"
+        CASH_COLLECTED = "cash_collected"
+        SPLIT_SETTLED = "split_settled"
+        REFUND = "refund"
+        COMMISSION_REVERSED = "commission_reversed"
+        PAYOUT = "payout"
+        PAYOUT_REVERSED = "payout_reversed"
+        ADJUSTMENT = "adjustment"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    amount = models.DecimalField(**LEDGER_MONEY, help_text="Signed: a credit is positive.")
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    refund = models.ForeignKey(
+        Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    payout = models.ForeignKey(
+        "Payout", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    key = models.CharField(max_length=100, unique=True)
+    available_on = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            models.Index(fields=["shop", "-created_at"], name="ledger_shop_created"),
+            models.Index(fields=["shop", "available_on"], name="ledger_shop_available"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} ({self.shop_id})"
+
+
+class PayoutAccount(models.Model):
+    """Where a shop is paid: a Nigerian bank account Paystack resolved, and its transfer
+    recipient."""
+
+    shop = models.OneToOneField(
+        "shops.Shop", primary_key=True, on_delete=models.PROTECT, related_name="payout_account"
+    )
+    bank_code = models.CharField(max_length=20)
+    bank_name = models.CharField(max_length=120)
+    account_number = models.CharField(max_length=10)
+    account_name = models.CharField(max_length=200)
+    recipient_code = models.CharField(max_length=64)
+    verified_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.bank_name} ****{self.account_number[-4:]}"
+
+
+class Payout(models.Model):
+    """A transfer of a shop's available balance to its bank account."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PROCESSING = "processing"
+        PAID = "paid"
+        FAILED = "failed"
+        REVERSED = "reversed"
+        NEEDS_ATTENTION = "needs_attention"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="payouts")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    reference = models.CharField(max_length=100, unique=True)
+    recipient_code = models.CharField(max_length=64)
+    transfer_code = models.CharField(max_length=64, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    # The shop's id while the payout is open, NULL once settled: the unique index allows one
+    # open payout per shop on every engine (NULLs never collide).
+    open_for_shop = models.CharField(max_length=36, null=True, blank=True, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    provider_response = models.JSONField(default=dict, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["shop", "-created_at"], name="payout_shop_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.reference

@@ -139,7 +139,69 @@ class PaystackClient:
         data = self._request("GET", "/refund", params={"transaction": transaction, "perPage": 100})
         return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
+    # --- transfers (payouts) ---------------------------------------------------------------
+    def list_banks(self, *, country: str = "nigeria") -> list[dict[str, Any]]:
+        """``GET /bank?country=``: the banks Paystack can pay into (every page)."""
+        banks: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"country": country, "perPage": 100, "use_cursor": "true"}
+        for _ in range(20):  # at most 2,000 banks: Paystack's list is a few hundred
+            payload = self._envelope("GET", "/bank", params=params)
+            data = payload.get("data")
+            banks += [b for b in data if isinstance(b, dict)] if isinstance(data, list) else []
+            meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
+            cursor = meta.get("next")
+            if not cursor:
+                break
+            params = {**params, "next": cursor}
+        return banks
+
+    def resolve_account(self, *, account_number: str, bank_code: str) -> dict[str, Any]:
+        """``GET /bank/resolve``: `{account_number, account_name, bank_id}`."""
+        return self._call_params(
+            "/bank/resolve", {"account_number": account_number, "bank_code": bank_code}
+        )
+
+    def create_recipient(
+        self, *, name: str, account_number: str, bank_code: str, currency: str
+    ) -> dict[str, Any]:
+        """``POST /transferrecipient`` of a Nigerian bank account (`type: nuban`)."""
+        body = {
+            "type": "nuban",
+            "name": name,
+            "account_number": account_number,
+            "bank_code": bank_code,
+            "currency": currency,
+        }
+        return self._call("POST", "/transferrecipient", json=body)
+
+    def transfer(
+        self, *, amount: int, recipient: str, reference: str, reason: str, currency: str
+    ) -> dict[str, Any]:
+        """``POST /transfer`` from the balance: `{transfer_code, status, reference, ...}`;
+        `status` is `pending`, `success`, or `otp` (Paystack waits for a one-time password)."""
+        body = {
+            "source": "balance",
+            "amount": amount,
+            "recipient": recipient,
+            "reference": reference,
+            "reason": reason,
+            "currency": currency,
+        }
+        return self._call("POST", "/transfer", json=body)
+
+    def verify_transfer(self, reference: str) -> dict[str, Any]:
+        """``GET /transfer/verify/{reference}``: the transfer as Paystack knows it."""
+        return self._call("GET", f"/transfer/verify/{requests.utils.quote(reference, safe='')}")
+
     # --- plumbing ---------------------------------------------------------------------------
+    def _call_params(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        data = self._request("GET", path, params=params)
+        return data if isinstance(data, dict) else {}
+
+    def _envelope(self, method: str, path: str, *, params: dict[str, Any]) -> dict[str, Any]:
+        """The whole answer (`data` and `meta`), for the lists that page."""
+        return self._request(method, path, params=params, whole=True)
+
     def _call(
         self,
         method: str,
@@ -159,6 +221,7 @@ class PaystackClient:
         json: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         timeout: tuple[float, float] | None = None,
+        whole: bool = False,
     ) -> Any:
         url = f"{self.base_url}{path}"
         headers = {"Authorization": f"Bearer {self.secret_key}"}
@@ -199,7 +262,7 @@ class PaystackClient:
                 http_status=response.status_code,
             )
 
-        return payload.get("data")
+        return payload if whole else payload.get("data")
 
 
 # --- Circuit breaker for initialisation ----------------------------------------------------------

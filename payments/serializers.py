@@ -7,7 +7,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.serializers import OrderLineQuantitySerializer
-from payments.models import Dispute, Payment, Refund, RefundItem
+from payments.models import (
+    Dispute,
+    LedgerEntry,
+    Payment,
+    Payout,
+    PayoutAccount,
+    Refund,
+    RefundItem,
+)
 
 
 class PaymentInitializeInputSerializer(serializers.Serializer):
@@ -141,3 +149,134 @@ class OrderRefundSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_delivery_fee(self, refund: Refund) -> str:
         return _kobo_to_money(refund.delivery_fee)
+
+
+# --- Settlement -------------------------------------------------------------------------------
+
+
+def _money(**kwargs: object) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, **kwargs)
+
+
+class BalanceSerializer(serializers.Serializer):
+    currency = serializers.CharField(read_only=True)
+    pending = _money(help_text="Credited, not yet available (within the hold after completion).")
+    available = _money(help_text="May be paid out now; negative when the shop owes the platform.")
+    paid_out = _money(help_text="Sent to the shop's bank account, less failed transfers.")
+    total = _money(help_text="pending + available.")
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    amount = _money(help_text="Signed: a credit to the shop is positive.")
+    order_id = serializers.UUIDField(read_only=True, allow_null=True)
+    refund_id = serializers.UUIDField(read_only=True, allow_null=True)
+    payout_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "kind",
+            "amount",
+            "order_id",
+            "refund_id",
+            "payout_id",
+            "note",
+            "available_on",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AdjustmentInputSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("-9999999999.99"),
+        max_value=Decimal("9999999999.99"),
+        help_text="Signed: positive credits the shop, negative debits it.",
+    )
+    note = serializers.CharField(max_length=500)
+
+    def validate_amount(self, value: Decimal) -> Decimal:
+        if value == 0:
+            raise serializers.ValidationError("An adjustment of zero changes nothing.")
+        return value
+
+
+class StatementQuerySerializer(serializers.Serializer):
+    month = serializers.RegexField(
+        r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        help_text="YYYY-MM (UTC); default the current month.",
+        error_messages={"invalid": "Use the form YYYY-MM."},
+    )
+
+
+class BankSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    code = serializers.CharField(read_only=True)
+    slug = serializers.CharField(read_only=True)
+
+
+class BankQuerySerializer(serializers.Serializer):
+    country = serializers.ChoiceField(
+        choices=["nigeria", "ghana", "kenya", "south africa"], default="nigeria"
+    )
+
+
+class PayoutAccountInputSerializer(serializers.Serializer):
+    bank_code = serializers.RegexField(
+        r"^[A-Za-z0-9]{2,20}$", max_length=20, error_messages={"invalid": "Enter a bank code."}
+    )
+    account_number = serializers.RegexField(
+        r"^\d{10}$", error_messages={"invalid": "Enter the 10-digit account number (NUBAN)."}
+    )
+
+
+class PayoutAccountSerializer(serializers.ModelSerializer):
+    account_number_last4 = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PayoutAccount
+        fields = [
+            "bank_code",
+            "bank_name",
+            "account_name",
+            "account_number_last4",
+            "recipient_code",
+            "verified_at",
+        ]
+        read_only_fields = fields
+
+    def get_account_number_last4(self, account: PayoutAccount) -> str:
+        return account.account_number[-4:]
+
+
+class PayoutSerializer(serializers.ModelSerializer):
+    shop_id = serializers.UUIDField(read_only=True)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Payout
+        fields = [
+            "id",
+            "shop_id",
+            "amount",
+            "currency",
+            "status",
+            "reference",
+            "transfer_code",
+            "failure_reason",
+            "created_at",
+            "paid_at",
+        ]
+        read_only_fields = fields
+
+
+class PayoutRunInputSerializer(serializers.Serializer):
+    shop_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class PayoutRunSerializer(serializers.Serializer):
+    payouts = PayoutSerializer(many=True, read_only=True)

@@ -13,6 +13,7 @@ from celery import shared_task
 from core.tasks import DATABASE_ERRORS, DATABASE_RETRY
 from payments import services, webhooks
 from payments.paystack import TRANSIENT_ERRORS, ProviderRejected
+from payments.services import payouts
 
 logger = logging.getLogger(__name__)
 
@@ -70,3 +71,26 @@ def retry_failed_refunds() -> int:
 @shared_task(soft_time_limit=100, time_limit=120, **DATABASE_RETRY)
 def reconcile_stale_refunds() -> int:
     return services.refunds_reconcile_stale()
+
+
+@shared_task(soft_time_limit=240, time_limit=300, **DATABASE_RETRY)
+def run_payouts(shop_id: str | None = None) -> int:
+    """The payout job: a payout for every eligible shop, each sent by its own task."""
+    created = payouts.payouts_run(shop_id=shop_id)
+    payouts.payouts_send_later(created)
+    return len(created)
+
+
+@shared_task(soft_time_limit=60, time_limit=90, **DATABASE_RETRY)
+def send_payout(payout_id: str) -> str:
+    # Not retried on Paystack failures: a payout whose call failed stays `processing` and is
+    # verified (`verify_open_payouts`), never sent again blind.
+    return payouts.payout_send(payout_id=payout_id).status
+
+
+@shared_task(soft_time_limit=100, time_limit=120, **DATABASE_RETRY)
+def verify_open_payouts() -> int:
+    """Ask Paystack about payouts whose outcome is unknown; send those never sent."""
+    for payout_id in payouts.payouts_pending_stale():
+        send_payout.delay(str(payout_id))
+    return payouts.payouts_verify_open()

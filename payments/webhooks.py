@@ -24,6 +24,8 @@ from core.errors import InvalidSignature, MalformedRequest, raises
 from core.json_limits import json_loads_checked
 from payments import services
 from payments.models import Payment, WebhookEvent
+from payments.payout_decisions import TRANSFER_EVENTS
+from payments.services.payouts import payout_apply_event
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +185,8 @@ def webhook_event_process(*, event_id: uuid.UUID) -> bool:
                 event=event.event, data=data, provider_refunds=looked_up
             )
             payment = refund.payment if refund is not None else None
+        elif event.event in TRANSFER_EVENTS:
+            payout_apply_event(event=event.event, data=data)
         elif event.event in DISPUTE_EVENTS:
             dispute = services.dispute_apply_event(event=event.event, data=data)
             payment = dispute.payment if dispute is not None else None

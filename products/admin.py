@@ -20,7 +20,7 @@ from products.models import Category, InventoryMovement, Product, ProductImage
 
 @admin.register(Category)
 class CategoryAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "slug", "parent", "created_at"]
+    list_display = ["name", "slug", "parent", "commission_percent", "created_at"]
     search_fields = ["name", "slug"]
     list_select_related = ["parent"]
     autocomplete_fields = ["parent"]

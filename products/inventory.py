@@ -22,7 +22,7 @@ from django.utils import timezone
 from core.catalogue_cache import catalogue_changed
 from core.db import WriteBatch
 from core.errors import InsufficientStock, InvalidInput, NotFound, raises
-from products.models import InventoryMovement, Product
+from products.models import Category, InventoryMovement, Product
 from shops.models import Shop
 from users.models import User
 
@@ -44,10 +44,19 @@ def lock_products(
 
     `with_shops` also loads each product's shop and the shop's owner (not locked): in the same
     query where the engine can lock only some tables of a join (`SELECT ... FOR UPDATE OF`:
-    PostgreSQL), else in a second query.
+    PostgreSQL), else in a second query; and the highest commission rate among each product's
+    categories (`category_commission_percent`, None when none has one).
     """
     ids = sorted(set(product_ids))
     products = Product.objects.filter(id__in=ids).order_by("id")
+    if with_shops:
+        products = products.annotate(
+            category_commission_percent=Subquery(
+                Category.objects.filter(products=OuterRef("pk"), commission_percent__isnull=False)
+                .order_by("-commission_percent")
+                .values("commission_percent")[:1]
+            )
+        )
     joined = with_shops and connection.features.has_select_for_update_of
     if joined:
         products = products.select_related("shop__owner").select_for_update(of=("self",))

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -13,6 +15,15 @@ class Category(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # The commission rate of products in this category (null: not set); a shop's own rate
+    # comes first, and the highest rate among a product's categories applies.
+    commission_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -38,6 +49,10 @@ class Product(models.Model):
     categories = models.ManyToManyField(Category, blank=True, related_name="products")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # The highest commission rate among the product's categories, as checkout reads it (set by
+    # `products.inventory.lock_products` and `orders.checkout`).
+    category_commission_percent: Decimal | None
 
     # A page's images and categories as plain rows, set by
     # products.selectors.attach_catalogue_relations for the representation.

@@ -27,17 +27,47 @@ def _clean_name(value: str) -> str:
 
 
 class CategorySerializer(serializers.ModelSerializer):
+    """A category; `commission_percent` only for platform admins."""
+
     parent_id = serializers.UUIDField(read_only=True, allow_null=True)
+    # Not read-only only so that the schema marks it optional: this is an output serializer.
+    commission_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        allow_null=True,
+        required=False,
+        help_text="Admins only: the commission rate of the category's products (null: unset).",
+    )
 
     class Meta:
         model = Category
-        fields = ("id", "name", "slug", "parent_id")
-        read_only_fields = fields
+        fields = ("id", "name", "slug", "parent_id", "commission_percent")
+        read_only_fields = ("id", "name", "slug", "parent_id")
+
+    def to_representation(self, instance: Category) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not getattr(request.user, "is_platform_admin", False):
+            data.pop("commission_percent", None)
+        return data
+
+
+def _commission_field() -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        required=False,
+        allow_null=True,
+        help_text="The commission rate (percent) of the category's products; null: unset.",
+    )
 
 
 class CategoryCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     parent_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    commission_percent = _commission_field()
 
     def validate_name(self, value: str) -> str:
         return _clean_name(value)
@@ -47,6 +77,7 @@ class CategoryUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     slug = serializers.SlugField(max_length=120, required=False)
     parent_id = serializers.UUIDField(required=False, allow_null=True)
+    commission_percent = _commission_field()
 
     def validate_name(self, value: str) -> str:
         return _clean_name(value)

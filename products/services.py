@@ -53,13 +53,23 @@ def _category_parent(parent_id: uuid.UUID | None) -> Category | None:
 
 
 @raises(Conflict)
-def category_create(*, name: str, parent_id: uuid.UUID | None = None) -> Category:
+def category_create(
+    *,
+    name: str,
+    parent_id: uuid.UUID | None = None,
+    commission_percent: Decimal | None = None,
+) -> Category:
     """A category with a slug made unique from its name (`shoes`, `shoes-2`, ...)."""
     parent = _category_parent(parent_id)
     base = _slug_base(name, max_length=100, fallback="category")
     for _ in range(_SLUG_ATTEMPTS):
         taken = Category.objects.filter(slug__startswith=base).values_list("slug", flat=True)
-        category = Category(name=name, parent=parent, slug=_first_free_slug(base, taken))
+        category = Category(
+            name=name,
+            parent=parent,
+            slug=_first_free_slug(base, taken),
+            commission_percent=commission_percent,
+        )
         try:
             with transaction.atomic():
                 category.save(force_insert=True)
@@ -84,6 +94,8 @@ def category_update(*, category: Category, data: dict[str, Any]) -> Category:
         category.parent = parent
     if "name" in data:
         category.name = data["name"]
+    if "commission_percent" in data:
+        category.commission_percent = data["commission_percent"]
     if "slug" in data:
         if Category.objects.filter(slug=data["slug"]).exclude(id=category.id).exists():
             raise Conflict("A category with this slug already exists.")

@@ -65,7 +65,7 @@ class DeliveryZoneInline(admin.TabularInline):
 @admin.register(Shop)
 class ShopAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "owner", "code", "delivery_fee", "is_active", "created_at"]
-    list_filter = ["is_active", "created_at"]
+    list_filter = ["is_active", "payouts_paused", "created_at"]
     search_fields = ["name", "code", "owner__email"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
@@ -81,6 +81,8 @@ class ShopAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
         "delivery_fee",
         "low_stock_threshold",
         "paystack_subaccount_code",
+        "commission_percent",
+        "payouts_paused",
         "is_active",
         "created_at",
         "updated_at",

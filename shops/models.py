@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -33,6 +33,16 @@ class Shop(models.Model):
     )
     low_stock_threshold = models.PositiveIntegerField(default=5)
     paystack_subaccount_code = models.CharField(max_length=64, blank=True)
+    # Settlement (set by admins only): the shop's commission rate, overriding its categories'
+    # and the platform's (null: not set), and whether its payouts are held back.
+    commission_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    payouts_paused = models.BooleanField(default=False)
     code = models.CharField(max_length=CODE_LENGTH, unique=True, default=generate_shop_code)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -19,7 +19,15 @@ from users.validators import normalise_country
 
 MAX_DELIVERY_FEE = Decimal("9999999999.99")
 MAX_LOW_STOCK_THRESHOLD = 1_000_000
-PRIVATE_SHOP_FIELDS = ("code", "low_stock_threshold", "paystack_subaccount_code")
+PRIVATE_SHOP_FIELDS = (
+    "code",
+    "low_stock_threshold",
+    "paystack_subaccount_code",
+    "commission_percent",
+    "payouts_paused",
+)
+# Settlement terms: members see them, only platform admins set them.
+ADMIN_SHOP_FIELDS = ("commission_percent", "payouts_paused")
 
 # Paystack subaccount codes look like `ACCT_8f4s1eq7ml6rlzj`.
 paystack_subaccount_validator = RegexValidator(
@@ -62,6 +70,14 @@ class ShopSerializer(serializers.Serializer):
     paystack_subaccount_code = serializers.CharField(
         required=False, help_text="Members and admins only."
     )
+    commission_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        allow_null=True,
+        help_text="Members and admins only: the shop's commission rate (null: the default).",
+    )
+    payouts_paused = serializers.BooleanField(required=False, help_text="Members and admins only.")
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_logo(self, shop: Shop) -> str | None:
@@ -105,10 +121,23 @@ class ShopWriteSerializer(serializers.Serializer):
 
 
 class ShopUpdateSerializer(ShopWriteSerializer):
-    """PATCH body: any of the shop's fields, and `logo` (multipart) or `logo: null` to remove it."""
+    """PATCH body: any of the shop's fields, and `logo` (multipart) or `logo: null` to remove it.
+    `commission_percent` and `payouts_paused` are set by platform admins only."""
 
     logo = serializers.FileField(
         required=False, allow_null=True, help_text="JPEG, PNG or WebP, at most 5 MB."
+    )
+    commission_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        required=False,
+        allow_null=True,
+        help_text="Admins only: the shop's commission rate in percent (null: the default).",
+    )
+    payouts_paused = serializers.BooleanField(
+        required=False, help_text="Admins only: hold back the shop's payouts."
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

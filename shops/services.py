@@ -27,6 +27,9 @@ SHOP_UPDATABLE_FIELDS = (
     "delivery_fee",
     "low_stock_threshold",
     "paystack_subaccount_code",
+    # Admins only (checked by the view).
+    "commission_percent",
+    "payouts_paused",
 )
 STAFF_UPDATABLE_FIELDS = ("handle", "first_name", "last_name", "is_active")
 _CODE_ATTEMPTS = 5

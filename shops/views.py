@@ -30,6 +30,7 @@ from shops.selectors import (
     staff_member_get,
 )
 from shops.serializers import (
+    ADMIN_SHOP_FIELDS,
     DeliveryZoneSerializer,
     DeliveryZoneWriteSerializer,
     ShopSerializer,
@@ -143,6 +144,8 @@ class ShopDetailView(GenericAPIView):
         body = ShopUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
+        if not request.user.is_platform_admin and any(f in data for f in ADMIN_SHOP_FIELDS):
+            raise PermissionDenied("Only platform admins set a shop's commission and payouts.")
         has_logo = "logo" in data
         logo = data.pop("logo", None)
         shop = shop_update(shop=shop, data=data, logo=logo, remove_logo=has_logo and logo is None)

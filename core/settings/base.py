@@ -345,6 +345,11 @@ SPECTACULAR_SETTINGS = {
             "shop) and partial refunds without a return.",
         },
         {
+            "name": "settlement",
+            "description": "What shops earn: balances, ledgers, monthly statements, "
+            "payout accounts and payouts through Paystack Transfers.",
+        },
+        {
             "name": "operations",
             "description": "Health checks and a ping for load balancers and "
             "benchmarks; they answer outside the success envelope (the ping inside).",
@@ -360,6 +365,8 @@ SPECTACULAR_SETTINGS = {
         "RefundStatusEnum": "payments.models.Refund.Status",
         "ReturnStatusEnum": "orders.models.Return.Status",
         "ReturnReasonEnum": "orders.models.Return.Reason",
+        "PayoutStatusEnum": "payments.models.Payout.Status",
+        "LedgerEntryKindEnum": "payments.models.LedgerEntry.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -467,6 +474,24 @@ PAYMENT_VERIFY_GIVE_UP_HOURS = config("PAYMENT_VERIFY_GIVE_UP_HOURS", default=24
 # How long after an order's completion its customer may ask to return some of it.
 RETURN_WINDOW_DAYS = config("RETURN_WINDOW_DAYS", default=7, cast=int)
 PLATFORM_COMMISSION_PERCENT = config("PLATFORM_COMMISSION_PERCENT", default="0", cast=Decimal)
+# Settlement (README "Money"): `ledger` (the platform receives every payment and pays the shops
+# their earnings by Paystack transfer) or `split` (v1: Paystack splits each payment at once).
+SETTLEMENT_MODE = config("SETTLEMENT_MODE", default="ledger")
+if SETTLEMENT_MODE not in ("ledger", "split"):
+    raise ImproperlyConfigured("SETTLEMENT_MODE must be `ledger` or `split`.")
+# Days between an order's completion and its earnings becoming available (the return window).
+PAYOUT_HOLD_DAYS = config("PAYOUT_HOLD_DAYS", default=7, cast=int)
+PAYOUT_MINIMUM = config("PAYOUT_MINIMUM", default="1000.00", cast=Decimal)
+PAYOUT_SCHEDULE_HOURS = config("PAYOUT_SCHEDULE_HOURS", default=24, cast=float)
+CELERY_BEAT_SCHEDULE["run-payouts"] = {
+    "task": "payments.tasks.run_payouts",
+    "schedule": PAYOUT_SCHEDULE_HOURS * 3600.0,
+}
+# Payouts whose transfer call timed out, or whose webhook never came, are asked about.
+CELERY_BEAT_SCHEDULE["verify-open-payouts"] = {
+    "task": "payments.tasks.verify_open_payouts",
+    "schedule": 900.0,
+}
 PAYSTACK_SECRET_KEY = config("PAYSTACK_SECRET_KEY", default="")
 PAYSTACK_PUBLIC_KEY = config("PAYSTACK_PUBLIC_KEY", default="")
 PAYSTACK_BASE_URL = config("PAYSTACK_BASE_URL", default="https://api.paystack.co").rstrip("/")

@@ -46,21 +46,21 @@ def payment_reference_new(*, group: OrderGroup) -> str:
     return reference
 
 
-def split_compute(
+def split_shares(
     *, orders: Iterable[Order], commission_percent: Decimal | None = None
-) -> dict[str, Any] | None:
-    """Paystack's dynamic split: each shop with a subaccount gets its order total less commission.
+) -> dict[str, tuple[str, int]]:
+    """Each order's share for its shop's subaccount: `{order id: (subaccount code, kobo)}`.
 
     Amounts are in kobo and exact: per order, the platform's commission is
     ``order total (kobo) x percent / 100`` rounded half-up to a whole kobo, and the shop's share
     is the order total minus that commission, so share + commission = order total exactly.
-    Shops without a subaccount code are settled to the main account (with the commission).
-    Returns None when no shop has a subaccount (no split is sent).
+    Orders of shops without a subaccount code (settled to the main account) and cancelled
+    orders have no share.
     """
     percent = Decimal(
         settings.PLATFORM_COMMISSION_PERCENT if commission_percent is None else commission_percent
     )
-    shares: dict[str, int] = {}
+    shares: dict[str, tuple[str, int]] = {}
     for order in orders:
         if order.status == Order.Status.CANCELLED:
             continue
@@ -71,10 +71,24 @@ def split_compute(
         commission = int(
             (Decimal(total) * percent / Decimal(100)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         )
-        shares[code] = shares.get(code, 0) + max(total - commission, 0)
-    subaccounts = [{"subaccount": code, "share": share} for code, share in shares.items() if share]
-    if not subaccounts:
+        share = max(total - commission, 0)
+        if share:
+            shares[str(order.id)] = (code, share)
+    return shares
+
+
+def split_compute(
+    *, orders: Iterable[Order], commission_percent: Decimal | None = None
+) -> dict[str, Any] | None:
+    """Paystack's dynamic split (`SETTLEMENT_MODE=split`): each shop with a subaccount gets its
+    order total less commission (`split_shares`). Returns None when no shop has a subaccount
+    (no split is sent)."""
+    by_code: dict[str, int] = {}
+    for code, share in split_shares(orders=orders, commission_percent=commission_percent).values():
+        by_code[code] = by_code.get(code, 0) + share
+    if not by_code:
         return None
+    subaccounts = [{"subaccount": code, "share": share} for code, share in by_code.items()]
     return {"type": "flat", "bearer_type": "account", "subaccounts": subaccounts}
 
 
@@ -122,12 +136,16 @@ def payment_initialize(*, group: OrderGroup, email: str) -> Payment:
             errors={"amount": amount, "minimum": int(minimum * 100)},
         )
     breaker_check()
+    # In ledger mode the platform receives the whole payment; in split mode Paystack settles
+    # each shop's share at once, and the attempt keeps what it was told for the ledger.
+    shares = split_shares(orders=orders) if settings.SETTLEMENT_MODE == "split" else {}
     payment = Payment.objects.create(
         reference=payment_reference_new(group=group),
         group=group,
         amount=amount,
         currency=group.currency,
         status=PaymentStatus.PENDING,
+        split_shares={order_id: share for order_id, (_, share) in shares.items()},
     )
     try:
         data = get_client().initialize(
@@ -141,7 +159,7 @@ def payment_initialize(*, group: OrderGroup, email: str) -> Payment:
                 "order_group_number": group.number,
                 "payment_id": str(payment.id),
             },
-            split=split_compute(orders=orders),
+            split=split_compute(orders=orders) if shares else None,
             deadline=settings.PAYSTACK_INITIALIZE_DEADLINE,
         )
     except (PaymentProviderError, PaymentProviderTimeout) as exc:

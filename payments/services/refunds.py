@@ -24,6 +24,7 @@ from payments.models import Payment, Refund, UnmatchedRefund
 from payments.paystack import PaystackClient, ProviderTimeout, ProviderUnavailable, get_client
 from payments.services.common import RECONCILE_REFUNDS_AFTER, PaymentStatus, to_kobo
 from payments.services.notices import admin_emails, notice_queue
+from payments.services.settlement import record_refund_entries
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +44,28 @@ AMBIGUOUS_FAILURE = (
 
 
 def refund_create(
-    *, payment: Payment, amount: int, reason: str, order: Order | None = None
+    *,
+    payment: Payment,
+    amount: int,
+    reason: str,
+    order: Order | None = None,
+    commission_reversed: int = 0,
 ) -> Refund:
     """Record a refund and submit it to Paystack once the transaction commits. A broker that
     cannot be reached then is logged; the refund stays pending and `retry_failed_refunds`
-    submits it later."""
-    refund = Refund.objects.create(payment=payment, order=order, amount=amount, reason=reason[:255])
+    submits it later.
+
+    `commission_reversed` is the commission (kobo) of the refunded items. A refund of a
+    completed order's goods debits its shop's ledger in the same transaction
+    (`settlement.record_refund_entries`)."""
+    refund = Refund.objects.create(
+        payment=payment,
+        order=order,
+        amount=amount,
+        reason=reason[:255],
+        commission_reversed=commission_reversed,
+    )
+    record_refund_entries(refund)
     refund_submit_on_commit(refund)
     return refund
 
@@ -103,6 +120,7 @@ def refund_request(*, group: OrderGroup, orders: Sequence[Order], reason: str) -
         amount=allocation.amount,
         reason=reason,
         order=orders[0] if len(orders) == 1 else None,
+        commission_reversed=to_kobo(sum((order.commission_total for order in orders), Decimal(0))),
     )
 
 

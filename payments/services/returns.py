@@ -20,6 +20,7 @@ from payments import decisions
 from payments.models import Refund, RefundItem
 from payments.services.common import PaymentStatus, to_kobo
 from payments.services.refunds import refund_submit_on_commit, refunded_so_far
+from payments.services.settlement import record_refund_entries
 from shops.models import Shop
 from users.models import User
 
@@ -28,6 +29,9 @@ from users.models import User
 def refund_record(*, due: RefundDue) -> Refund:
     """Record the money `due` sends back. The caller holds the group's and the order's locks
     (their transaction is this one); the lock order goes on with the payment rows.
+
+    The shop's ledger gets `refund` and `commission_reversed` (and, for cash the shop handed
+    back, `cash_collected`) in the same transaction (`settlement.record_refund_entries`).
 
     A Paystack refund is taken whole from one successful payment of the group, never more than
     what is left of it (`decisions.refund_allocate`): otherwise `409 conflict` and nothing of
@@ -41,6 +45,7 @@ def refund_record(*, due: RefundDue) -> Refund:
         "return_request": due.return_request,
         "amount": amount,
         "delivery_fee": to_kobo(due.delivery_fee),
+        "commission_reversed": to_kobo(due.commission),
         "reason": due.reason,
         "created_by": due.actor,
     }
@@ -78,6 +83,7 @@ def refund_record(*, due: RefundDue) -> Refund:
             for line in due.lines
         ]
     )
+    record_refund_entries(refund)
     return refund
 
 

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import requests
@@ -56,11 +57,21 @@ def manage(env: dict[str, str], *command: str) -> subprocess.CompletedProcess:
     return result
 
 
-def readme_walkthrough() -> str:
-    """The shell block of the README that walks through a purchase."""
+def readme_block(first_line: str) -> str:
+    """The shell block of the README that starts its steps with `first_line`."""
     readme = (Path(settings.BASE_DIR) / "README.md").read_text()
     blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
-    return next(block for block in blocks if "# 1. Log in as the demo customer." in block)
+    return next(block for block in blocks if first_line in block)
+
+
+def readme_walkthrough() -> str:
+    """The README's walk through a purchase, then through the shop's payout ("Money"), then
+    through a return."""
+    return (
+        readme_block("# 1. Log in as the demo customer.")
+        + readme_block("# 6. Ada")
+        + readme_block("# 8. Bola")
+    )
 
 
 def test_quick_start_migrates_loads_the_demo_and_pays_on_sqlite(tmp_path):
@@ -138,12 +149,24 @@ def test_quick_start_migrates_loads_the_demo_and_pays_on_sqlite(tmp_path):
         lines = walked.stdout.strip().splitlines()
         assert len(ast.literal_eval(lines[0])) == 2  # two shops in the cart
         assert f"Pay at: http://127.0.0.1:{paystack_port}/checkout/" in walked.stdout
-        paid = lines.index("('paid', [True, True])")
-        # Then the first order is completed, and one unit returned and refunded through the fake.
-        assert lines[paid + 1 : paid + 3] == ["processing", "completed"], walked.stdout
-        moves = [ast.literal_eval(line)[0] for line in lines[paid + 3 : paid + 6]]
+        # The last block: Bola completes her order, Chidi returns its item, Bola refunds it.
+        returned, lines = lines[-7:], lines[:-7]
+        assert returned[:2] == ["processing", "completed"], walked.stdout + walked.stderr
+        moves = [ast.literal_eval(line)[0] for line in returned[2:5]]
         assert moves == ["approved", "received", "refunded"], walked.stdout + walked.stderr
-        assert lines[-1] == "partially_refunded", walked.stdout + walked.stderr
+        assert returned[5] == "partially_refunded", walked.stdout + walked.stderr
+        kinds = [kind for kind, _amount in ast.literal_eval(returned[6])]
+        assert sorted(kinds) == ["commission", "commission_reversed", "refund", "sale"], returned
+        assert "('paid', [True, True])" in lines, walked.stdout + walked.stderr
+        # The shop's payout: the account resolved, the earnings available, then paid out.
+        assert "ADA OBI STORES" in lines, walked.stdout
+        completed = ast.literal_eval(lines[-4])
+        assert Decimal(completed["available"]) > 0 and completed["paid_out"] == "0.00"
+        [(amount, _status)] = ast.literal_eval(lines[-3])
+        assert amount == completed["available"]
+        assert ast.literal_eval(lines[-2]) == [(amount, "paid")], walked.stdout
+        paid = ast.literal_eval(lines[-1])
+        assert (paid["available"], paid["paid_out"]) == ("0.00", amount)
     finally:
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=30)

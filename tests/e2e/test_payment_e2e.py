@@ -97,11 +97,9 @@ def test_checkout_pay_on_the_fake_checkout_page_and_refund(
     assert group["number"] in message["Subject"]
     assert "NGN 2,501.00" in message_text(message)
 
-    # Paystack was told about the shop's share (no commission by default).
+    # Ledger settlement (the default): the platform receives the whole payment, no split.
     transactions = fake_paystack.control("GET", "transactions")
-    assert transactions[0]["split"]["subaccounts"] == [
-        {"subaccount": "ACCT_e2e_shop", "share": 250100}
-    ]
+    assert transactions[0]["split"] == {}
 
     # Cancelling the paid group refunds it through Paystack; the fake confirms by webhook.
     cancelled = http.post(f"{api}/order-groups/{group['id']}/cancel/", json={}, timeout=10)

@@ -237,7 +237,12 @@ def _json_operations() -> list[tuple[str, str, str, dict[str, Any]]]:
 
 JSON_OPERATIONS = _json_operations()
 # Only platform admins reach these serializers.
-ADMIN_ONLY = {"/api/v1/categories/", "/api/v1/categories/{category_id}/"}
+ADMIN_ONLY = {
+    "/api/v1/categories/",
+    "/api/v1/categories/{category_id}/",
+    "/api/v1/shops/{shop_id}/ledger/adjustments/",
+    "/api/v1/payouts/run/",
+}
 
 
 def _path(path: str, world: World) -> str:

@@ -35,7 +35,12 @@ def _operations() -> list[tuple[str, str, bool]]:
 
 
 OPERATIONS = _operations()
-ADMIN_PATHS = ("/api/v1/categories/", "/api/v1/users/")
+ADMIN_PATHS = (
+    "/api/v1/categories/",
+    "/api/v1/users/",
+    "/api/v1/payouts/run/",
+    "/api/v1/shops/{shop_id}/ledger/adjustments/",
+)
 WITH_IDS = [
     (method, path, name)
     for method, path, body in OPERATIONS

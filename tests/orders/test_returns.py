@@ -137,13 +137,26 @@ def test_returns_need_a_completed_order_within_the_window(client, customer, prod
 
     done = complete(pending)
     settings.RETURN_WINDOW_DAYS = 7
-    OrderEvent.objects.filter(order=done, status="completed").update(
-        created_at=OrderEvent.objects.get(order=done, status="completed").created_at
-        - timedelta(days=7, minutes=1)
+    Order.objects.filter(id=done.id).update(
+        completed_at=done.completed_at - timedelta(days=7, minutes=1)
     )
     body = assert_error(ask(client, done, [(item, 1)]), 409, "conflict")
     assert "7 days" in body["message"]
     settings.RETURN_WINDOW_DAYS = 8
+    assert ask(client, done, [(item, 1)]).status_code == 201
+
+
+def test_an_order_completed_before_completion_times_were_kept_uses_its_event(
+    client, customer, products, settings
+):
+    done = complete(place_order(customer, [(products[0], 1)], payment="cash").orders.get())
+    [item] = done.items.all()
+    event = OrderEvent.objects.get(order=done, status="completed")
+    Order.objects.filter(id=done.id).update(completed_at=None)
+    OrderEvent.objects.filter(id=event.id).update(created_at=event.created_at - timedelta(days=8))
+    settings.RETURN_WINDOW_DAYS = 7
+    assert_error(ask(client, done, [(item, 1)]), 409, "conflict")
+    settings.RETURN_WINDOW_DAYS = 9
     assert ask(client, done, [(item, 1)]).status_code == 201
 
 

@@ -78,6 +78,7 @@ def test_each_initialisation_is_a_new_attempt(client_for, customer, paystack_gro
 def test_split_sends_each_shop_its_total_less_commission(
     client_for, customer, fake_paystack, settings
 ):
+    settings.SETTLEMENT_MODE = "split"
     settings.PLATFORM_COMMISSION_PERCENT = Decimal("7.5")
     with_code = factories.ShopFactory(paystack_subaccount_code="ACCT_shop_one")
     fake_paystack.subaccounts.add("ACCT_shop_one")
@@ -98,7 +99,22 @@ def test_split_sends_each_shop_its_total_less_commission(
         "bearer_type": "account",
         "subaccounts": [{"subaccount": "ACCT_shop_one", "share": 183333 - 13750}],
     }
+    # The attempt keeps each order's share: the ledger records it as settled to the shop.
     assert sent["amount"] == 183333 + 149999
+    payment = group.payments.get()
+    assert payment.split_shares == {str(_orders[0].id): 183333 - 13750}
+
+
+def test_ledger_mode_sends_no_split(client_for, customer, fake_paystack, settings):
+    """The default: the platform receives the whole payment, whatever subaccounts shops have."""
+    assert settings.SETTLEMENT_MODE == "ledger"
+    shop = factories.ShopFactory(paystack_subaccount_code="ACCT_shop_one")
+    fake_paystack.subaccounts.add("ACCT_shop_one")
+    group, _orders, _ = make_group(customer=customer, shops=[shop], prices=[Decimal("1500.00")])
+    response = client_for(customer).post(url(group.id), {}, format="json")
+    assert response.status_code == 201, response.content
+    assert "split" not in fake_paystack.requests[-1]["body"]
+    assert group.payments.get().split_shares == {}
 
 
 def test_idempotency_key_replays_the_first_attempt(

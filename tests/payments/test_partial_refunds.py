@@ -9,7 +9,7 @@ import pytest
 
 from orders.models import OrderGroup, OrderItem
 from orders.services import order_status_change
-from payments.models import Refund, UnmatchedRefund
+from payments.models import LedgerEntry, Refund, UnmatchedRefund
 from payments.services import payment_initialize
 from tests.factories import ProductFactory, ShopFactory
 from tests.orders.helpers import assert_error, place_order
@@ -185,3 +185,67 @@ def test_a_refund_beyond_what_is_left_of_the_payment_changes_nothing(
     assert order.refunded_amount == 0
     assert OrderItem.objects.get(id=chairs.id).returned_quantity == 0
     assert not fake_paystack.refunds
+
+
+def test_commission_reversed_by_partial_refunds_adds_up_to_the_lines_and_the_ledger_follows(
+    customer, client_for, settings, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    """A line of 3 x 333.33 at 10%: its commission is 100.00 (99.999 rounded); refunded one
+    unit at a time, 33.33 + 33.34 + 33.33 go back, never more than the line's commission."""
+    settings.PLATFORM_COMMISSION_PERCENT = Decimal("10")
+    shop = ShopFactory(delivery_fee=Decimal("0.00"))
+    product = ProductFactory(shop=shop, price=Decimal("333.33"), stock=10)
+    group = place_order(customer, [(product, 3)], fulfillment="pickup", payment="paystack")
+    payment = payment_initialize(group=group, email=customer.email)
+    pay(fake_paystack, api_client, django_capture_on_commit_callbacks, payment)
+    order = group.orders.get()
+    for status in ("processing", "completed"):
+        order_status_change(shop=shop, order_id=order.id, actor=shop.owner, status=status)
+    [line] = order.items.all()
+    assert line.commission_amount == Decimal("100.00")
+    owner = client_for(shop.owner)
+    for _ in range(3):
+        response = refund(owner, order, [(line, 1)], django_capture_on_commit_callbacks)
+        assert response.status_code == 201, response.content
+    refunds = list(Refund.objects.order_by("created_at", "id"))
+    assert [r.commission_reversed for r in refunds] == [3333, 3334, 3333]
+    assert [r.amount for r in refunds] == [33333] * 3
+    # The shop's ledger: the sale and its commission, then each refund and its commission.
+    entries = LedgerEntry.objects.filter(shop=shop)
+    by_kind = {}
+    for entry in entries:
+        by_kind.setdefault(entry.kind, []).append(entry.amount)
+    assert by_kind["sale"] == [Decimal("999.99")]
+    assert by_kind["commission"] == [Decimal("-100.00")]
+    assert sorted(by_kind["refund"]) == [Decimal("-333.33")] * 3
+    assert sum(by_kind["commission_reversed"]) == Decimal("100.00")
+    assert sum(e.amount for e in entries) == 0  # everything went back, the commission too
+    assert {e.refund_id for e in entries if e.refund_id} == {r.id for r in refunds}
+
+
+def test_a_cash_refund_costs_the_shop_once(customer, client_for, settings):
+    """The shop hands the cash back itself: its ledger loses the refunded part of what it keeps
+    (the cash it collected is given back) and gets the commission on it back."""
+    settings.PLATFORM_COMMISSION_PERCENT = Decimal("10")
+    shop = ShopFactory(delivery_fee=Decimal("0.00"))
+    product = ProductFactory(shop=shop, price=Decimal("1000.00"), stock=10)
+    group = place_order(customer, [(product, 2)], fulfillment="pickup", payment="cash")
+    order = group.orders.get()
+    order_status_change(shop=shop, order_id=order.id, actor=shop.owner, status="processing")
+    order_status_change(
+        shop=shop, order_id=order.id, actor=shop.owner, status="completed", cash_collected=True
+    )
+    [line] = order.items.all()
+    assert sum(e.amount for e in LedgerEntry.objects.filter(shop=shop)) == Decimal("-200.00")
+    response = refund(client_for(shop.owner), order, [(line, 1)])
+    assert response.status_code == 201, response.content
+    # It owes the commission on what it kept only: 10% of 1000.00.
+    assert sum(e.amount for e in LedgerEntry.objects.filter(shop=shop)) == Decimal("-100.00")
+    kinds = sorted(
+        (e.kind, e.amount) for e in LedgerEntry.objects.filter(shop=shop, refund__isnull=False)
+    )
+    assert kinds == [
+        ("cash_collected", Decimal("1000.00")),
+        ("commission_reversed", Decimal("100.00")),
+        ("refund", Decimal("-1000.00")),
+    ]

@@ -323,7 +323,10 @@ def test_below_paystacks_minimum_is_refused_before_paystack_is_called(
     assert not Payment.objects.exists()
 
 
-def test_an_unknown_subaccount_is_refused_like_paystack_does(client_for, customer, fake_paystack):
+def test_an_unknown_subaccount_is_refused_like_paystack_does(
+    client_for, customer, fake_paystack, settings
+):
+    settings.SETTLEMENT_MODE = "split"
     shop = factories.ShopFactory(paystack_subaccount_code="ACCT_unknown")
     group, *_ = make_group(customer=customer, shops=[shop])
     response = client_for(customer).post(url(group.id), {}, format="json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -12,7 +13,10 @@ from payments.services import split_compute, to_kobo
 
 def order(total: str, code: str = "", status: str = "pending"):
     return SimpleNamespace(
-        total=Decimal(total), status=status, shop=SimpleNamespace(paystack_subaccount_code=code)
+        id=uuid.uuid4(),
+        total=Decimal(total),
+        status=status,
+        shop=SimpleNamespace(paystack_subaccount_code=code),
     )
 
 

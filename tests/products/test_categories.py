@@ -129,6 +129,7 @@ def test_update_name_slug_and_parent(world):
         "name": "Renamed",
         "slug": "renamed",
         "parent_id": str(parent.id),
+        "commission_percent": None,  # admins see the category's commission rate
     }
     assert_error(client.patch(detail(category), {"slug": "taken"}, format="json"), 409, "conflict")
     assert_error(

@@ -129,6 +129,11 @@ def _webhook(world: World, user: User | None) -> Call:
 
 # "METHOD /route" -> the body (and headers) of a valid request.
 REQUESTS: dict[str, Builder] = {
+    "POST /shops/{shop_id}/ledger/adjustments/": _json({"amount": "-10.00", "note": "Fee."}),
+    "PUT /shops/{shop_id}/payout-account/": _json(
+        {"bank_code": "058", "account_number": "0123456789"}
+    ),
+    "POST /payouts/run/": _json({}),
     "POST /auth/register/": _json(
         {
             "email": "newcomer@example.com",

@@ -21,7 +21,16 @@ from django.db import transaction
 from carts.models import Cart, CartItem
 from core.models import IdempotencyKey
 from orders.models import Order, OrderEvent, OrderGroup, OrderItem, Return, ReturnEvent, ReturnItem
-from payments.models import Payment, Refund, RefundItem, WebhookEvent
+from payments.models import (
+    LedgerEntry,
+    Payment,
+    Payout,
+    PayoutAccount,
+    Refund,
+    RefundItem,
+    ShopBalance,
+    WebhookEvent,
+)
 from products.models import Category, InventoryMovement, Product, ProductImage
 from shops.models import DeliveryZone, Shop
 from tests.security.calls import (
@@ -160,6 +169,18 @@ EXPECTED: dict[str, str] = {
     "GET /shops/{shop_id}/returns/":                     "401  404  404  200  200  404  401  200",
     "POST /shops/{shop_id}/returns/{return_id}/status/": "401  404  404  200  200  404  401  200",
     "POST /shops/{shop_id}/orders/{order_id}/refunds/":  "401  404  404  201  201  404  401  201",
+
+    # --- settlement: the balance for members, the money's detail for the owner, adjustments
+    # for admins (a shop's non-members get 404 first: scope before lookup).
+    "GET /shops/{shop_id}/balance/":                     "401  404  404  200  200  404  401  200",
+    "GET /shops/{shop_id}/ledger/":                      "401  404  404  200  403  404  401  200",
+    "POST /shops/{shop_id}/ledger/adjustments/":         "401  404  404  403  403  404  401  201",
+    "GET /shops/{shop_id}/statement/":                   "401  404  404  200  403  404  401  200",
+    "GET /shops/{shop_id}/payout-account/":              "401  404  404  200  403  404  401  200",
+    "PUT /shops/{shop_id}/payout-account/":              "401  404  404  200  403  404  401  200",
+    "GET /shops/{shop_id}/payouts/":                     "401  404  404  200  403  404  401  200",
+    "GET /banks/":                                       "401  200  200  200  200  200  401  200",
+    "POST /payouts/run/":                                "401  403  403  403  403  403  401  202",
 }
 # fmt: on
 
@@ -188,6 +209,8 @@ def envelope_problem(response, status: int, code: str | None) -> str | None:
         return f"expected {status}, got {got}: {head!r}"
     if status == 204:
         return None if response.content == b"" else f"204 with a body: {head!r}"
+    if status == 200 and response["Content-Type"].startswith("text/csv"):
+        return None  # a file, not an envelope
     body = response.json()
     if status < 300:
         if body.get("status") != "success" or not isinstance(body.get("message"), str):
@@ -289,6 +312,10 @@ SNAPSHOT_MODELS = [
     Refund,
     RefundItem,
     WebhookEvent,
+    LedgerEntry,
+    ShopBalance,
+    Payout,
+    PayoutAccount,
     IdempotencyKey,
 ]
 

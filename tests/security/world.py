@@ -19,7 +19,7 @@ from PIL import Image
 
 from orders.models import Order, OrderEvent, OrderGroup, Return
 from orders.returns import return_create
-from payments.models import Payment
+from payments.models import Payment, PayoutAccount
 from products.inventory import StockChange, stock_apply
 from products.models import Category, Product, ProductImage
 from products.services import product_image_add
@@ -177,6 +177,15 @@ def _payment(group: OrderGroup, *, success: bool = False) -> Payment:
 def build_world() -> World:
     owner = factories.UserFactory()
     shop = factories.ShopFactory(owner=owner)
+    PayoutAccount.objects.create(
+        shop=shop,
+        bank_code="058",
+        bank_name="Guaranty Trust Bank",
+        account_number="0123456789",
+        account_name="ADA OBI STORES",
+        recipient_code="RCP_security",
+        verified_at=timezone.now(),
+    )
     staff = factories.StaffFactory(shop=shop)
     deactivated_staff = factories.StaffFactory(shop=shop)
     used_category = factories.CategoryFactory()

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0003_product_search_gin'),
+        ('products', '0004_category_commission_percent'),
     ]
 
     operations = [

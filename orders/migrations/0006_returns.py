@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_order_delivery_zone'),
+        ('orders', '0005_settlement'),
         ('shops', '0002_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

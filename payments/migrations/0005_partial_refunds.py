@@ -10,8 +10,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_returns'),
-        ('payments', '0003_paystack_as_it_is'),
+        ('orders', '0006_returns'),
+        ('payments', '0004_settlement'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

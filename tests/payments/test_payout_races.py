@@ -1,0 +1,100 @@
+"""Races on payouts: real threads on the real database (PostgreSQL and MariaDB), released
+together by a barrier. Celery is eager: a thread also runs the tasks it queues."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from core.models import SentEmail
+from payments.models import LedgerEntry, Payout, ShopBalance
+from payments.services import payouts
+from tests.payments.helpers import post_event
+from tests.payments.settlement import payable_shop
+from tests.threads import run_together
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def _no_hold(settings):
+    settings.PAYOUT_HOLD_DAYS = 0
+    settings.PAYOUT_MINIMUM = D("1000.00")
+
+
+def transfers(fake):
+    return [r for r in fake.requests if r["method"] == "POST" and r["path"] == "/transfer"]
+
+
+def test_two_payout_runs_at_once_pay_each_shop_once(fake_paystack):
+    shops = [payable_shop(amount=D("1500.00") + n, fake=fake_paystack) for n in range(3)]
+
+    results = run_together(*[lambda: payouts.payouts_run() for _ in range(4)])
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sum(len(r) for r in results) == 3
+    for n, shop in enumerate(shops):
+        payout = Payout.objects.get(shop=shop)
+        assert payout.amount == D("1500.00") + n
+        assert LedgerEntry.objects.filter(shop=shop, kind="payout").count() == 1
+        assert ShopBalance.objects.get(shop=shop).total == 0
+
+
+def test_sending_one_payout_at_once_calls_paystack_once(fake_paystack):
+    shop = payable_shop(fake=fake_paystack)
+    payout = payouts.payout_create(shop_id=shop.id)
+
+    results = run_together(*[lambda: payouts.payout_send(payout_id=payout.id) for _ in range(4)])
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert len(transfers(fake_paystack)) == 1
+    assert Payout.objects.get().status == "processing"
+
+
+@pytest.mark.parametrize("event", ["transfer.success", "transfer.failed"])
+def test_a_transfer_webhook_delivered_many_times_at_once_settles_once(fake_paystack, event):
+    shop = payable_shop(amount=D("2000.00"), fake=fake_paystack)
+    payout = payouts.payout_create(shop_id=shop.id)
+    payouts.payout_send(payout_id=payout.id)
+    data = fake_paystack.transfer_event_data(fake_paystack.transfers[payout.reference])
+
+    results = run_together(
+        *[lambda: post_event(Client(), fake_paystack, event, data).status_code for _ in range(6)]
+    )
+
+    assert results == [200] * 6, results
+    payout.refresh_from_db()
+    assert payout.status == ("paid" if event == "transfer.success" else "failed")
+    reversed_entries = LedgerEntry.objects.filter(payout=payout, kind="payout_reversed").count()
+    assert reversed_entries == (0 if event == "transfer.success" else 1)
+    expected_total = D("0.00") if event == "transfer.success" else D("2000.00")
+    assert ShopBalance.objects.get(shop=shop).total == expected_total
+    key = f"payout-{'paid' if event == 'transfer.success' else 'failed'}:{payout.id}"
+    assert SentEmail.objects.filter(key__startswith=key).count() == 1
+
+
+def test_a_failure_reported_by_webhook_and_verification_at_once_credits_back_once(
+    fake_paystack,
+):
+    shop = payable_shop(amount=D("2000.00"), fake=fake_paystack)
+    payout = payouts.payout_create(shop_id=shop.id)
+    payouts.payout_send(payout_id=payout.id)
+    fake_paystack.transfers[payout.reference]["status"] = "failed"
+    data = fake_paystack.transfer_event_data(fake_paystack.transfers[payout.reference])
+    Payout.objects.filter(pk=payout.pk).update(checked_at=payout.created_at - payouts.VERIFY_AFTER)
+
+    results = run_together(
+        lambda: post_event(Client(), fake_paystack, "transfer.failed", data).status_code,
+        lambda: post_event(Client(), fake_paystack, "transfer.failed", data).status_code,
+        lambda: payouts.payouts_verify_open(),
+        lambda: payouts.payouts_verify_open(),
+    )
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert Payout.objects.get().status == "failed"
+    assert LedgerEntry.objects.filter(payout=payout, kind="payout_reversed").count() == 1
+    assert ShopBalance.objects.get(shop=shop).total == D("2000.00")
