@@ -155,8 +155,9 @@ def test_quick_start_migrates_loads_the_demo_and_pays_on_sqlite(tmp_path):
         moves = [ast.literal_eval(line)[0] for line in returned[2:5]]
         assert moves == ["approved", "received", "refunded"], walked.stdout + walked.stderr
         assert returned[5] == "partially_refunded", walked.stdout + walked.stderr
-        kinds = [kind for kind, _amount in ast.literal_eval(returned[6])]
-        assert sorted(kinds) == ["commission", "commission_reversed", "refund", "sale"], returned
+        # Bola's one unit, sold and refunded whole (the demo takes no commission from her).
+        amount = ast.literal_eval(returned[4])[1]
+        assert dict(ast.literal_eval(returned[6])) == {"sale": amount, "refund": f"-{amount}"}
         assert "('paid', [True, True])" in lines, walked.stdout + walked.stderr
         # The shop's payout: the account resolved, the earnings available, then paid out.
         assert "ADA OBI STORES" in lines, walked.stdout
