@@ -40,3 +40,27 @@ class CartItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.product_id}"
+
+
+MAX_WISHLIST_ITEMS = 500
+
+
+class WishlistItem(models.Model):
+    """A product an account saved for later. Shops never see who saved their products."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wishlist_items"
+    )
+    product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product"], name="wishlist_product_unique")
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="wishlist_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} saved by {self.user_id}"

@@ -10,9 +10,10 @@ from typing import Any
 from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from carts.models import Cart, CartItem
+from carts.models import Cart, CartItem, WishlistItem
 from core.errors import NotFound
 from products.models import Product, ProductImage
+from products.selectors import products_public
 from shops.delivery import delivery_quote
 from shops.selectors import delivery_zones_by_shop
 from users.models import Address, User
@@ -73,7 +74,7 @@ class CartSummary:
 
 def line_status(item: CartItem) -> str:
     product = item.product
-    if not product.is_active or not product.shop.is_active:
+    if not product.is_active or not product.shop.is_public:
         return LineStatus.UNAVAILABLE
     if product.stock == 0:
         return LineStatus.OUT_OF_STOCK
@@ -183,3 +184,14 @@ def cart_item_check(*, user: User, item_id: uuid.UUID) -> None:
     """404 unless the line is in the caller's cart (looked up before a body is validated)."""
     if not CartItem.objects.filter(cart__user=user, id=item_id).exists():
         raise NotFound("Cart item not found.")
+
+
+def wishlist_entries(*, user: User) -> QuerySet[WishlistItem]:
+    """The account's saved products that are in the public catalogue now, newest first, each
+    with its product and shop joined (one query a page; a product that leaves the catalogue
+    comes back to the list when it returns)."""
+    return (
+        WishlistItem.objects.filter(user=user, product__in=products_public())
+        .select_related("product__shop")
+        .order_by("-created_at", "-id")
+    )

@@ -15,9 +15,17 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
-from carts.models import MAX_CART_LINES, MAX_LINE_QUANTITY, Cart, CartItem
+from carts.models import (
+    MAX_CART_LINES,
+    MAX_LINE_QUANTITY,
+    MAX_WISHLIST_ITEMS,
+    Cart,
+    CartItem,
+    WishlistItem,
+)
 from core.errors import Conflict, InsufficientStock, NotFound, ProductUnavailable, raises
 from products.models import Product
+from products.selectors import products_public
 from users.models import User
 
 
@@ -41,7 +49,7 @@ def _cart_transaction(user: User) -> Iterator[Cart]:
 
 
 def _check_can_hold(product: Product, quantity: int) -> None:
-    if not product.is_active or not product.shop.is_active:
+    if not product.is_active or not product.shop.is_public:
         raise ProductUnavailable(items=[{"product_id": str(product.id)}])
     if quantity > MAX_LINE_QUANTITY:
         raise Conflict(f"A cart line holds at most {MAX_LINE_QUANTITY} units.")
@@ -112,5 +120,33 @@ def cart_clear(*, user: User) -> None:
 
 
 def cart_delete_for_user(*, user: User) -> None:
-    """The account is being closed: its cart goes with its personal data."""
+    """The account is being closed: its cart and wishlist go with its personal data."""
     Cart.objects.filter(user=user).delete()
+    WishlistItem.objects.filter(user=user).delete()
+
+
+# --- Wishlist ---------------------------------------------------------------------------------
+
+
+@raises(NotFound, Conflict)
+def wishlist_add(*, user: User, product_id: uuid.UUID) -> bool:
+    """Save a public product to the account's wishlist; True when it was added, False when it
+    was there already (a no-op). The account's row is locked while the limit is checked, so
+    two requests at once cannot pass `MAX_WISHLIST_ITEMS` together."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+        if not products_public().filter(id=product_id).exists():
+            raise NotFound("Product not found.")
+        if WishlistItem.objects.filter(user=user, product_id=product_id).exists():
+            return False
+        if WishlistItem.objects.filter(user=user).count() >= MAX_WISHLIST_ITEMS:
+            raise Conflict(f"A wishlist holds at most {MAX_WISHLIST_ITEMS} products.")
+        WishlistItem.objects.create(user=user, product_id=product_id)
+    return True
+
+
+@raises(NotFound)
+def wishlist_remove(*, user: User, product_id: uuid.UUID) -> None:
+    """Take a product off the account's wishlist; 404 when it is not on it."""
+    if not WishlistItem.objects.filter(user=user, product_id=product_id).delete()[0]:
+        raise NotFound("Product not found in your wishlist.")

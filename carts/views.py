@@ -4,13 +4,15 @@ import uuid
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carts import services
-from carts.models import Cart
-from carts.selectors import cart_item_check, cart_summary, cart_with_items
+from carts.models import Cart, WishlistItem
+from carts.selectors import cart_item_check, cart_summary, cart_with_items, wishlist_entries
 from carts.serializers import (
     CartItemAddSerializer,
     CartItemUpdateSerializer,
@@ -21,6 +23,8 @@ from core.errors import NotFound, raises
 from core.permissions import IsAccountWithEmail
 from core.responses import created, no_content, ok
 from core.serializers import represent
+from products.selectors import attach_catalogue_relations, product_for_representation
+from products.serializers import ProductSerializer
 from users.selectors import address_get
 
 TAGS = ["cart"]
@@ -123,4 +127,64 @@ class CartItemDetailView(APIView):
     )
     def delete(self, request: Request, item_id: uuid.UUID) -> Response:
         services.cart_item_delete(user=request.user, item_id=item_id)
+        return no_content()
+
+
+class WishlistAddSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+
+
+class WishlistView(GenericAPIView):
+    """The caller's wishlist (accounts with an e-mail; shop staff have none)."""
+
+    permission_classes = [IsAccountWithEmail]
+    queryset = WishlistItem.objects.none()
+    serializer_class = ProductSerializer
+
+    @extend_schema(
+        tags=["wishlist"],
+        responses={200: ProductSerializer(many=True)},
+        summary="Saved products, newest first, with their current price and stock",
+    )
+    def get(self, request: Request) -> Response:
+        entries = self.paginate_queryset(wishlist_entries(user=request.user))
+        products = [entry.product for entry in entries]
+        attach_catalogue_relations(products)
+        response = self.get_paginated_response(
+            represent(ProductSerializer, products, request=request, many=True)
+        )
+        response.message = "Wishlist."
+        return response
+
+    @extend_schema(
+        tags=["wishlist"],
+        request=WishlistAddSerializer,
+        responses={201: ProductSerializer, 200: ProductSerializer},
+        summary="Save a product (201; 200 when it is saved already)",
+    )
+    @raises(services.wishlist_add)
+    def post(self, request: Request) -> Response:
+        body = WishlistAddSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        product_id = body.validated_data["product_id"]
+        added = services.wishlist_add(user=request.user, product_id=product_id)
+        data = represent(
+            ProductSerializer, product_for_representation(product_id=product_id), request=request
+        )
+        if added:
+            return created(data, "Saved to your wishlist.")
+        return ok(data, "Already in your wishlist.")
+
+
+class WishlistItemView(APIView):
+    permission_classes = [IsAccountWithEmail]
+
+    @extend_schema(
+        tags=["wishlist"],
+        responses={204: OpenApiResponse(description="Removed.")},
+        summary="Remove a product from the wishlist",
+    )
+    @raises(services.wishlist_remove)
+    def delete(self, request: Request, product_id: uuid.UUID) -> Response:
+        services.wishlist_remove(user=request.user, product_id=product_id)
         return no_content()

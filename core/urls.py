@@ -14,6 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("products.urls")),
     path("", include("carts.urls")),
     path("", include("orders.urls")),
+    path("", include("reviews.urls")),
     path("", include("payments.urls")),
 ]
 

@@ -324,13 +324,14 @@ def _lock_cart(
 
 
 def _check_lines(lines: list[tuple[uuid.UUID, int]], products: dict[uuid.UUID, Product]) -> None:
-    """Every line's product (and its shop) active and in stock, checked on the locked rows."""
+    """Every line's product active, its shop public (active and approved), and in stock,
+    checked on the locked rows."""
     unavailable = [
         {"product_id": str(product_id)}
         for product_id, _ in lines
         if product_id not in products
         or not products[product_id].is_active
-        or not products[product_id].shop.is_active
+        or not products[product_id].shop.is_public
     ]
     if unavailable:
         raise ProductUnavailable(items=unavailable)

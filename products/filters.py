@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.request import Request
 
@@ -22,6 +22,8 @@ ORDERING_CHOICES = (
     ("-created_at", "-created_at"),
     ("name", "name"),
     ("-name", "-name"),
+    ("rating", "rating"),
+    ("-rating", "-rating"),
 )
 DEFAULT_ORDERING = "-created_at"
 MAX_PRICE_FILTER = Decimal("9999999999.99")
@@ -61,7 +63,10 @@ class ProductFilter(django_filters.FilterSet):
     ordering = django_filters.ChoiceFilter(
         choices=ORDERING_CHOICES,
         method="filter_noop",
-        help_text="Sort order (default `-created_at`; by relevance when searching).",
+        help_text=(
+            "Sort order (default `-created_at`; by relevance when searching). `rating` and "
+            "`-rating` sort by the average rating, products without reviews last."
+        ),
     )
 
     class Meta:
@@ -99,6 +104,12 @@ class ProductFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
         queryset = super().filter_queryset(queryset)
         ordering = self.form.cleaned_data.get("ordering")
+        if ordering in ("rating", "-rating"):
+            # By the stored average; products without a review come last either way.
+            average = F("rating_average")
+            if ordering == "rating":
+                return queryset.order_by(average.asc(nulls_last=True), "-rating_count", "id")
+            return queryset.order_by(average.desc(nulls_last=True), "-rating_count", "-id")
         if ordering:
             tiebreak = "-id" if ordering.startswith("-") else "id"
             return queryset.order_by(ordering, tiebreak)

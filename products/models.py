@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from shops.models import RatingFields
+
 
 class Category(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -35,8 +37,9 @@ class Category(models.Model):
         return self.name
 
 
-class Product(models.Model):
-    """A shop's product. `stock` is the one stock row: changed only by `products.inventory`."""
+class Product(RatingFields):
+    """A shop's product. `stock` is the one stock row: changed only by `products.inventory`.
+    The rating fields are kept by `reviews.services`."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="products")
@@ -69,6 +72,7 @@ class Product(models.Model):
         indexes = [
             models.Index(fields=["is_active", "-created_at"], name="product_active_created"),
             models.Index(fields=["price"], name="product_price"),
+            models.Index(fields=["rating_average"], name="product_rating"),
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 
 from core.errors import NotFound
 from products.models import Category, InventoryMovement, Product, ProductImage
-from shops.models import Shop
+from shops.models import Shop, public_shop_q
 from shops.selectors import (
     Membership,
     is_shop_member,
@@ -138,8 +138,8 @@ def product_for_representation(*, product_id: uuid.UUID) -> Product:
 
 
 def products_public() -> QuerySet[Product]:
-    """The public catalogue: active products of active shops."""
-    return Product.objects.filter(is_active=True, shop__is_active=True)
+    """The public catalogue: active products of public shops (active and approved)."""
+    return Product.objects.filter(public_shop_q("shop__"), is_active=True)
 
 
 def products_of_shop(
@@ -159,7 +159,7 @@ def product_get_visible(*, user: User, product_id: uuid.UUID | str) -> Product:
     product = Product.objects.select_related("shop").filter(id=product_id).first()
     if product is None:
         raise NotFound("Product not found.")
-    if not (product.is_active and product.shop.is_active) and not is_shop_member(
+    if not (product.is_active and product.shop.is_public) and not is_shop_member(
         user=user, shop=product.shop
     ):
         raise NotFound("Product not found.")

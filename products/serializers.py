@@ -129,6 +129,10 @@ class ProductSerializer(PlannedSerializer):
     shop = ShopRefSerializer(read_only=True)
     categories = CategoryRefSerializer(many=True, read_only=True, source="category_list")
     images = ProductImageSerializer(many=True, read_only=True, source="image_list")
+    rating_average = serializers.DecimalField(
+        max_digits=2, decimal_places=1, read_only=True, allow_null=True
+    )
+    rating_count = serializers.IntegerField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 

@@ -18,7 +18,28 @@ def generate_shop_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-class Shop(models.Model):
+class ShopStatus(models.TextChoices):
+    """Where a shop stands with the platform (§15). Only an approved, active shop is public."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+
+class RatingFields(models.Model):
+    """The review summary of a product or a shop, kept by `reviews.services` under the row's
+    lock: the number of visible reviews, the sum of their ratings, and the average shown."""
+
+    rating_count = models.PositiveIntegerField(default=0)
+    rating_total = models.PositiveIntegerField(default=0)
+    rating_average = models.DecimalField(max_digits=2, decimal_places=1, null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Shop(RatingFields):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shops_owned"
@@ -45,6 +66,11 @@ class Shop(models.Model):
     payouts_paused = models.BooleanField(default=False)
     code = models.CharField(max_length=CODE_LENGTH, unique=True, default=generate_shop_code)
     is_active = models.BooleanField(default=True)
+    # Existing shops (and every new one while SHOP_APPROVAL_REQUIRED is off) are approved.
+    status = models.CharField(
+        max_length=12, choices=ShopStatus.choices, default=ShopStatus.APPROVED, db_index=True
+    )
+    status_note = models.CharField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,6 +85,37 @@ class Shop(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_public(self) -> bool:
+        """Listed, and its active products in the catalogue and for sale."""
+        return self.is_active and self.status == ShopStatus.APPROVED
+
+
+def public_shop_q(prefix: str = "") -> models.Q:
+    """The condition `Shop.is_public` as a filter; `prefix` is the path to the shop
+    (`"shop__"` from a product)."""
+    return models.Q(**{f"{prefix}is_active": True, f"{prefix}status": ShopStatus.APPROVED})
+
+
+class ShopStatusEvent(models.Model):
+    """One move of a shop's status by an admin (the owner is e-mailed once per event)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="status_events")
+    from_status = models.CharField(max_length=12, choices=ShopStatus.choices)
+    to_status = models.CharField(max_length=12, choices=ShopStatus.choices)
+    note = models.CharField(max_length=1000, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}: {self.from_status} -> {self.to_status}"
 
 
 MAX_DELIVERY_DAYS = 365

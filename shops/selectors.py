@@ -10,7 +10,7 @@ from enum import StrEnum
 from django.db.models import Q, QuerySet
 
 from core.errors import NotFound
-from shops.models import DeliveryZone, Shop
+from shops.models import DeliveryZone, Shop, public_shop_q
 from users.models import User
 
 
@@ -70,17 +70,31 @@ def shop_membership(*, user: User, shop_id: uuid.UUID | str) -> Membership:
 
 
 def shops_public(*, search: str = "") -> QuerySet[Shop]:
-    """Active shops, optionally matching `search` in the name or description."""
-    shops = Shop.objects.filter(is_active=True)
+    """Public shops (active and approved), optionally matching `search` in the name or
+    description."""
+    return shops_search(Shop.objects.filter(public_shop_q()), search=search)
+
+
+def shops_listed(*, user: User, search: str = "", status: str | None = None) -> QuerySet[Shop]:
+    """`GET /shops/`: public shops; with `status`, an admin gets every shop with that status,
+    active or not (the review queue), anyone else the public shops with that status."""
+    if status and user.is_authenticated and user.is_platform_admin:
+        return shops_search(Shop.objects.filter(status=status), search=search)
+    shops = shops_public(search=search)
+    return shops.filter(status=status) if status else shops
+
+
+def shops_search(shops: QuerySet[Shop], *, search: str = "") -> QuerySet[Shop]:
     if search:
         shops = shops.filter(Q(name__icontains=search) | Q(description__icontains=search))
     return shops.order_by("name", "id")
 
 
 def shop_get_visible(*, user: User, shop_id: uuid.UUID | str) -> Shop:
-    """An active shop, or an inactive one the caller is a member of; 404 otherwise."""
+    """A public shop, or one the caller is a member of (inactive, pending, rejected or
+    suspended); 404 otherwise."""
     shop = Shop.objects.filter(id=shop_id).first()
-    if shop is None or not (shop.is_active or is_shop_member(user=user, shop=shop)):
+    if shop is None or not (shop.is_public or is_shop_member(user=user, shop=shop)):
         raise NotFound("Shop not found.")
     return shop
 

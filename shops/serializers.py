@@ -11,7 +11,7 @@ from rest_framework import serializers
 from core.errors import InvalidInput
 from core.serializers import PlannedSerializer
 from shops.delivery import zone_states_clean
-from shops.models import EVERYWHERE, MAX_DELIVERY_DAYS, Shop
+from shops.models import EVERYWHERE, MAX_DELIVERY_DAYS, Shop, ShopStatus
 from shops.selectors import is_shop_member
 from users.models import User
 from users.serializers import CountryField
@@ -25,6 +25,7 @@ PRIVATE_SHOP_FIELDS = (
     "paystack_subaccount_code",
     "commission_percent",
     "payouts_paused",
+    "status_note",
 )
 # Settlement terms: members see them, only platform admins set them.
 ADMIN_SHOP_FIELDS = ("commission_percent", "payouts_paused")
@@ -61,6 +62,11 @@ class ShopSerializer(serializers.Serializer):
     logo = serializers.SerializerMethodField()
     delivery_fee = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     is_active = serializers.BooleanField(read_only=True)
+    status = serializers.ChoiceField(choices=ShopStatus.choices, read_only=True)
+    rating_average = serializers.DecimalField(
+        max_digits=2, decimal_places=1, read_only=True, allow_null=True
+    )
+    rating_count = serializers.IntegerField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     # Not read-only only so that the schema marks them optional: this is an output serializer.
     code = serializers.CharField(required=False, help_text="Members and admins only.")
@@ -78,6 +84,9 @@ class ShopSerializer(serializers.Serializer):
         help_text="Members and admins only: the shop's commission rate (null: the default).",
     )
     payouts_paused = serializers.BooleanField(required=False, help_text="Members and admins only.")
+    status_note = serializers.CharField(
+        required=False, help_text="Members and admins only: the platform's note on the status."
+    )
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_logo(self, shop: Shop) -> str | None:
@@ -152,6 +161,28 @@ class ShopUpdateJSONSerializer(ShopUpdateSerializer):
 
     logo = serializers.CharField(
         required=False, allow_null=True, help_text="Only null: removes the logo."
+    )
+
+
+class ShopStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[ShopStatus.APPROVED, ShopStatus.REJECTED, ShopStatus.SUSPENDED, ShopStatus.PENDING]
+    )
+    note = serializers.CharField(max_length=1000, allow_blank=True, default="")
+
+
+class ShopListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Matches the shop's name or description (case-insensitive).",
+    )
+    status = serializers.ChoiceField(
+        choices=ShopStatus.choices,
+        required=False,
+        help_text="Admins: every shop with this status (active or not). Others: public shops only.",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -12,10 +13,18 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.catalogue_cache import catalogue_changed
-from core.errors import Conflict, FileTooLarge, InvalidInput, UnsupportedMediaType, raises
+from core.emails import queue_email
+from core.errors import (
+    Conflict,
+    FileTooLarge,
+    InvalidInput,
+    InvalidTransition,
+    UnsupportedMediaType,
+    raises,
+)
 from core.images import image_delete, image_process, image_store
 from shops.delivery import zone_states_clean
-from shops.models import DeliveryZone, Shop, generate_shop_code
+from shops.models import DeliveryZone, Shop, ShopStatus, ShopStatusEvent, generate_shop_code
 from users.models import User
 from users.services import user_deactivate, user_password_set, user_tokens_revoke
 
@@ -33,6 +42,14 @@ SHOP_UPDATABLE_FIELDS = (
 )
 STAFF_UPDATABLE_FIELDS = ("handle", "first_name", "last_name", "is_active")
 _CODE_ATTEMPTS = 5
+# The moves an admin may make: approve or reject a pending shop, suspend an approved one,
+# reinstate a suspended one, reconsider a rejected one.
+SHOP_STATUS_MOVES: dict[str, tuple[str, ...]] = {
+    ShopStatus.PENDING: (ShopStatus.APPROVED, ShopStatus.REJECTED),
+    ShopStatus.APPROVED: (ShopStatus.SUSPENDED,),
+    ShopStatus.SUSPENDED: (ShopStatus.APPROVED,),
+    ShopStatus.REJECTED: (ShopStatus.APPROVED, ShopStatus.PENDING),
+}
 
 
 def _shop_name_taken(name: str, *, exclude_id: Any = None) -> bool:
@@ -64,6 +81,7 @@ def shop_create(
             low_stock_threshold=low_stock_threshold,
             paystack_subaccount_code=paystack_subaccount_code,
             code=generate_shop_code(),
+            status=(ShopStatus.PENDING if settings.SHOP_APPROVAL_REQUIRED else ShopStatus.APPROVED),
         )
         try:
             with transaction.atomic():
@@ -124,6 +142,40 @@ def shop_deactivate(*, shop: Shop) -> Shop:
         shop.is_active = False
         shop.save(update_fields=["is_active", "updated_at"])
         catalogue_changed()
+    return shop
+
+
+@raises(InvalidTransition)
+def shop_status_change(*, shop_id: Any, status: str, note: str = "", actor: User | None) -> Shop:
+    """An admin moves a shop's status (see `SHOP_STATUS_MOVES`; anything else is
+    `InvalidTransition`). The shop's row is locked while the move is checked and made; the owner
+    is e-mailed once the transaction commits, and the public catalogue forgets its cached pages
+    (a shop that stops being public takes its products with it, at once)."""
+    with transaction.atomic():
+        shop = Shop.objects.select_for_update().select_related("owner").get(id=shop_id)
+        allowed = list(SHOP_STATUS_MOVES[shop.status])
+        if status not in allowed:
+            raise InvalidTransition(from_status=shop.status, to_status=status, allowed=allowed)
+        event = ShopStatusEvent.objects.create(
+            shop=shop, from_status=shop.status, to_status=status, note=note, actor=actor
+        )
+        shop.status = status
+        shop.status_note = note
+        shop.save(update_fields=["status", "status_note", "updated_at"])
+        catalogue_changed()
+        if shop.owner.email:
+            queue_email(
+                to=shop.owner.email,
+                subject=f"Your shop {shop.name} is now {status}",
+                template="shop_status",
+                context={
+                    "shop_name": shop.name,
+                    "status": status,
+                    "previous": event.from_status,
+                    "note": note,
+                },
+                key=f"shop-status:{event.id}",
+            )
     return shop
 
 

@@ -5,6 +5,7 @@ from shops import views
 urlpatterns = [
     path("shops/", views.ShopListCreateView.as_view(), name="shop-list"),
     path("shops/<uuid:shop_id>/", views.ShopDetailView.as_view(), name="shop-detail"),
+    path("shops/<uuid:shop_id>/status/", views.ShopStatusView.as_view(), name="shop-status"),
     path("shops/<uuid:shop_id>/staff/", views.StaffListCreateView.as_view(), name="staff-list"),
     path(
         "shops/<uuid:shop_id>/staff/<uuid:user_id>/",

@@ -6,8 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -25,7 +24,7 @@ from shops.selectors import (
     delivery_zones_for_shop,
     shop_get_visible,
     shop_membership,
-    shops_public,
+    shops_listed,
     staff_for_shop,
     staff_member_get,
 )
@@ -33,7 +32,9 @@ from shops.serializers import (
     ADMIN_SHOP_FIELDS,
     DeliveryZoneSerializer,
     DeliveryZoneWriteSerializer,
+    ShopListQuerySerializer,
     ShopSerializer,
+    ShopStatusSerializer,
     ShopUpdateJSONSerializer,
     ShopUpdateSerializer,
     ShopWriteSerializer,
@@ -48,6 +49,7 @@ from shops.services import (
     delivery_zone_update,
     shop_create,
     shop_deactivate,
+    shop_status_change,
     shop_update,
     staff_create,
     staff_deactivate,
@@ -57,13 +59,7 @@ from shops.services import (
 from users.models import User
 
 OWNER_ONLY = "Only the shop owner can do this."
-SEARCH_PARAM = OpenApiParameter(
-    "search", str, description="Matches the shop's name or description (case-insensitive)."
-)
-
-
-class SearchQuerySerializer(serializers.Serializer):
-    search = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+ADMIN_ONLY = "Only platform admins can do this."
 
 
 @raises(PermissionDenied)
@@ -87,14 +83,19 @@ class ShopListCreateView(GenericAPIView):
 
     @extend_schema(
         tags=["shops"],
-        summary="List active shops",
-        parameters=[SEARCH_PARAM],
+        summary="List active shops (admins: any status with `?status=`)",
+        parameters=[ShopListQuerySerializer],
         responses=ShopSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        query = SearchQuerySerializer(data=request.query_params)
+        query = ShopListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        page = self.paginate_queryset(shops_public(search=query.validated_data["search"]))
+        shops = shops_listed(
+            user=request.user,
+            search=query.validated_data["search"],
+            status=query.validated_data.get("status"),
+        )
+        page = self.paginate_queryset(shops)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         response.message = "Shops."
         return response
@@ -162,6 +163,32 @@ class ShopDetailView(GenericAPIView):
         shop = manager_membership(user=request.user, shop_id=shop_id).shop
         shop_deactivate(shop=shop)
         return no_content()
+
+
+class ShopStatusView(GenericAPIView):
+    queryset = Shop.objects.none()
+    serializer_class = ShopSerializer
+
+    @extend_schema(
+        tags=["shops"],
+        summary="Approve, reject, suspend or reinstate a shop (admin); the owner is e-mailed",
+        request=ShopStatusSerializer,
+        responses=ShopSerializer,
+    )
+    @raises(PermissionDenied, shop_status_change)
+    def post(self, request: Request, shop_id: uuid.UUID) -> Response:
+        membership = shop_membership(user=request.user, shop_id=shop_id)
+        if membership.role != ShopRole.ADMIN:
+            raise PermissionDenied(ADMIN_ONLY)
+        body = ShopStatusSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        shop = shop_status_change(
+            shop_id=membership.shop.id,
+            status=body.validated_data["status"],
+            note=body.validated_data["note"],
+            actor=request.user,
+        )
+        return ok(self.get_serializer(shop).data, f"Shop {shop.status}.")
 
 
 class StaffListCreateView(GenericAPIView):

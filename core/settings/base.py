@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "products",
     "carts",
     "orders",
+    "reviews",
     "payments",
 ]
 
@@ -326,6 +327,11 @@ SPECTACULAR_SETTINGS = {
         {"name": "inventory", "description": "Stock levels and their movements, for shop members."},
         {"name": "cart", "description": "One cart across shops, per account."},
         {
+            "name": "wishlist",
+            "description": "Products the caller saved for later (at most 500), with their "
+            "current price and stock.",
+        },
+        {
             "name": "orders",
             "description": "Checkout (one order group, one order per shop) and "
             "the customer's order groups.",
@@ -333,6 +339,11 @@ SPECTACULAR_SETTINGS = {
         {
             "name": "shop orders",
             "description": "A shop's orders and their status changes, for its members.",
+        },
+        {
+            "name": "reviews",
+            "description": "Reviews of products by customers who received them (verified "
+            "purchases), the shop's reply, hiding by platform admins.",
         },
         {
             "name": "payments",
@@ -367,6 +378,7 @@ SPECTACULAR_SETTINGS = {
         "ReturnReasonEnum": "orders.models.Return.Reason",
         "PayoutStatusEnum": "payments.models.Payout.Status",
         "LedgerEntryKindEnum": "payments.models.LedgerEntry.Kind",
+        "ShopStatusEnum": "shops.models.ShopStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -468,6 +480,9 @@ CURRENCY = config("CURRENCY", default="NGN")
 # Uploaded images whose header announces more pixels are refused before decoding.
 IMAGE_MAX_PIXELS = config("IMAGE_MAX_PIXELS", default=40_000_000, cast=int)
 PAYMENT_TIMEOUT_MINUTES = config("PAYMENT_TIMEOUT_MINUTES", default=30, cast=int)
+# New shops wait for an admin's approval before they are listed and can sell (off: approved at
+# once, as in v1).
+SHOP_APPROVAL_REQUIRED = config("SHOP_APPROVAL_REQUIRED", default=False, cast=bool)
 # How long an attempt Paystack does not know (yet) is asked about before it is `failed`, and an
 # unpaid group whose attempts cannot be verified is kept past its deadline.
 PAYMENT_VERIFY_GIVE_UP_HOURS = config("PAYMENT_VERIFY_GIVE_UP_HOURS", default=24, cast=int)

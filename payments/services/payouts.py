@@ -35,7 +35,7 @@ from payments.paystack import ProviderRejected, ProviderUnavailable, get_client
 from payments.services.common import to_kobo
 from payments.services.notices import admin_emails, notice_queue
 from payments.services.settlement import entries_write, shop_available, shop_balance_lock
-from shops.models import Shop
+from shops.models import Shop, ShopStatus
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ NOT_AT_PAYSTACK = "Paystack has no transfer with this reference: nothing was sen
 def banks_list(*, country: str = "nigeria") -> list[dict[str, str]]:
     """Paystack's banks (`GET /bank`) as `{name, code, slug}`, cached for a day. A cache that
     cannot be reached is skipped (Paystack is asked)."""
-    key = f"paystack:banks:{country}"
+    key = f"paystack:banks:{country.replace(' ', '-')}"
     try:
         cached = cache.get(key)
     except Exception:
@@ -146,9 +146,12 @@ def payouts_run(
     *, shop_id: uuid.UUID | None = None, now: datetime | None = None
 ) -> list[uuid.UUID]:
     """Create a payout for every eligible shop (or only `shop_id`): a verified payout account,
-    payouts not paused, no open payout, and an available balance of at least
-    `PAYOUT_MINIMUM`. Returns the new payouts' ids; the caller sends them (`payout_send`)."""
-    shops = Shop.objects.filter(payout_account__isnull=False, payouts_paused=False)
+    payouts not paused, the shop not suspended, no open payout, and an available balance of at
+    least `PAYOUT_MINIMUM`. Returns the new payouts' ids; the caller sends them
+    (`payout_send`)."""
+    shops = Shop.objects.filter(payout_account__isnull=False, payouts_paused=False).exclude(
+        status=ShopStatus.SUSPENDED
+    )
     if shop_id is not None:
         shops = shops.filter(id=shop_id)
     created = []
@@ -179,7 +182,10 @@ def payout_create(*, shop_id: uuid.UUID, now: datetime | None = None) -> Payout 
         shop_balance_lock(shop_id=shop_id)
         shop = Shop.objects.select_related("payout_account").get(pk=shop_id)
         account = getattr(shop, "payout_account", None)
-        if shop.payouts_paused or account is None or not account.recipient_code:
+        # A suspended shop keeps earning on the orders it completes; its payouts wait until it
+        # is reinstated.
+        suspended = shop.status == ShopStatus.SUSPENDED
+        if shop.payouts_paused or suspended or account is None or not account.recipient_code:
             return None
         if Payout.objects.filter(open_for_shop=str(shop.id)).exists():
             return None

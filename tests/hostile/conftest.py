@@ -11,10 +11,12 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
+from carts.models import WishlistItem
 from devtools.fake_paystack import FakePaystack
 from orders.models import Return
 from payments.models import Payment
 from products.models import ProductImage
+from reviews.services import review_create
 from tests import factories
 from users.services import tokens_for_user
 
@@ -99,6 +101,17 @@ def world(db, fake_paystack) -> World:
         access_code="seed",
     )
 
+    # The owner also received two of the shop's products (a completed order), reviewed one of
+    # them (the review the review paths name) and saved the other.
+    reviewed = factories.ProductFactory(shop=shop, stock=50)
+    received = factories.OrderFactory(
+        group=factories.OrderGroupFactory(customer=owner), shop=shop, status="completed"
+    )
+    factories.OrderItemFactory(order=received, product=product)
+    factories.OrderItemFactory(order=received, product=reviewed)
+    review = review_create(user=owner, product=reviewed, rating=4, title="Fine")
+    WishlistItem.objects.create(user=owner, product=product)
+
     # The owner bought from their own shop too: the order is reachable from both sides (the
     # shop's order endpoints, and the customer's returns).
     buyer = owner
@@ -123,5 +136,6 @@ def world(db, fake_paystack) -> World:
             "reference": payment.reference,
             "return_id": str(ret.id),
             "zone_id": str(zone.id),
+            "review_id": str(review.id),
         },
     )

@@ -242,6 +242,7 @@ ADMIN_ONLY = {
     "/api/v1/categories/{category_id}/",
     "/api/v1/shops/{shop_id}/ledger/adjustments/",
     "/api/v1/payouts/run/",
+    "/api/v1/shops/{shop_id}/status/",
 }
 
 

@@ -40,6 +40,7 @@ ADMIN_PATHS = (
     "/api/v1/users/",
     "/api/v1/payouts/run/",
     "/api/v1/shops/{shop_id}/ledger/adjustments/",
+    "/api/v1/shops/{shop_id}/status/",
 )
 WITH_IDS = [
     (method, path, name)

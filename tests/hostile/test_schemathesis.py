@@ -49,6 +49,7 @@ ADMIN_OPERATIONS = {
     ("DELETE", "/api/v1/categories/{category_id}/"),
     ("POST", "/api/v1/shops/{shop_id}/ledger/adjustments/"),
     ("POST", "/api/v1/payouts/run/"),
+    ("POST", "/api/v1/shops/{shop_id}/status/"),
 }
 WEBHOOK = ("POST", "/api/v1/payments/paystack/webhook/")
 

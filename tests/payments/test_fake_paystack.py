@@ -292,3 +292,63 @@ def test_dashboard_refunds_and_disputes_are_sent_as_events(fake_paystack, receiv
     assert event["data"]["id"] == dispute["id"]
     assert event["data"]["transaction"]["reference"] == "R-3"
     assert event["data"]["status"] == "awaiting-merchant-feedback"
+
+
+def test_transfers_speak_paystacks_shapes(fake_paystack, receiver):
+    """Banks, resolve, recipient, transfer (pending, otp, duplicate), verify, and a signed
+    ``transfer.success`` event carrying the transfer and its recipient."""
+    base, auth = fake_paystack.base_url, {"Authorization": f"Bearer {SECRET}"}
+    hook_url, received = receiver
+    fake_paystack.webhook_url = hook_url
+    banks = requests.get(f"{base}/bank", params={"country": "nigeria"}, headers=auth, timeout=5)
+    assert banks.json()["message"] == "Banks retrieved"
+    assert {"name", "slug", "code", "longcode", "type"} <= set(banks.json()["data"][0])
+    unknown = requests.get(
+        f"{base}/bank/resolve",
+        params={"account_number": "9999999999", "bank_code": "058"},
+        headers=auth,
+        timeout=5,
+    )
+    assert unknown.status_code == 422 and unknown.json()["status"] is False
+    resolved = requests.get(
+        f"{base}/bank/resolve",
+        params={"account_number": "0123456789", "bank_code": "058"},
+        headers=auth,
+        timeout=5,
+    ).json()["data"]
+    assert resolved["account_name"] == "ADA OBI STORES"
+    body = {"type": "nuban", "name": "ADA", "account_number": "0123456789", "bank_code": "058"}
+    created = requests.post(f"{base}/transferrecipient", json=body, headers=auth, timeout=5)
+    assert created.status_code == 201
+    recipient = created.json()["data"]["recipient_code"]
+    again = requests.post(f"{base}/transferrecipient", json=body, headers=auth, timeout=5)
+    assert again.json()["data"]["recipient_code"] == recipient  # the existing one
+
+    def transfer(reference):
+        payload = {
+            "source": "balance",
+            "amount": 150000,
+            "recipient": recipient,
+            "reference": reference,
+            "reason": "Payout",
+        }
+        return requests.post(f"{base}/transfer", json=payload, headers=auth, timeout=5)
+
+    sent = transfer("payout-a-1").json()["data"]
+    assert sent["status"] == "pending" and sent["transfer_code"].startswith("TRF_")
+    assert transfer("payout-a-1").status_code == 400  # a reference is used once
+    fake_paystack.transfer_status = "otp"
+    assert transfer("payout-a-2").json()["data"]["status"] == "otp"
+    missing = requests.get(f"{base}/transfer/verify/payout-nope", headers=auth, timeout=5)
+    assert missing.status_code == 404
+    fake_paystack.settle_transfer("payout-a-1", "success")
+    verified = requests.get(f"{base}/transfer/verify/payout-a-1", headers=auth, timeout=5)
+    assert verified.json()["data"]["status"] == "success"
+    assert verified.json()["data"]["recipient"]["recipient_code"] == recipient
+    delivered = wait_for(lambda: received)
+    event = json.loads(delivered[0]["body"])
+    assert event["event"] == "transfer.success"
+    assert event["data"]["reference"] == "payout-a-1" and event["data"]["amount"] == 150000
+    assert event["data"]["recipient"]["details"]["bank_code"] == "058"
+    expected = hmac.new(SECRET.encode(), delivered[0]["body"], hashlib.sha512).hexdigest()
+    assert delivered[0]["headers"]["x-paystack-signature"] == expected

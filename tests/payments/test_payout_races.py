@@ -3,10 +3,12 @@ together by a barrier. Celery is eager: a thread also runs the tasks it queues."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from core.models import SentEmail
 from payments.models import LedgerEntry, Payout, ShopBalance
@@ -98,3 +100,30 @@ def test_a_failure_reported_by_webhook_and_verification_at_once_credits_back_onc
     assert Payout.objects.get().status == "failed"
     assert LedgerEntry.objects.filter(payout=payout, kind="payout_reversed").count() == 1
     assert ShopBalance.objects.get(shop=shop).total == D("2000.00")
+
+
+def test_a_timed_out_transfer_raced_by_runs_and_verification_is_sent_once(fake_paystack):
+    """The transfer call hangs (Paystack carries it out, answers too late) while another send,
+    a payout run and a verification run at once: one transfer at Paystack, one open payout; the
+    verification then settles it."""
+    shop = payable_shop(amount=D("2500.00"), fake=fake_paystack)
+    payout = payouts.payout_create(shop_id=shop.id)
+    fake_paystack.timeout_next(1, seconds=1.0, act=True)
+    later = timezone.now() + payouts.VERIFY_AFTER + timedelta(seconds=1)
+
+    results = run_together(
+        lambda: payouts.payout_send(payout_id=payout.id),
+        lambda: payouts.payout_send(payout_id=payout.id),
+        lambda: payouts.payouts_run(),
+        lambda: payouts.payouts_verify_open(now=later),
+    )
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert len(transfers(fake_paystack)) == 1
+    assert Payout.objects.count() == 1
+    assert Payout.objects.get().status == "processing"
+    fake_paystack.transfers[payout.reference]["status"] = "success"
+    assert payouts.payouts_verify_open(now=later + 3 * payouts.VERIFY_AFTER) == 1
+    assert Payout.objects.get().status == "paid"
+    assert len(transfers(fake_paystack)) == 1
+    assert ShopBalance.objects.get(shop=shop).total == 0

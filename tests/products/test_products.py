@@ -324,6 +324,8 @@ def test_detail_shape(world, api_client):
         "shop",
         "categories",
         "images",
+        "rating_average",
+        "rating_count",
         "created_at",
         "updated_at",
     }

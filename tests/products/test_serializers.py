@@ -24,6 +24,8 @@ PRODUCT_KEYS = [
     "shop",
     "categories",
     "images",
+    "rating_average",
+    "rating_count",
     "created_at",
     "updated_at",
 ]

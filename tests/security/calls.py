@@ -47,6 +47,7 @@ PATH_OBJECTS: dict[str, Callable[[World], object]] = {
     "return_id": lambda w: w.ret.id,
     "zone_id": lambda w: w.zone.id,
     "code": lambda w: "NG",
+    "review_id": lambda w: w.review.id,
 }
 
 # Endpoints that need another of the world's objects than the one `PATH_OBJECTS` names.
@@ -215,6 +216,11 @@ REQUESTS: dict[str, Builder] = {
     "POST /shops/{shop_id}/orders/{order_id}/refunds/": lambda w, u: Call(
         data={"items": [_completed_line(w)], "reason": "Scratched."}
     ),
+    "POST /shops/{shop_id}/status/": _json({"status": "suspended", "note": "Checks pending."}),
+    "POST /products/{product_id}/reviews/": _json({"rating": 5, "title": "Great", "body": "Ok"}),
+    "PATCH /reviews/{review_id}/": _json({"rating": 3, "title": "Edited"}),
+    "POST /reviews/{review_id}/reply/": _json({"body": "Thank you!"}),
+    "POST /wishlist/": lambda w, u: Call(data={"product_id": str(w.product.id)}),
 }
 
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from carts.models import Cart, CartItem
+from carts.models import Cart, CartItem, WishlistItem
 from core.models import IdempotencyKey
 from orders.models import Order, OrderEvent, OrderGroup, OrderItem, Return, ReturnEvent, ReturnItem
 from payments.models import (
@@ -32,7 +32,8 @@ from payments.models import (
     WebhookEvent,
 )
 from products.models import Category, InventoryMovement, Product, ProductImage
-from shops.models import DeliveryZone, Shop
+from reviews.models import Review
+from shops.models import DeliveryZone, Shop, ShopStatusEvent
 from tests.security.calls import (
     PATH_OBJECTS,
     REQUESTS,
@@ -108,6 +109,8 @@ EXPECTED: dict[str, str] = {
     "PATCH /shops/{shop_id}/staff/{user_id}/":           "401  404  404  200  403  404  401  200",
     "DELETE /shops/{shop_id}/staff/{user_id}/":          "401  404  404  204  403  404  401  204",
     "POST /shops/{shop_id}/staff/{user_id}/password/":   "401  404  404  200  403  404  401  200",
+    # Shop approval: admins only; the owner and staff are members but not allowed (403).
+    "POST /shops/{shop_id}/status/":                     "401  404  404  403  403  404  401  200",
     # Delivery zones: public reads like the shop's; writes for the owner and admins.
     "GET /shops/{shop_id}/delivery-zones/":              "200  200  200  200  200  200  401  200",
     "POST /shops/{shop_id}/delivery-zones/":             "401  404  404  201  403  404  401  201",
@@ -136,6 +139,16 @@ EXPECTED: dict[str, str] = {
     "GET /shops/{shop_id}/products/":                    "200  200  200  200  200  200  401  200",
     "POST /shops/{shop_id}/products/":                   "401  404  404  201  201  404  401  201",
 
+    # --- reviews. Only a verified buyer (a completed order containing the product: the
+    # customer) reviews; no one else bought it (403). {review_id} is the customer's review of
+    # another product of shop A: its author edits it (an admin only hides or shows: rewriting
+    # it is 403) and deletes it (admins too); the shop's members reply; anyone else gets 404.
+    "GET /products/{product_id}/reviews/":               "200  200  200  200  200  200  401  200",
+    "POST /products/{product_id}/reviews/":              "401  403  201  403  403  403  401  403",
+    "PATCH /reviews/{review_id}/":                       "401  404  200  404  404  404  401  403",
+    "DELETE /reviews/{review_id}/":                      "401  404  204  404  404  404  401  204",
+    "POST /reviews/{review_id}/reply/":                  "401  404  404  201  201  404  401  201",
+
     # --- cart: any account with an e-mail has one; shop staff have none. {item_id} is the
     # customer's line: 404 for every other account. The contract gives admins no access to
     # another account's cart, so they get 404 too.
@@ -144,6 +157,13 @@ EXPECTED: dict[str, str] = {
     "POST /cart/items/":                                 "401  201  201  201  403  201  401  201",
     "PATCH /cart/items/{item_id}/":                      "401  404  200  404  403  404  401  404",
     "DELETE /cart/items/{item_id}/":                     "401  404  204  404  403  404  401  404",
+
+    # --- wishlist: accounts with an e-mail, like the cart. The customer saved the product
+    # already (adding it again is a no-op: 200); {product_id} on DELETE names an entry of the
+    # caller's own wishlist: only the customer has one.
+    "GET /wishlist/":                                    "401  200  200  200  403  200  401  200",
+    "POST /wishlist/":                                   "401  201  200  201  403  201  401  201",
+    "DELETE /wishlist/{product_id}/":                    "401  404  204  404  403  404  401  404",
 
     # --- checkout and orders ({group_id}: the customer's group; {order_id}: its order in shop A)
     "POST /checkout/":                                   "401  403v 201  201  403  201  401  201",
@@ -273,7 +293,7 @@ def test_matrix(world: World, endpoint: str):
 # not a tenant's (admin-only writes, public reads): their endpoints have no tenant to cross.
 SHOP_DATA = {"shop_id", "user_id", "product_id", "image_id", "order_id", "zone_id", "return_id"}
 # A return is its shop's and its customer's: both kinds of foreign caller aim at it.
-CUSTOMER_DATA = {"address_id", "item_id", "group_id", "reference", "return_id"}
+CUSTOMER_DATA = {"address_id", "item_id", "group_id", "reference", "review_id", "return_id"}
 PLATFORM_DATA = {"category_id", "code"}
 
 # Object-level reads that anyone may make on an active object (the matrix covers them).
@@ -282,6 +302,16 @@ PUBLIC_READS = {
     "GET /shops/{shop_id}/products/": "an active shop's catalogue is public",
     "GET /shops/{shop_id}/delivery-zones/": "an active shop's delivery zones are public",
     "GET /shops/{shop_id}/delivery-zones/{zone_id}/": "an active shop's delivery zones are public",
+}
+# Object-level calls on a public object that are refused with 403 to those not allowed (the
+# object is public: its existence is no secret).
+PUBLIC_TARGETS = {
+    "GET /products/{product_id}/reviews/": "a public product's reviews are public",
+    "POST /products/{product_id}/reviews/": "a public product is reviewed by its buyers",
+}
+# Where a path parameter names the caller's own entry rather than the object itself.
+OWN_ENTRIES = {
+    "DELETE /wishlist/{product_id}/": "the product names an entry of the caller's wishlist",
 }
 # Where a public read has a members-only variant, the foreign caller aims at that one.
 FOREIGN_OBJECTS = {
@@ -301,6 +331,9 @@ SNAPSHOT_MODELS = [
     InventoryMovement,
     Cart,
     CartItem,
+    WishlistItem,
+    Review,
+    ShopStatusEvent,
     OrderGroup,
     Order,
     OrderItem,
@@ -336,7 +369,9 @@ def object_endpoints() -> list[str]:
     return [
         endpoint
         for endpoint in ENDPOINTS
-        if set(path_params(endpoint)) - PLATFORM_DATA and endpoint not in PUBLIC_READS
+        if set(path_params(endpoint)) - PLATFORM_DATA
+        and endpoint not in PUBLIC_READS
+        and endpoint not in PUBLIC_TARGETS
     ]
 
 
@@ -347,6 +382,8 @@ def foreign_cases(world: World, endpoint: str) -> list[tuple[str, dict[str, obje
     own = own_objects(endpoint, world)
     own.update({name: get(world) for name, get in FOREIGN_OBJECTS.get(endpoint, {}).items()})
     cases: list[tuple[str, dict[str, object]]] = []
+    if endpoint in OWN_ENTRIES:
+        return [("second_customer", own)]
     if set(params) & SHOP_DATA:
         cases += [("other_owner", own), ("other_staff", own)]
         if "shop_id" in params and len(params) > 1:
@@ -370,6 +407,7 @@ def test_every_path_parameter_is_classified():
     unknown = params - SHOP_DATA - CUSTOMER_DATA - PLATFORM_DATA
     assert not unknown, f"say whose data these path parameters name: {unknown}"
     assert set(PUBLIC_READS) <= set(ENDPOINTS)
+    assert set(PUBLIC_TARGETS) | set(OWN_ENTRIES) <= set(ENDPOINTS)
     assert set(FOREIGN_OBJECTS) <= set(object_endpoints())
 
 

@@ -17,12 +17,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from carts.models import WishlistItem
 from orders.models import Order, OrderEvent, OrderGroup, Return
 from orders.returns import return_create
 from payments.models import Payment, PayoutAccount
 from products.inventory import StockChange, stock_apply
 from products.models import Category, Product, ProductImage
 from products.services import product_image_add
+from reviews.models import Review
+from reviews.services import review_create
 from shops.models import DeliveryZone, Shop
 from tests import factories
 from users.models import Address, User
@@ -85,6 +88,8 @@ class World:
     second_payment: Payment
     unverified: User
     admin: User
+    reviewed_product: Product  # of shop A, bought by the customer (completed) and reviewed
+    review: Review  # the customer's review of `reviewed_product`
     users: dict[str, User | None] = field(default_factory=dict)
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -226,6 +231,20 @@ def build_world() -> World:
     unverified = factories.UserFactory(is_email_verified=False)
     admin = factories.UserFactory(is_staff=True, is_superuser=True)
 
+    # The customer received `product` and `reviewed_product` (a completed order): a verified
+    # buyer of both, who reviewed the second one, and saved `product` to their wishlist.
+    reviewed_product = factories.ProductFactory(shop=shop, stock=50)
+    _received, received_orders = _group(
+        customer=customer, lines=[(product, 1), (reviewed_product, 1)], paid=True
+    )
+    Order.objects.filter(id__in=[o.id for o in received_orders]).update(
+        status=Order.Status.COMPLETED
+    )
+    review = review_create(
+        user=customer, product=reviewed_product, rating=4, title="Good", body="As shown."
+    )
+    WishlistItem.objects.create(user=customer, product=product)
+
     world = World(
         shop=shop,
         owner=owner,
@@ -260,6 +279,8 @@ def build_world() -> World:
         second_payment=second_payment,
         unverified=unverified,
         admin=admin,
+        reviewed_product=reviewed_product,
+        review=review,
     )
     world.users = {
         "anonymous": None,

@@ -19,16 +19,17 @@ from django.db import transaction
 
 from orders import demo as orders_demo
 from products import demo as products_demo
+from reviews import demo as reviews_demo
 from shops import demo as shops_demo
 from users import demo as users_demo
 
-SEED_MODULES = [users_demo, shops_demo, products_demo, orders_demo]
+SEED_MODULES = [users_demo, shops_demo, products_demo, orders_demo, reviews_demo]
 
 
 class Command(BaseCommand):
     help = (
-        "Load demo data (accounts, shops, catalogue, orders) when the database is empty, then "
-        "print the demo accounts and shop codes."
+        "Load demo data (accounts, shops, catalogue, orders, reviews) when the database is "
+        "empty, then print the demo accounts and shop codes."
     )
 
     def add_arguments(self, parser: Any) -> None:

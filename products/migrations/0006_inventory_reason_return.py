@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0004_category_commission_percent'),
+        ('products', '0005_product_ratings'),
     ]
 
     operations = [
