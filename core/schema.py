@@ -8,7 +8,7 @@ For contributors: what a new endpoint must declare
 ---------------------------------------------------
 - `tags=[...]` and `summary="..."` in `@extend_schema` (a new tag also needs its description in
   `SPECTACULAR_SETTINGS["TAGS"]`). The operation id is made from the summary ("List a shop's
-  orders" -> `list_shops_orders`); `extend_schema(operation_id=...)` overrides it.
+  orders" -> `list_shop_orders`); `extend_schema(operation_id=...)` overrides it.
 - The error answers are derived, not written by hand:
   * a request body: `400 validation_error, parse_error`, `413 request_too_large` (an upload:
     `file_too_large`), `415 unsupported_media_type`;
@@ -86,9 +86,11 @@ def _success_envelope(data_schema: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _words_id(summary: str) -> str:
-    """`"Delete a category (admin); 409 while ..."` -> `"delete_category"`."""
-    text = re.split(r"[;:]", re.sub(r"\(.*?\)|`.*?`", "", summary))[0].lower()
-    words = [w for w in re.findall(r"[a-z0-9]+", text.replace("'s", "s")) if w not in _ARTICLES]
+    """`"Delete a category (admin); 409 while ..."` -> `"delete_category"` (up to the first
+    `;`, `:` or `,`, without parentheses, code, possessives and articles)."""
+    text = re.split(r"[;:,]", re.sub(r"\(.*?\)|`.*?`", "", summary))[0].lower()
+    text = text.replace("'s", "").replace("e-mail", "email")
+    words = [w for w in re.findall(r"[a-z0-9]+", text) if w not in _ARTICLES]
     return "_".join(words)
 
 
@@ -96,9 +98,13 @@ class EnvelopeAutoSchema(AutoSchema):
     """Wraps 2xx bodies in `{status, message, data}` and lists the errors each operation can
     answer with (see the module docstring)."""
 
+    def _handler(self) -> Any:
+        """The view's method answering this operation (a viewset's action)."""
+        return getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+
     def get_summary(self) -> str | None:
         # `extend_schema(summary=...)` wins; else the first line of the method's docstring.
-        doc = get_doc(getattr(self.view, self.method.lower(), None))
+        doc = get_doc(self._handler())
         return doc.splitlines()[0].rstrip(".") if doc else None
 
     def get_operation_id(self) -> str:
@@ -176,7 +182,7 @@ class EnvelopeAutoSchema(AutoSchema):
         if self.view.get_throttles():
             answers.append((429, ErrorCode.THROTTLED))
         answers += _declared(self.view)
-        answers += _declared(getattr(self.view, self.method.lower(), None))
+        answers += _declared(self._handler())
         answers += [(500, ErrorCode.SERVER_ERROR), (503, ErrorCode.SERVICE_UNAVAILABLE)]
         by_status: dict[int, list[str]] = {}
         for status_code, code in answers:

@@ -89,7 +89,7 @@ def run_flow(package: str, base_url: str, fake_paystack: Any, smtp_server: Any) 
         name: mod(f"api.{group}.{name}")
         for group, name in [
             ("auth", "register_account"),
-            ("auth", "verify_e_mail_address"),
+            ("auth", "verify_email_address"),
             ("auth", "log_in"),
             ("products", "list_products"),
             ("products", "show_product"),
@@ -127,7 +127,7 @@ def run_flow(package: str, base_url: str, fake_paystack: Any, smtp_server: Any) 
     message = smtp_server.wait_for(lambda m: email in m["To"], timeout=30)
     link = re.search(r"(\S+/verify-email\?token=\S+)", message_text(message)).group(1)
     token = parse_qs(urlparse(link).query)["token"][0]
-    verified = api["verify_e_mail_address"].sync(
+    verified = api["verify_email_address"].sync(
         client=anonymous, body=models.TokenRequest(token=token)
     )
     assert verified.status == "success" and verified.message
