@@ -86,8 +86,9 @@ def _success_envelope(data_schema: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _words_id(summary: str) -> str:
-    """`"Delete a category (admin); 409 while ..."` -> `"delete_category"`."""
-    text = re.split(r"[;:]", re.sub(r"\(.*?\)|`.*?`", "", summary))[0].lower()
+    """`"Delete a category (admin); 409 while ..."` -> `"delete_category"` (up to the first
+    `;`, `:` or `,`, without parentheses, code, possessives and articles)."""
+    text = re.split(r"[;:,]", re.sub(r"\(.*?\)|`.*?`", "", summary))[0].lower()
     text = text.replace("'s", "").replace("e-mail", "email")
     words = [w for w in re.findall(r"[a-z0-9]+", text) if w not in _ARTICLES]
     return "_".join(words)

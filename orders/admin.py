@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.errors import ApiError
-from orders.models import Order, OrderEvent, OrderGroup, OrderItem
+from orders.models import Order, OrderEvent, OrderGroup, OrderItem, Return, ReturnEvent, ReturnItem
+from orders.returns import return_status_change
 from orders.services import order_group_cancel
 
 
@@ -68,7 +69,17 @@ class OrderInline(ReadOnlyInline):
 class OrderItemInline(ReadOnlyInline):
     model = OrderItem
     show_change_link = False
-    fields = ["product", "product_name", "sku", "options", "unit_price", "quantity", "line_total"]
+    fields = [
+        "product",
+        "product_name",
+        "sku",
+        "options",
+        "unit_price",
+        "quantity",
+        "line_total",
+        "returned_quantity",
+        "refunded_quantity",
+    ]
     readonly_fields = fields
 
 
@@ -175,6 +186,8 @@ class OrderAdmin(admin.ModelAdmin):
         "cash_collected",
         "estimated_delivery_date",
         "stock_restored",
+        "refunded_amount",
+        "delivery_fee_refunded",
         "created_at",
         "updated_at",
     ]
@@ -190,3 +203,91 @@ class OrderAdmin(admin.ModelAdmin):
     def group_link(self, order: Order) -> str:
         url = reverse("admin:orders_ordergroup_change", args=[order.group_id])
         return format_html('<a href="{}">{}</a>', url, order.group.number)
+
+
+class ReturnItemInline(ReadOnlyInline):
+    model = ReturnItem
+    show_change_link = False
+    fields = ["order_item", "quantity", "amount"]
+    readonly_fields = fields
+
+
+class ReturnEventInline(ReadOnlyInline):
+    model = ReturnEvent
+    show_change_link = False
+    fields = ["created_at", "status", "note", "actor"]
+    readonly_fields = fields
+
+
+@admin.register(Return)
+class ReturnAdmin(admin.ModelAdmin):
+    """Returns with their state; moved only through the lifecycle's service (actions below),
+    so stock, refunds and e-mails follow as they do through the API."""
+
+    list_display = ["id", "order_link", "shop", "status", "reason", "amount", "created_at"]
+    list_filter = ["status", "reason", ("shop", admin.RelatedOnlyFieldListFilter), "created_at"]
+    search_fields = ["id", "order__number", "order__group__number", "customer__email"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    list_select_related = ["order", "shop"]
+    readonly_fields = [
+        "id",
+        "order",
+        "shop",
+        "customer",
+        "status",
+        "reason",
+        "note",
+        "amount",
+        "restocked",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [ReturnItemInline, ReturnEventInline]
+    actions = ["approve_returns", "reject_returns", "receive_returns", "refund_returns"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Order", ordering="order__number")
+    def order_link(self, ret: Return) -> str:
+        url = reverse("admin:orders_order_change", args=[ret.order_id])
+        return format_html('<a href="{}">{}</a>', url, ret.order.number)
+
+    def _move(self, request: HttpRequest, queryset: QuerySet[Return], status: str) -> None:
+        done, refused = 0, []
+        for ret in queryset.select_related("shop"):
+            try:
+                return_status_change(
+                    shop=ret.shop,
+                    return_id=ret.id,
+                    actor=request.user,
+                    status=status,
+                    note="By an administrator.",
+                )
+                done += 1
+            except ApiError as exc:
+                refused.append(f"{ret.id}: {exc.message}")
+        if done:
+            self.message_user(request, f"{done} return(s) {status}.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description="Approve selected returns")
+    def approve_returns(self, request: HttpRequest, queryset: QuerySet[Return]) -> None:
+        self._move(request, queryset, Return.Status.APPROVED)
+
+    @admin.action(description="Reject selected returns")
+    def reject_returns(self, request: HttpRequest, queryset: QuerySet[Return]) -> None:
+        self._move(request, queryset, Return.Status.REJECTED)
+
+    @admin.action(description="Mark selected returns received (restocks the units)")
+    def receive_returns(self, request: HttpRequest, queryset: QuerySet[Return]) -> None:
+        self._move(request, queryset, Return.Status.RECEIVED)
+
+    @admin.action(description="Refund selected returns (through Paystack, or recorded as cash)")
+    def refund_returns(self, request: HttpRequest, queryset: QuerySet[Return]) -> None:
+        self._move(request, queryset, Return.Status.REFUNDED)

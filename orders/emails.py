@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from core.emails import CLAIM_STALE_AFTER, queue_email, queue_emails
 from core.models import SentEmail
-from orders.models import Order, OrderGroup, OrderItem
+from orders.models import Order, OrderGroup, OrderItem, Return
+from shops.models import Shop
 
 # Checkout e-mails not on record this long after the order was placed are queued again (their
 # task was lost with the broker, or failed for good), up to this age.
@@ -220,4 +221,89 @@ def queue_cancelled_email(
             "reason": group.cancel_reason,
         },
         key=f"order-cancelled:{group.id}:{_digest(str(o.id) for o in orders)}",
+    )
+
+
+_RETURN_NEWS = {
+    "requested": "We have your request and passed it to {shop}.",
+    "approved": "{shop} approved it: send the items back as {shop} tells you.",
+    "rejected": "{shop} declined it.",
+    "received": "{shop} received the items back.",
+    "refunded": "{shop} refunded {amount}. It reaches you within a few working days.",
+}
+
+
+def queue_return_requested_email(
+    *, ret: Return, group: OrderGroup, order: Order, shop: Shop
+) -> None:
+    """The new return request, to the shop's owner."""
+    owner_email = shop.owner.email
+    if not owner_email:
+        return
+    queue_email(
+        to=owner_email,
+        subject=f"Return requested for order {order.number}",
+        template="return_requested",
+        context={
+            "shop_name": shop.name,
+            "shop_id": str(shop.id),
+            "return_id": str(ret.id),
+            "number": order.number,
+            "reason": ret.get_reason_display(),
+            "note": ret.note,
+            "amount": _money(ret.amount, group.currency),
+        },
+        key=f"return-requested:{ret.id}",
+    )
+
+
+def queue_return_update_email(
+    *, ret: Return, group: OrderGroup, order: Order, shop_name: str
+) -> None:
+    """Where the customer's return stands, at each step (one message a step)."""
+    if not group.customer_email:
+        return
+    news = _RETURN_NEWS[ret.status].format(
+        shop=shop_name, amount=_money(ret.amount, group.currency)
+    )
+    queue_email(
+        to=group.customer_email,
+        subject=f"Your return for order {order.number}: {ret.status}",
+        template="return_update",
+        context={
+            "customer_name": group.customer_name,
+            "number": order.number,
+            "return_id": str(ret.id),
+            "status": ret.status,
+            "news": news,
+        },
+        key=f"return:{ret.id}:{ret.status}",
+    )
+
+
+def queue_order_refunded_email(
+    *,
+    group: OrderGroup,
+    order: Order,
+    shop_name: str,
+    due_id: uuid.UUID,
+    amount: Decimal,
+    reason: str,
+) -> None:
+    """A partial refund without a return, to the customer."""
+    if not group.customer_email:
+        return
+    queue_email(
+        to=group.customer_email,
+        subject=f"Refund for order {order.number}",
+        template="order_refunded",
+        context={
+            "customer_name": group.customer_name,
+            "number": order.number,
+            "group_id": str(group.id),
+            "shop_name": shop_name,
+            "amount": _money(amount, group.currency),
+            "reason": reason,
+        },
+        key=f"order-refund:{due_id}",
     )

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from core.filters import DateTimeFilter
-from orders.models import Order, OrderGroup
+from orders.models import Order, OrderGroup, Return
 
 # `?ordering=status` follows the lifecycle, not the alphabet.
 _LIFECYCLE_RANK = Case(
@@ -59,3 +59,11 @@ class ShopOrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = ["status", "created_after", "created_before", "ordering"]
+
+
+class ReturnFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Return.Status.choices)
+
+    class Meta:
+        model = Return
+        fields = ["status"]

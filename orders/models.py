@@ -106,6 +106,10 @@ class Order(models.Model):
     delivery_days_max = models.PositiveSmallIntegerField(null=True, blank=True)
     # Set, under the order's row lock, when cancellation or expiry gave the stock back.
     stock_restored = models.BooleanField(default=False)
+    # What returns and partial refunds gave back of this order (items, and the delivery fee
+    # once): written under the order's row lock, never more than the order's total.
+    refunded_amount = models.DecimalField(**MONEY)
+    delivery_fee_refunded = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -116,6 +120,12 @@ class Order(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["shop", "-created_at"], name="order_shop_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__lte=models.F("total")),
+                name="order_refunded_within_total",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -145,9 +155,25 @@ class OrderItem(models.Model):
     # Frozen at checkout: the rate (percent) that applied and its amount, rounded half-up.
     commission_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0.00"))
     commission_amount = models.DecimalField(**MONEY)
+    # Units taken back by returns not rejected, and by refunds without a return: what a new
+    # return or refund may still ask for is `quantity - returned_quantity`.
+    returned_quantity = models.PositiveIntegerField(default=0)
+    # Units whose money went back (or is on its way): the commission reversed so far is that of
+    # this many units. Both counters move under the order's row lock.
+    refunded_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["product_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(returned_quantity__lte=models.F("quantity")),
+                name="item_returned_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refunded_quantity__lte=models.F("returned_quantity")),
+                name="item_refunded_within_returned",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.product_name}"
@@ -168,3 +194,88 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} -> {self.status}"
+
+
+class Return(models.Model):
+    """A customer's request to send back some lines of a completed order, and its progress."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        RECEIVED = "received"
+        REFUNDED = "refunded"
+
+    class Reason(models.TextChoices):
+        DAMAGED = "damaged"
+        WRONG_ITEM = "wrong_item"
+        NOT_AS_DESCRIBED = "not_as_described"
+        CHANGED_MIND = "changed_mind"
+        OTHER = "other"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    # The order's shop and customer, kept here so that each side's list is one indexed query.
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="returns")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="returns"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.CharField(max_length=1000, blank=True)
+    # The lines' unit prices (order snapshots) times the quantities returned.
+    amount = models.DecimalField(**MONEY)
+    restocked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Items and events as the representation reads them (set by orders.selectors).
+    item_list: list[ReturnItem]
+    event_list: list[ReturnEvent]
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["shop", "-created_at"], name="return_shop_created"),
+            models.Index(fields=["customer", "-created_at"], name="return_customer_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"return {self.id} of {self.order_id}"
+
+
+class ReturnItem(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="items")
+    order_item = models.ForeignKey(OrderItem, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["return_request", "order_item"], name="return_item_once"
+            ),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="return_item_some"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of {self.order_item_id}"
+
+
+class ReturnEvent(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    return_request = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=16, choices=Return.Status.choices)
+    note = models.CharField(max_length=1000, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.return_request_id} -> {self.status}"

@@ -6,12 +6,21 @@ import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Length
 
 from core.errors import NotFound
-from orders.models import Order, OrderEvent, OrderGroup, OrderItem
+from orders.models import (
+    Order,
+    OrderEvent,
+    OrderGroup,
+    OrderItem,
+    Return,
+    ReturnEvent,
+    ReturnItem,
+)
 from shops.models import Shop
+from shops.selectors import shops_for_member
 from users.models import User
 
 
@@ -127,3 +136,69 @@ def order_group_amount_due(group: OrderGroup) -> Decimal:
     """What the customer still has to pay: the totals of the group's orders not cancelled."""
     totals = group.orders.exclude(status=Order.Status.CANCELLED).values_list("total", flat=True)
     return sum(totals, Decimal("0.00"))
+
+
+# --- Returns ----------------------------------------------------------------------------------
+
+
+def _return_prefetches() -> list[Prefetch]:
+    """A return's items (with each order line) and events (with each actor), as `item_list`
+    and `event_list`: what the return representation reads."""
+    return [
+        Prefetch(
+            "items",
+            queryset=ReturnItem.objects.select_related("order_item").order_by("id"),
+            to_attr="item_list",
+        ),
+        Prefetch(
+            "events",
+            queryset=ReturnEvent.objects.select_related("actor").order_by("created_at", "id"),
+            to_attr="event_list",
+        ),
+    ]
+
+
+def _returns_with_details() -> QuerySet[Return]:
+    """Returns with their order, items and events: 3 queries however many returns."""
+    return Return.objects.select_related("order").prefetch_related(*_return_prefetches())
+
+
+def returns_for_customer(*, user: User) -> QuerySet[Return]:
+    """The caller's returns, newest first (everyone's for platform admins)."""
+    returns = _returns_with_details()
+    if not user.is_platform_admin:
+        returns = returns.filter(customer=user)
+    return returns.order_by("-created_at", "-id")
+
+
+def returns_for_shop(*, shop: Shop) -> QuerySet[Return]:
+    """A shop's returns, newest first."""
+    return _returns_with_details().filter(shop=shop).order_by("-created_at", "-id")
+
+
+def return_for_user(*, user: User, return_id: uuid.UUID) -> Return:
+    """A return its customer, a member of its shop or an admin may see; 404 for anyone else."""
+    returns = _returns_with_details().filter(id=return_id)
+    if not user.is_platform_admin:
+        returns = returns.filter(Q(customer=user) | Q(shop__in=shops_for_member(user=user)))
+    found = returns.first()
+    if found is None:
+        raise NotFound("Return not found.")
+    return found
+
+
+def return_detail(*, return_id: uuid.UUID) -> Return:
+    """One return with everything its representation shows (no scoping: callers scope first)."""
+    return _returns_with_details().get(id=return_id)
+
+
+def order_check_for_customer(*, user: User, order_id: uuid.UUID) -> None:
+    """404 unless the order is one of the caller's own (looked up before a body is validated)."""
+    if not Order.objects.filter(id=order_id, group__customer=user).exists():
+        raise NotFound("Order not found.")
+
+
+def return_check_for_shop(*, shop: Shop, return_id: uuid.UUID) -> None:
+    """404 unless the return is the shop's (looked up before a body is validated)."""
+    if not Return.objects.filter(shop=shop, id=return_id).exists():
+        raise NotFound("Return not found.")

@@ -13,6 +13,7 @@ from orders.models import (
     OrderEvent,
     OrderGroup,
     PaymentMethod,
+    Return,
 )
 
 
@@ -224,3 +225,66 @@ class OrderGroupSerializer(PlannedSerializer):
 # One group serializer for the process: binding its nested fields (a deep copy of every declared
 # field) costs a checkout more than walking them, and it reads nothing from a request.
 order_group_data = OrderGroupSerializer().to_representation
+
+
+# --- Returns ----------------------------------------------------------------------------------
+
+
+class OrderLineQuantitySerializer(serializers.Serializer):
+    order_item_id = serializers.UUIDField()
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class ReturnCreateSerializer(serializers.Serializer):
+    items = OrderLineQuantitySerializer(many=True, allow_empty=False, max_length=100)
+    reason = serializers.ChoiceField(choices=Return.Reason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class ReturnStatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Return.Status.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    restock = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="With `received` only: put the units back in stock (default true).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        received = attrs["status"] == Return.Status.RECEIVED
+        if attrs.get("restock") is not None and not received:
+            raise serializers.ValidationError(
+                {"restock": ["Only sent with the status `received`."]}
+            )
+        attrs["restock"] = attrs.get("restock") is not False
+        return attrs
+
+
+class ReturnItemSerializer(serializers.Serializer):
+    order_item_id = serializers.UUIDField(read_only=True)
+    product_name = serializers.CharField(source="order_item.product_name", read_only=True)
+    quantity = serializers.IntegerField(read_only=True)
+    amount = _money()
+
+
+class ReturnEventSerializer(OrderEventSerializer):
+    status = serializers.ChoiceField(choices=Return.Status.choices, read_only=True)
+
+
+class ReturnSerializer(serializers.Serializer):
+    """A return; reads the `item_list` and `event_list` that `orders.selectors` prefetch."""
+
+    id = serializers.UUIDField(read_only=True)
+    order_id = serializers.UUIDField(read_only=True)
+    order_number = serializers.CharField(source="order.number", read_only=True)
+    shop_id = serializers.UUIDField(read_only=True)
+    status = serializers.ChoiceField(choices=Return.Status.choices, read_only=True)
+    reason = serializers.ChoiceField(choices=Return.Reason.choices, read_only=True)
+    note = serializers.CharField(read_only=True)
+    items = ReturnItemSerializer(many=True, read_only=True, source="item_list")
+    amount = _money()
+    restocked = serializers.BooleanField(read_only=True)
+    events = ReturnEventSerializer(many=True, read_only=True, source="event_list")
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)

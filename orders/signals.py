@@ -11,3 +11,9 @@ paid_orders_cancelled = Signal()
 # locked: `order` (now `completed`, with `completed_at` set) and `group`. The settlement ledger
 # credits the shop then, in the same transaction.
 order_completed = Signal()
+
+# Sent inside the transaction that decides to give money back for part of a completed order (a
+# return moved to `refunded`), with the group's and the order's rows locked: `due`
+# (`orders.returns.RefundDue`: the order, the lines and amounts, the reason). The app that
+# moves money records it there, in the same transaction, or raises to undo the whole change.
+order_refund_due = Signal()

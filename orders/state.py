@@ -8,10 +8,13 @@ cash order has its cash collected before or at `completed`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
-from orders.models import FulfillmentMethod, Order, OrderGroup, PaymentMethod
+from orders.models import FulfillmentMethod, Order, OrderGroup, OrderItem, PaymentMethod, Return
 
 Status = Order.Status
 GroupStatus = OrderGroup.Status
@@ -114,17 +117,87 @@ def group_payment_status(orders: Iterable[Order], *, payment_method: str) -> str
 
     A Paystack group stays `paid` when paid orders are cancelled: it becomes (partially)
     refunded only when Paystack confirms the refund (`payments.services.refunds`). Cash is
-    handed back at once, so a cancelled order whose cash was collected counts as refunded.
+    handed back at once, so a cancelled order whose cash was collected counts as refunded, and
+    so does what returns and partial refunds gave back of an order (`refunded_amount`): in part
+    while a paid order keeps some of its money.
     """
     orders = list(orders)
     if payment_method == PaymentMethod.PAYSTACK:
         return PaymentStatus.PAID if any(o.is_paid for o in orders) else PaymentStatus.UNPAID
     active = [o for o in orders if o.status != Status.CANCELLED]
     refunded = [o for o in orders if o.status == Status.CANCELLED and o.is_paid]
+    refunded += [o for o in active if o.refunded_amount > 0]
     if refunded:
-        if any(o.is_paid for o in active):
+        if any(o.is_paid and o.refunded_amount < o.total for o in active):
             return PaymentStatus.PARTIALLY_REFUNDED
         return PaymentStatus.REFUNDED
     if active and all(o.is_paid for o in active):
         return PaymentStatus.PAID
     return PaymentStatus.UNPAID
+
+
+# --- Returns and partial refunds -----------------------------------------------------------------
+
+ReturnStatus = Return.Status
+
+# A return's moves. `rejected` releases the quantities it claimed; `refunded` is final.
+RETURN_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ReturnStatus.REQUESTED: (ReturnStatus.APPROVED, ReturnStatus.REJECTED),
+    ReturnStatus.APPROVED: (ReturnStatus.RECEIVED, ReturnStatus.REJECTED),
+    ReturnStatus.RECEIVED: (ReturnStatus.REFUNDED,),
+    ReturnStatus.REJECTED: (),
+    ReturnStatus.REFUNDED: (),
+}
+CENT = Decimal("0.01")
+
+
+def return_allowed_moves(current: str) -> list[str]:
+    return list(RETURN_TRANSITIONS.get(current, ()))
+
+
+def return_window_open(*, completed_at: datetime | None, now: datetime, days: int) -> bool:
+    """Whether a return may still be asked for: the order was completed at most `days` ago."""
+    return completed_at is not None and now <= completed_at + timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class LineTaken:
+    """Units of one order line that a return or refund takes back, and what they are worth."""
+
+    order_item_id: uuid.UUID
+    quantity: int
+    amount: Decimal
+
+
+def lines_take(
+    *, lines: Mapping[uuid.UUID, OrderItem], asked: Mapping[uuid.UUID, int]
+) -> tuple[list[LineTaken], list[dict[str, object]]]:
+    """What `asked` (order line id -> quantity) takes of the order's `lines`: each line's unit
+    price (the order's snapshot) times the quantity, and the lines asked beyond what is left
+    (`quantity - returned_quantity`) as `[{order_item_id, requested, available}]`."""
+    taken: list[LineTaken] = []
+    short: list[dict[str, object]] = []
+    for item_id, quantity in asked.items():
+        line = lines[item_id]
+        available = line.quantity - line.returned_quantity
+        if quantity > available:
+            short.append(
+                {"order_item_id": str(item_id), "requested": quantity, "available": available}
+            )
+            continue
+        taken.append(LineTaken(item_id, quantity, line.unit_price * quantity))
+    return taken, short
+
+
+def commission_share(*, commission: Decimal, quantity: int, before: int, taking: int) -> Decimal:
+    """The commission of `taking` more units of a line whose `commission` was taken on
+    `quantity` units, after `before` units were already refunded.
+
+    The difference of the commission of the cumulative quantities (each rounded half-up to the
+    kobo), so the shares of any sequence of partial refunds add up to the line's commission
+    exactly and never exceed it."""
+
+    def upto(units: int) -> Decimal:
+        return (commission * units / quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+
+    return upto(before + taking) - upto(before)

@@ -26,4 +26,15 @@ urlpatterns = [
         views.ShopOrderStatusView.as_view(),
         name="shop-order-status",
     ),
+    path(
+        "orders/<uuid:order_id>/returns/", views.ReturnCreateView.as_view(), name="returns-create"
+    ),
+    path("returns/", views.ReturnListView.as_view(), name="returns"),
+    path("returns/<uuid:return_id>/", views.ReturnDetailView.as_view(), name="return"),
+    path("shops/<uuid:shop_id>/returns/", views.ShopReturnListView.as_view(), name="shop-returns"),
+    path(
+        "shops/<uuid:shop_id>/returns/<uuid:return_id>/status/",
+        views.ShopReturnStatusView.as_view(),
+        name="shop-return-status",
+    ),
 ]

@@ -14,15 +14,18 @@ from core.errors import raises
 from core.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from core.permissions import IsAccountWithEmail, IsVerifiedAccount
 from core.responses import created, ok
-from orders import selectors, services
+from orders import returns, selectors, services
 from orders.checkout import checkout_create
-from orders.filters import OrderGroupFilter, ShopOrderFilter
-from orders.models import Order, OrderGroup
+from orders.filters import OrderGroupFilter, ReturnFilter, ShopOrderFilter
+from orders.models import Order, OrderGroup, Return
 from orders.serializers import (
     CheckoutSerializer,
     OrderGroupCancelSerializer,
     OrderGroupSerializer,
     OrderStatusChangeSerializer,
+    ReturnCreateSerializer,
+    ReturnSerializer,
+    ReturnStatusChangeSerializer,
     ShopOrderSerializer,
     order_group_data,
 )
@@ -177,3 +180,122 @@ class ShopOrderStatusView(APIView):
         )
         order = selectors.order_for_shop(shop=membership.shop, order_id=order_id)
         return ok(ShopOrderSerializer(order).data, "Order updated.")
+
+
+# --- Returns ----------------------------------------------------------------------------------
+
+RETURN_TAGS = ["returns"]
+
+
+def _return_data(return_id: uuid.UUID) -> dict:
+    return ReturnSerializer(selectors.return_detail(return_id=return_id)).data
+
+
+class ReturnCreateView(APIView):
+    # Any signed-in account: one that did not buy the order (shop staff included) gets 404.
+
+    @extend_schema(
+        tags=RETURN_TAGS,
+        request=ReturnCreateSerializer,
+        responses={201: ReturnSerializer},
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        summary="Ask to return part of an order",
+        description=(
+            "The customer of a `completed` order, within `RETURN_WINDOW_DAYS` of its completion, "
+            "for at most each line's quantity less what was already returned or refunded "
+            "(`409 conflict` otherwise; `errors.items` lists the lines asked beyond it). The "
+            "amount is the lines' unit prices times the quantities. Another customer's order: "
+            "`404`."
+        ),
+    )
+    @raises(returns.return_create)
+    @idempotent
+    def post(self, request: Request, order_id: uuid.UUID) -> Response:
+        selectors.order_check_for_customer(user=request.user, order_id=order_id)
+        serializer = ReturnCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ret = returns.return_create(
+            user=request.user, order_id=order_id, **serializer.validated_data
+        )
+        return created(_return_data(ret.id), "Return requested.")
+
+
+class ReturnListView(ListAPIView):
+    """The caller's returns, newest first (platform admins: everyone's)."""
+
+    permission_classes = [IsAccountWithEmail]
+    serializer_class = ReturnSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReturnFilter
+
+    def get_queryset(self) -> QuerySet[Return]:
+        if getattr(self, "swagger_fake_view", False):
+            return Return.objects.none()
+        return selectors.returns_for_customer(user=self.request.user)
+
+    @extend_schema(tags=RETURN_TAGS, summary="List returns")
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response.message = "Returns."
+        return response
+
+
+class ReturnDetailView(APIView):
+    @extend_schema(
+        tags=RETURN_TAGS,
+        responses={200: ReturnSerializer},
+        summary="Show a return",
+        description="Its customer, members of its shop and admins; anyone else gets `404`.",
+    )
+    def get(self, request: Request, return_id: uuid.UUID) -> Response:
+        ret = selectors.return_for_user(user=request.user, return_id=return_id)
+        return ok(ReturnSerializer(ret).data, "Return.")
+
+
+class ShopReturnListView(ListAPIView):
+    """A shop's returns, for its members."""
+
+    serializer_class = ReturnSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReturnFilter
+
+    def get_queryset(self) -> QuerySet[Return]:
+        if getattr(self, "swagger_fake_view", False):
+            return Return.objects.none()
+        membership = shop_membership(user=self.request.user, shop_id=self.kwargs["shop_id"])
+        return selectors.returns_for_shop(shop=membership.shop)
+
+    @extend_schema(tags=RETURN_TAGS, summary="List a shop's returns")
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response.message = "Returns."
+        return response
+
+
+class ShopReturnStatusView(APIView):
+    @extend_schema(
+        tags=RETURN_TAGS,
+        request=ReturnStatusChangeSerializer,
+        responses={200: ReturnSerializer},
+        summary="Move a return",
+        description=(
+            "requested -> approved or rejected; approved -> received (the units back in stock "
+            "with reason `return` unless `restock` is false) or rejected; received -> refunded "
+            "(the amount goes back: through Paystack for a paid Paystack order, recorded as "
+            "cash otherwise). A rejected return frees its units for another return. Anything "
+            "else: `409 invalid_transition` with `from`, `to` and `allowed`."
+        ),
+    )
+    @raises(returns.return_status_change)
+    def post(self, request: Request, shop_id: uuid.UUID, return_id: uuid.UUID) -> Response:
+        membership = shop_membership(user=request.user, shop_id=shop_id)
+        selectors.return_check_for_shop(shop=membership.shop, return_id=return_id)
+        serializer = ReturnStatusChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        returns.return_status_change(
+            shop=membership.shop,
+            return_id=return_id,
+            actor=request.user,
+            **serializer.validated_data,
+        )
+        return ok(_return_data(return_id), "Return updated.")

@@ -17,6 +17,7 @@ from payments.models import (
     Payout,
     PayoutAccount,
     Refund,
+    RefundItem,
     ShopBalance,
     UnmatchedRefund,
     WebhookEvent,
@@ -30,7 +31,9 @@ class RefundInline(admin.TabularInline):
     can_delete = False
     fields = [
         "id",
+        "method",
         "order",
+        "return_request",
         "amount",
         "status",
         "provider_refund_id",
@@ -115,19 +118,44 @@ class PaymentAdmin(admin.ModelAdmin):
         return False
 
 
+class RefundItemInline(admin.TabularInline):
+    model = RefundItem
+    extra = 0
+    can_delete = False
+    fields = ["order_item", "quantity", "amount", "commission"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
-    list_display = ["id", "payment", "amount", "status", "attempts", "created_at"]
-    list_filter = ["status"]
-    search_fields = ["payment__reference", "provider_refund_id"]
-    list_select_related = ["payment"]
-    readonly_fields = [
+    list_display = [
         "id",
+        "method",
         "payment",
         "order",
         "amount",
+        "status",
+        "attempts",
+        "created_at",
+    ]
+    list_filter = ["status", "method"]
+    search_fields = ["payment__reference", "provider_refund_id", "order__number"]
+    list_select_related = ["payment", "order"]
+    inlines = [RefundItemInline]
+    readonly_fields = [
+        "id",
+        "method",
+        "payment",
+        "order",
+        "return_request",
+        "amount",
+        "delivery_fee",
         "commission_reversed",
         "reason",
+        "created_by",
         "provider_refund_id",
         "attempts",
         "last_error",

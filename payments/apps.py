@@ -6,7 +6,7 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self) -> None:
-        from orders.signals import order_completed, paid_orders_cancelled
+        from orders.signals import order_completed, order_refund_due, paid_orders_cancelled
         from payments import receivers
 
         paid_orders_cancelled.connect(
@@ -14,4 +14,7 @@ class PaymentsConfig(AppConfig):
         )
         order_completed.connect(
             receivers.on_order_completed, dispatch_uid="payments.order_completed"
+        )
+        order_refund_due.connect(
+            receivers.on_order_refund_due, dispatch_uid="payments.order_refund_due"
         )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -52,6 +53,9 @@ class Payment(models.Model):
 
 
 class Refund(models.Model):
+    """Money going back to a customer: through Paystack (a refund of a paid attempt, settled by
+    its webhook), or handed back in cash for a cash order (recorded `processed` at once)."""
+
     class Status(models.TextChoices):
         PENDING = "pending"
         PROCESSING = "processing"
@@ -59,17 +63,34 @@ class Refund(models.Model):
         FAILED = "failed"
         NEEDS_ATTENTION = "needs_attention"
 
+    class Method(models.TextChoices):
+        PAYSTACK = "paystack"
+        CASH = "cash"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.PAYSTACK)
+    # The Paystack attempt refunded; none for cash.
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
     order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
     )
+    # The return this refund settles (at most one refund a return).
+    return_request = models.OneToOneField(
+        "orders.Return", null=True, blank=True, on_delete=models.PROTECT, related_name="refund"
+    )
     amount = models.PositiveBigIntegerField(help_text="In the currency's subunit (kobo).")
+    # The part of `amount` that is the order's delivery fee (kobo).
+    delivery_fee = models.PositiveBigIntegerField(default=0)
     # The commission of the refunded items (kobo): the platform gives it back to the shop.
     commission_reversed = models.PositiveBigIntegerField(
         default=0, help_text="In the currency's subunit (kobo)."
     )
     reason = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     provider_refund_id = models.CharField(max_length=64, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -79,9 +100,34 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(method="cash", payment__isnull=True)
+                | models.Q(method="paystack", payment__isnull=False),
+                name="refund_paystack_has_payment",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"refund {self.amount} of {self.payment_id}"
+        return f"refund {self.amount} of {self.payment_id or self.method}"
+
+
+class RefundItem(models.Model):
+    """Units of one order line a partial refund or a return gives back."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="items")
+    order_item = models.ForeignKey("orders.OrderItem", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    # The line's commission for these units (reversed for the shop).
+    commission = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of {self.order_item_id}"
 
 
 class WebhookEvent(models.Model):

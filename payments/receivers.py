@@ -4,7 +4,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from orders.models import Order, OrderGroup
-from payments.services import refund_request
+from orders.returns import RefundDue
+from payments.services import refund_record, refund_request
 from payments.services.settlement import order_completion_entries
 
 
@@ -18,3 +19,8 @@ def on_paid_orders_cancelled(
 def on_order_completed(sender: type, *, order: Order, group: OrderGroup, **kwargs: Any) -> None:
     """Credit the shop's ledger, in the completing transaction."""
     order_completion_entries(order=order, group=group)
+
+
+def on_order_refund_due(sender: type, *, due: RefundDue, **kwargs: Any) -> None:
+    """Record the money a refunded return sends back (in the return's transaction)."""
+    refund_record(due=due)

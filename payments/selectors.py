@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet, Sum
 
 from core.errors import NotFound
 from orders.models import OrderGroup
-from payments.models import Dispute, LedgerEntry, Payment, Payout, Refund
+from payments.models import Dispute, LedgerEntry, Payment, Payout, Refund, RefundItem
 from shops.models import Shop
 from users.models import User
 
@@ -41,6 +41,15 @@ def payment_for_user(*, user: User, reference: str) -> Payment:
     if payment is None:
         raise NotFound("Payment not found.")
     return payment
+
+
+def order_refund_detail(*, refund_id: uuid.UUID) -> Refund:
+    """One refund with its order's group and its lines (no scoping: callers scope first)."""
+    return (
+        Refund.objects.select_related("order__group")
+        .prefetch_related(Prefetch("items", queryset=RefundItem.objects.order_by("id")))
+        .get(id=refund_id)
+    )
 
 
 # --- Settlement -------------------------------------------------------------------------------

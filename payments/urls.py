@@ -13,6 +13,11 @@ urlpatterns = [
         views.PaystackWebhookView.as_view(),
         name="paystack-webhook",
     ),
+    path(
+        "shops/<uuid:shop_id>/orders/<uuid:order_id>/refunds/",
+        views.OrderRefundCreateView.as_view(),
+        name="shop-order-refunds",
+    ),
     re_path(
         r"^payments/(?P<reference>[A-Za-z0-9.=\-]{1,100})/$",
         views.PaymentDetailView.as_view(),

@@ -13,14 +13,18 @@ from core.errors import raises
 from core.idempotency import IDEMPOTENCY_KEY_HEADER, idempotent
 from core.permissions import IsAccountWithEmail
 from core.responses import created, ok
+from orders.selectors import order_check_for_shop
 from payments import selectors, services, webhooks
 from payments.models import Payment
 from payments.serializers import (
+    OrderRefundCreateSerializer,
+    OrderRefundSerializer,
     PaymentDetailQuerySerializer,
     PaymentInitializeInputSerializer,
     PaymentInitializeOutputSerializer,
     PaymentSerializer,
 )
+from shops.selectors import shop_membership
 
 TAGS = ["payments"]
 
@@ -111,3 +115,35 @@ class PaystackWebhookView(APIView):
         body = request.body
         webhooks.webhook_receive(body=body, signature=request.headers.get("x-paystack-signature"))
         return ok(None, "Event received.")
+
+
+class OrderRefundCreateView(APIView):
+    @extend_schema(
+        summary="Refund part of a completed order",
+        description=(
+            "A partial refund with no return (e.g. a damaged item the customer keeps), by a "
+            "member of the order's shop or an admin: some units of some `items` and/or the "
+            "`delivery_fee` (once). The amount is the lines' unit prices times the quantities, "
+            "plus the fee when asked. `409 conflict` for an order not `completed`, a line asked "
+            "beyond its quantity less what was already returned or refunded (`errors.items`), "
+            "a fee already refunded, or more than is left of the payment. A paid Paystack order "
+            "is refunded through Paystack (`status` `pending` until sent, then settled by "
+            "Paystack's webhook); a cash order's refund is recorded as `cash`, `processed`."
+        ),
+        parameters=[IDEMPOTENCY_KEY_HEADER],
+        request=OrderRefundCreateSerializer,
+        responses={201: OrderRefundSerializer},
+        tags=["returns"],
+    )
+    @raises(services.order_refund_create)
+    @idempotent
+    def post(self, request: Request, shop_id: uuid.UUID, order_id: uuid.UUID) -> Response:
+        membership = shop_membership(user=request.user, shop_id=shop_id)
+        order_check_for_shop(shop=membership.shop, order_id=order_id)
+        serializer = OrderRefundCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        refund = services.order_refund_create(
+            shop=membership.shop, order_id=order_id, actor=request.user, **serializer.validated_data
+        )
+        refund = selectors.order_refund_detail(refund_id=refund.id)
+        return created(OrderRefundSerializer(refund).data, "Refund recorded.")

@@ -174,6 +174,7 @@ class InventoryMovement(models.Model):
         CHECKOUT = "checkout"
         ORDER_CANCELLED = "order_cancelled"
         PAYMENT_EXPIRED = "payment_expired"
+        RETURN = "return"
         IMPORT = "import"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("carts", "0003_wishlistitem"),
-        ("products", "0006_product_variants"),
+        ("products", "0007_product_variants"),
     ]
 
     operations = [

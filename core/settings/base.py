@@ -351,6 +351,11 @@ SPECTACULAR_SETTINGS = {
             "attempts, and Paystack's webhook.",
         },
         {
+            "name": "returns",
+            "description": "Returns of completed orders (asked by the customer, moved by the "
+            "shop) and partial refunds without a return.",
+        },
+        {
             "name": "settlement",
             "description": "What shops earn: balances, ledgers, monthly statements, "
             "payout accounts and payouts through Paystack Transfers.",
@@ -367,6 +372,10 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.Order.Status",
         "OrderGroupStatusEnum": "orders.models.OrderGroup.Status",
         "PaymentAttemptStatusEnum": "payments.models.Payment.Status",
+        "PaymentMethodEnum": "orders.models.PaymentMethod",
+        "RefundStatusEnum": "payments.models.Refund.Status",
+        "ReturnStatusEnum": "orders.models.Return.Status",
+        "ReturnReasonEnum": "orders.models.Return.Reason",
         "PayoutStatusEnum": "payments.models.Payout.Status",
         "LedgerEntryKindEnum": "payments.models.LedgerEntry.Kind",
         "ShopStatusEnum": "shops.models.ShopStatus",
@@ -477,6 +486,8 @@ SHOP_APPROVAL_REQUIRED = config("SHOP_APPROVAL_REQUIRED", default=False, cast=bo
 # How long an attempt Paystack does not know (yet) is asked about before it is `failed`, and an
 # unpaid group whose attempts cannot be verified is kept past its deadline.
 PAYMENT_VERIFY_GIVE_UP_HOURS = config("PAYMENT_VERIFY_GIVE_UP_HOURS", default=24, cast=int)
+# How long after an order's completion its customer may ask to return some of it.
+RETURN_WINDOW_DAYS = config("RETURN_WINDOW_DAYS", default=7, cast=int)
 PLATFORM_COMMISSION_PERCENT = config("PLATFORM_COMMISSION_PERCENT", default="0", cast=Decimal)
 # Settlement (README "Money"): `ledger` (the platform receives every payment and pays the shops
 # their earnings by Paystack transfer) or `split` (v1: Paystack splits each payment at once).

@@ -39,6 +39,7 @@ from payments.services.refunds import (
     refunds_reconcile_stale,
     refunds_retry_due,
 )
+from payments.services.returns import order_refund_create, refund_record
 from payments.services.sweeps import order_groups_expire_due, payments_reverify_pending
 from payments.services.verification import (
     payment_apply_verification,
@@ -54,6 +55,7 @@ __all__ = [
     "REVERIFY_AFTER",
     "dispute_apply_event",
     "order_groups_expire_due",
+    "order_refund_create",
     "payment_apply_verification",
     "payment_initialize",
     "payment_reference_new",
@@ -62,6 +64,7 @@ __all__ = [
     "refund_apply_event",
     "refund_create",
     "refund_event_lookup",
+    "refund_record",
     "refund_request",
     "refund_submit",
     "refunds_reconcile_stale",

@@ -66,13 +66,27 @@ def refund_create(
         commission_reversed=commission_reversed,
     )
     record_refund_entries(refund)
-    from payments.tasks import submit_refund
-
-    transaction.on_commit(lambda: submit_refund.delay(str(refund.pk)), robust=True)
+    refund_submit_on_commit(refund)
     return refund
 
 
-def _refunded_so_far(payment: Payment) -> int:
+def paystack_payment(refund: Refund) -> Payment:
+    """The Paystack attempt `refund` gives back money of. Only Paystack refunds are sent,
+    matched to events and reconciled; a cash refund has no attempt and is never any of those."""
+    if refund.payment is None:
+        raise ValueError(f"Refund {refund.pk} was made in cash: Paystack has no part in it.")
+    return refund.payment
+
+
+def refund_submit_on_commit(refund: Refund) -> None:
+    """Submit `refund` to Paystack in a task once the transaction commits."""
+    from payments.tasks import submit_refund
+
+    refund_id = str(refund.pk)
+    transaction.on_commit(lambda: submit_refund.delay(refund_id), robust=True)
+
+
+def refunded_so_far(payment: Payment) -> int:
     # Failed refunds are retried, so they still count against what is left to refund.
     total = payment.refunds.aggregate(total=Sum("amount"))["total"]
     return int(total or 0)
@@ -94,7 +108,7 @@ def refund_request(*, group: OrderGroup, orders: Sequence[Order], reason: str) -
         amount=amount,
         payments=[
             decisions.PaymentBalance(
-                id=payment.pk, amount=payment.amount, refunded=_refunded_so_far(payment)
+                id=payment.pk, amount=payment.amount, refunded=refunded_so_far(payment)
             )
             for payment in payments.values()
         ],
@@ -124,7 +138,9 @@ def refund_submit(*, refund_id: uuid.UUID) -> Refund:
     ``refund.failed`` webhook settles it (`failed` then goes through the normal retries).
     """
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
+        # The payment is read on its own: a lock on an outer join (the payment is nullable,
+        # cash refunds have none) is refused by PostgreSQL.
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
         if not decisions.refund_claimable(status=refund.status, attempts=refund.attempts):
             return refund
         refund.status = Refund.Status.PROCESSING
@@ -137,7 +153,9 @@ def refund_submit(*, refund_id: uuid.UUID) -> Refund:
         )
 
     try:
-        data = get_client().refund(transaction=refund.payment.reference, amount=refund.amount)
+        data = get_client().refund(
+            transaction=paystack_payment(refund).reference, amount=refund.amount
+        )
     except ProviderTimeout as exc:
         if not exc.request_sent:
             _refund_mark_failed(refund, exc)
@@ -280,13 +298,14 @@ def _unmatched_record(
 
 
 def _needs_attention_notice(*, refund: Refund, group: OrderGroup) -> None:
-    amount = f"{refund.payment.currency} {Decimal(refund.amount) / 100:,.2f}"
+    payment = paystack_payment(refund)
+    amount = f"{payment.currency} {Decimal(refund.amount) / 100:,.2f}"
     notice_queue(
         to=admin_emails(),
         subject=f"Refund for order {group.number} needs attention",
         lines=[
             f"Paystack needs the customer's details to complete the refund of {amount} on "
-            f"payment {refund.payment.reference} (order {group.number}).",
+            f"payment {payment.reference} (order {group.number}).",
             "Provide them from Paystack's dashboard; the refund is settled when Paystack "
             "reports it processed.",
         ],
@@ -419,7 +438,7 @@ def _provider_refund(client: PaystackClient, refund: Refund) -> Mapping[str, Any
     """Paystack's record of `refund`, or None when it has none (that we can tell apart)."""
     if refund.provider_refund_id:
         return client.fetch_refund(refund.provider_refund_id)
-    payment = refund.payment
+    payment = paystack_payment(refund)
     matched = frozenset(
         Refund.objects.filter(payment=payment)
         .exclude(provider_refund_id="")
@@ -437,7 +456,7 @@ def _refund_settle_processed(refund: Refund, *, provider_id: str) -> bool:
     """Mark `refund` processed (Paystack confirmed it) unless it changed since it was read
     (settled by a webhook, or failed and claimed again). True when it was settled here."""
     with transaction.atomic():
-        group = order_group_lock(group_id=refund.payment.group_id)
+        group = order_group_lock(group_id=paystack_payment(refund).group_id)
         current = Refund.objects.select_for_update().filter(pk=refund.pk).first()
         if current is None or not (
             current.status == refund.status and current.attempts == refund.attempts

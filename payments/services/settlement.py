@@ -166,6 +166,18 @@ def _refund_entries(refund: Refund, order: Order) -> list[LedgerEntry]:
                 **common,
             )
         )
+    if refund.method == Refund.Method.CASH:
+        # The shop handed the cash back itself: it no longer holds that part of what it
+        # collected (the mirror of the order's `cash_collected`), so the refund costs it once.
+        entries.append(
+            LedgerEntry(
+                kind=Kind.CASH_COLLECTED,
+                amount=kobo_to_money(refund.amount),
+                note=f"Cash handed back by the shop for {order.number}.",
+                key=f"{Kind.CASH_COLLECTED}:{refund.pk}",
+                **common,
+            )
+        )
     return entries
 
 

@@ -65,8 +65,13 @@ def readme_block(first_line: str) -> str:
 
 
 def readme_walkthrough() -> str:
-    """The README's walk through a purchase, then through the shop's payout ("Money")."""
-    return readme_block("# 1. Log in as the demo customer.") + readme_block("# 6. Ada")
+    """The README's walk through a purchase, then through the shop's payout ("Money"), then
+    through a return."""
+    return (
+        readme_block("# 1. Log in as the demo customer.")
+        + readme_block("# 6. Ada")
+        + readme_block("# 8. Bola")
+    )
 
 
 def test_quick_start_migrates_loads_the_demo_and_pays_on_sqlite(tmp_path):
@@ -144,6 +149,15 @@ def test_quick_start_migrates_loads_the_demo_and_pays_on_sqlite(tmp_path):
         lines = walked.stdout.strip().splitlines()
         assert len(ast.literal_eval(lines[0])) == 2  # two shops in the cart
         assert f"Pay at: http://127.0.0.1:{paystack_port}/checkout/" in walked.stdout
+        # The last block: Bola completes her order, Chidi returns its item, Bola refunds it.
+        returned, lines = lines[-7:], lines[:-7]
+        assert returned[:2] == ["processing", "completed"], walked.stdout + walked.stderr
+        moves = [ast.literal_eval(line)[0] for line in returned[2:5]]
+        assert moves == ["approved", "received", "refunded"], walked.stdout + walked.stderr
+        assert returned[5] == "partially_refunded", walked.stdout + walked.stderr
+        # Bola's one unit, sold and refunded whole (the demo takes no commission from her).
+        amount = ast.literal_eval(returned[4])[1]
+        assert dict(ast.literal_eval(returned[6])) == {"sale": amount, "refund": f"-{amount}"}
         assert "('paid', [True, True])" in lines, walked.stdout + walked.stderr
         # The shop's payout: the account resolved, the earnings available, then paid out.
         assert "ADA OBI STORES" in lines, walked.stdout

@@ -13,6 +13,7 @@ from PIL import Image
 
 from carts.models import WishlistItem
 from devtools.fake_paystack import FakePaystack
+from orders.models import Return
 from payments.models import Payment
 from products.models import ProductImage
 from reviews.services import review_create
@@ -111,10 +112,13 @@ def world(db, fake_paystack) -> World:
     review = review_create(user=owner, product=reviewed, rating=4, title="Fine")
     WishlistItem.objects.create(user=owner, product=product)
 
-    buyer = factories.UserFactory()
+    # The owner bought from their own shop too: the order is reachable from both sides (the
+    # shop's order endpoints, and the customer's returns).
+    buyer = owner
     buyer_group = factories.OrderGroupFactory(customer=buyer, payment_method="cash")
     shop_order = factories.OrderFactory(group=buyer_group, shop=shop)
     factories.OrderItemFactory(order=shop_order, product=product)
+    ret = Return.objects.create(order=shop_order, shop=shop, customer=buyer, reason="damaged")
 
     return World(
         owner_token=tokens_for_user(user=owner)["access"],
@@ -131,6 +135,7 @@ def world(db, fake_paystack) -> World:
             "group_id": str(group.id),
             "order_id": str(shop_order.id),
             "reference": payment.reference,
+            "return_id": str(ret.id),
             "zone_id": str(zone.id),
             "review_id": str(review.id),
         },

@@ -318,6 +318,8 @@ def list_urls(world: World) -> list[str]:
         "/api/v1/order-groups/",
         f"/api/v1/shops/{ids['shop_id']}/orders/",
         f"/api/v1/shops/{ids['shop_id']}/staff/",
+        "/api/v1/returns/",
+        f"/api/v1/shops/{ids['shop_id']}/returns/",
     ]
 
 

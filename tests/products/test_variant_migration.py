@@ -16,9 +16,9 @@ from tests.factories import VariantFactory
 
 # The first migration of each app that brought variants; "before" is its parent in that app.
 FIRST = [
-    ("products", "0006_product_variants"),
+    ("products", "0007_product_variants"),
     ("carts", "0004_cart_item_variant"),
-    ("orders", "0006_order_item_variant"),
+    ("orders", "0007_order_item_variant"),
 ]
 
 

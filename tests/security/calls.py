@@ -54,9 +54,19 @@ PATH_OBJECTS: dict[str, Callable[[World], object]] = {
     "group_id": lambda w: w.group.id,
     "order_id": lambda w: w.order.id,
     "reference": lambda w: w.payment.reference,
+    "return_id": lambda w: w.ret.id,
     "zone_id": lambda w: w.zone.id,
     "code": lambda w: "NG",
     "review_id": lambda w: w.review.id,
+}
+
+# Endpoints that need another of the world's objects than the one `PATH_OBJECTS` names.
+ENDPOINT_OBJECTS: dict[str, dict[str, Callable[[World], object]]] = {
+    # Returns and partial refunds are for completed orders.
+    "POST /orders/{order_id}/returns/": {"order_id": lambda w: w.completed_order.id},
+    "POST /shops/{shop_id}/orders/{order_id}/refunds/": {
+        "order_id": lambda w: w.completed_order.id
+    },
 }
 
 
@@ -68,8 +78,21 @@ def fill(route: str, values: dict[str, object]) -> str:
     return path
 
 
-def own_path(route: str, world: World) -> str:
-    return fill(route, {name: PATH_OBJECTS[name](world) for name in path_params(route)})
+def own_objects(endpoint: str, world: World) -> dict[str, object]:
+    """The world's objects that fill the path of `endpoint` ("METHOD /route")."""
+    route = endpoint.split(" ", 1)[1]
+    values = {name: PATH_OBJECTS[name](world) for name in path_params(route)}
+    values.update({name: get(world) for name, get in ENDPOINT_OBJECTS.get(endpoint, {}).items()})
+    return values
+
+
+def own_path(endpoint: str, world: World) -> str:
+    return fill(endpoint.split(" ", 1)[1], own_objects(endpoint, world))
+
+
+def _completed_line(world: World) -> dict[str, object]:
+    [line] = world.completed_order.items.all()
+    return {"order_item_id": str(line.id), "quantity": 1}
 
 
 def _json(data: dict[str, Any]) -> Builder:
@@ -204,6 +227,13 @@ REQUESTS: dict[str, Builder] = {
         {"status": "cancelled", "note": "Out of stock."}
     ),
     "POST /payments/paystack/webhook/": _webhook,
+    "POST /orders/{order_id}/returns/": lambda w, u: Call(
+        data={"items": [_completed_line(w)], "reason": "damaged"}
+    ),
+    "POST /shops/{shop_id}/returns/{return_id}/status/": _json({"status": "approved"}),
+    "POST /shops/{shop_id}/orders/{order_id}/refunds/": lambda w, u: Call(
+        data={"items": [_completed_line(w)], "reason": "Scratched."}
+    ),
     "POST /shops/{shop_id}/status/": _json({"status": "suspended", "note": "Checks pending."}),
     "POST /products/{product_id}/reviews/": _json({"rating": 5, "title": "Great", "body": "Ok"}),
     "PATCH /reviews/{review_id}/": _json({"rating": 3, "title": "Edited"}),

@@ -20,13 +20,14 @@ from django.db import transaction
 
 from carts.models import Cart, CartItem, WishlistItem
 from core.models import IdempotencyKey
-from orders.models import Order, OrderEvent, OrderGroup, OrderItem
+from orders.models import Order, OrderEvent, OrderGroup, OrderItem, Return, ReturnEvent, ReturnItem
 from payments.models import (
     LedgerEntry,
     Payment,
     Payout,
     PayoutAccount,
     Refund,
+    RefundItem,
     ShopBalance,
     WebhookEvent,
 )
@@ -39,6 +40,7 @@ from tests.security.calls import (
     build_call,
     client_for_role,
     fill,
+    own_objects,
     own_path,
     send,
 )
@@ -190,6 +192,15 @@ EXPECTED: dict[str, str] = {
     # Paystack's calls: the signature is the only proof; any Authorization header is ignored.
     "POST /payments/paystack/webhook/":                  "200  200  200  200  200  200  200  200",
 
+    # --- returns ({order_id}: the customer's completed order in shop A; {return_id}: its
+    # requested return). Only its customer returns an order: anyone else's is not found.
+    "POST /orders/{order_id}/returns/":                  "401  404  201  404  404  404  401  404",
+    "GET /returns/":                                     "401  200  200  200  403  200  401  200",
+    "GET /returns/{return_id}/":                         "401  404  200  200  200  404  401  200",
+    "GET /shops/{shop_id}/returns/":                     "401  404  404  200  200  404  401  200",
+    "POST /shops/{shop_id}/returns/{return_id}/status/": "401  404  404  200  200  404  401  200",
+    "POST /shops/{shop_id}/orders/{order_id}/refunds/":  "401  404  404  201  201  404  401  201",
+
     # --- settlement: the balance for members, the money's detail for the owner, adjustments
     # for admins (a shop's non-members get 404 first: scope before lookup).
     "GET /shops/{shop_id}/balance/":                     "401  404  404  200  200  404  401  200",
@@ -271,8 +282,8 @@ ALL_ROWS = sorted(set(ENDPOINTS) | set(EXPECTED))
 def test_matrix(world: World, endpoint: str):
     assert endpoint in ENDPOINTS, "EXPECTED names an endpoint the URL conf does not have"
     assert endpoint in EXPECTED, "a new endpoint needs its row in EXPECTED"
-    method, route = split(endpoint)
-    path = own_path(route, world)
+    method, _route = split(endpoint)
+    path = own_path(endpoint, world)
     failures = []
     for role, cell in zip(ROLES, EXPECTED[endpoint].split(), strict=True):
         cache.clear()  # throttle counters, token denylist, cached pages: per role
@@ -291,8 +302,18 @@ def test_matrix(world: World, endpoint: str):
 
 # Path parameters naming a shop's data, and a customer's data. Categories are the platform's,
 # not a tenant's (admin-only writes, public reads): their endpoints have no tenant to cross.
-SHOP_DATA = {"shop_id", "user_id", "product_id", "image_id", "variant_id", "order_id", "zone_id"}
-CUSTOMER_DATA = {"address_id", "item_id", "group_id", "reference", "review_id"}
+SHOP_DATA = {
+    "shop_id",
+    "user_id",
+    "product_id",
+    "image_id",
+    "variant_id",
+    "order_id",
+    "zone_id",
+    "return_id",
+}
+# A return is its shop's and its customer's: both kinds of foreign caller aim at it.
+CUSTOMER_DATA = {"address_id", "item_id", "group_id", "reference", "review_id", "return_id"}
 PLATFORM_DATA = {"category_id", "code"}
 
 # Object-level reads that anyone may make on an active object (the matrix covers them).
@@ -338,8 +359,12 @@ SNAPSHOT_MODELS = [
     Order,
     OrderItem,
     OrderEvent,
+    Return,
+    ReturnItem,
+    ReturnEvent,
     Payment,
     Refund,
+    RefundItem,
     WebhookEvent,
     LedgerEntry,
     ShopBalance,
@@ -375,7 +400,7 @@ def foreign_cases(world: World, endpoint: str) -> list[tuple[str, dict[str, obje
     """(caller role, path values): another tenant aiming at shop A's or the customer's objects,
     directly, or through a container of its own (shop B's path, shop A's object)."""
     params = path_params(endpoint)
-    own = {name: PATH_OBJECTS[name](world) for name in params}
+    own = own_objects(endpoint, world)
     own.update({name: get(world) for name, get in FOREIGN_OBJECTS.get(endpoint, {}).items()})
     cases: list[tuple[str, dict[str, object]]] = []
     if endpoint in OWN_ENTRIES:

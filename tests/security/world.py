@@ -18,7 +18,8 @@ from django.utils import timezone
 from PIL import Image
 
 from carts.models import WishlistItem
-from orders.models import Order, OrderGroup
+from orders.models import Order, OrderEvent, OrderGroup, Return
+from orders.returns import return_create
 from payments.models import Payment, PayoutAccount
 from products.inventory import StockChange, stock_apply
 from products.models import Category, Product, ProductImage
@@ -78,6 +79,8 @@ class World:
     payment: Payment  # a pending attempt on `group`
     paid_group: OrderGroup
     paid_payment: Payment
+    completed_order: Order  # the customer's cash order in shop A, completed just now
+    ret: Return  # a requested return of one of its two units
     second_customer: User
     second_address: Address
     second_cart_item: Any
@@ -144,6 +147,28 @@ def _group(
     return group, orders
 
 
+def _completed_order(*, customer: User, product: Product) -> tuple[Order, Return]:
+    """A cash pickup order of two units, completed and paid in cash, with a requested return of
+    one unit (the other may still be returned or refunded)."""
+    group, (order,) = _group(customer=customer, lines=[(product, 2)])
+    OrderGroup.objects.filter(id=group.id).update(
+        payment_method="cash", payment_status=OrderGroup.PaymentStatus.PAID, expires_at=None
+    )
+    Order.objects.filter(id=order.id).update(
+        status=Order.Status.COMPLETED, is_paid=True, cash_collected=True
+    )
+    OrderEvent.objects.create(order=order, status=Order.Status.COMPLETED)
+    order.refresh_from_db()
+    [line] = order.items.all()
+    ret = return_create(
+        user=customer,
+        order_id=order.id,
+        items=[{"order_item_id": line.id, "quantity": 1}],
+        reason=Return.Reason.DAMAGED,
+    )
+    return order, ret
+
+
 def _payment(group: OrderGroup, *, success: bool = False) -> Payment:
     return Payment.objects.create(
         reference=f"{group.number}-{'paid' if success else 'try'}-1",
@@ -194,6 +219,7 @@ def build_world() -> World:
     payment = _payment(group)
     paid_group, _ = _group(customer=customer, lines=[(product, 1)], paid=True)
     paid_payment = _payment(paid_group, success=True)
+    completed_order, ret = _completed_order(customer=customer, product=product)
 
     second_customer = factories.UserFactory()
     second_address = factories.AddressFactory(user=second_customer)
@@ -245,6 +271,8 @@ def build_world() -> World:
         payment=payment,
         paid_group=paid_group,
         paid_payment=paid_payment,
+        completed_order=completed_order,
+        ret=ret,
         second_customer=second_customer,
         second_address=second_address,
         second_cart_item=second_cart_item,

@@ -56,7 +56,7 @@ def product_stock_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("products", "0005_product_ratings"),
+        ("products", "0006_inventory_reason_return"),
         ("shops", "0002_initial"),
     ]
 
@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="inventorymovement",
             name="reason",
-            field=models.CharField(choices=[("initial", "Initial"), ("manual_add", "Manual Add"), ("manual_remove", "Manual Remove"), ("manual_set", "Manual Set"), ("checkout", "Checkout"), ("order_cancelled", "Order Cancelled"), ("payment_expired", "Payment Expired"), ("import", "Import")], max_length=20),
+            field=models.CharField(choices=[("initial", "Initial"), ("manual_add", "Manual Add"), ("manual_remove", "Manual Remove"), ("manual_set", "Manual Set"), ("checkout", "Checkout"), ("order_cancelled", "Order Cancelled"), ("payment_expired", "Payment Expired"), ("return", "Return"), ("import", "Import")], max_length=20),
         ),
         migrations.RunPython(default_variants, product_stock_back),
     ]

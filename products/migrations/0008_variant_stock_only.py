@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("products", "0006_product_variants"),
+        ("products", "0007_product_variants"),
     ]
 
     operations = [

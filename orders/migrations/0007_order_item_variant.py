@@ -19,8 +19,8 @@ def items_to_default_variants(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("orders", "0005_settlement"),
-        ("products", "0006_product_variants"),
+        ("orders", "0006_returns"),
+        ("products", "0007_product_variants"),
     ]
 
     operations = [
