@@ -12,13 +12,14 @@ file twice changes nothing the second time; an exported file imports back unchan
 Spreadsheets run a cell starting with `=`, `+`, `-` or `@` as a formula: the export writes such
 cells (and cells starting with `'`, tab or carriage return) behind a `'`, which a spreadsheet
 shows as text, and the import removes one leading `'` from every cell; a cell that starts with a
-formula character without it is refused.
+formula character without it (after any leading spaces) is refused.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -86,7 +87,8 @@ class ImportRejected(ApiError):
 
 def cell_escape(value: str) -> str:
     """A cell a spreadsheet shows as text, never runs."""
-    return f"'{value}" if value.startswith(ESCAPED_START) else value
+    escape = value.startswith(ESCAPED_START) or value.lstrip().startswith(FORMULA_START)
+    return f"'{value}" if escape else value
 
 
 def export_rows(*, shop: Shop) -> Iterator[list[str]]:
@@ -188,7 +190,7 @@ def _text(upload: IO[bytes]) -> str:
 def _cell(raw: str, line: int, column: str, problems: _Problems) -> str:
     if raw.startswith("'"):
         return raw[1:]
-    if raw.startswith(FORMULA_START):
+    if raw.strip().startswith(FORMULA_START):
         problems.add(line, column, "Looks like a spreadsheet formula; prefix it with ' to keep it.")
     return raw
 
@@ -213,7 +215,7 @@ def _row(line: int, values: dict[str, str], problems: _Problems) -> Row | None:
     except (InvalidOperation, ValueError):
         problems.add(line, "price", f"Give a price from 0.01 to {MAX_PRICE}, in 2 decimals.")
     stock = 0
-    if cells["stock"].isdigit() and len(cells["stock"]) <= 10 and int(cells["stock"]) <= MAX_STOCK:
+    if re.fullmatch(r"[0-9]{1,10}", cells["stock"]) and int(cells["stock"]) <= MAX_STOCK:
         stock = int(cells["stock"])
     else:
         problems.add(line, "stock", f"Give a whole number from 0 to {MAX_STOCK}.")
@@ -258,6 +260,7 @@ def rows_read(upload: IO[bytes], problems: _Problems) -> list[Row]:
     reader = csv.reader(io.StringIO(text, newline=""))
     previous_limit = csv.field_size_limit(MAX_FIELD_CHARS)
     rows: list[Row] = []
+    data_rows = 0
     try:
         header = [column.strip().lower() for column in next(reader, [])]
         missing = [column for column in REQUIRED_COLUMNS if column not in header]
@@ -271,7 +274,8 @@ def rows_read(upload: IO[bytes], problems: _Problems) -> list[Row]:
             line = reader.line_num
             if not any(value.strip() for value in values):
                 continue
-            if len(rows) + len(problems.rows) >= MAX_ROWS:
+            data_rows += 1
+            if data_rows > MAX_ROWS:
                 raise _file_error(f"A file may hold at most {MAX_ROWS} rows.")
             if len(values) != len(header):
                 problems.add(line, "row", f"Expected {len(header)} cells, found {len(values)}.")

@@ -124,7 +124,7 @@ class ProductFilter(django_filters.FilterSet):
         for pair in given:
             name, _, value = pair.partition(":")
             name, value = name.strip(), value.strip()
-            if not name or not value or len(pair) > 201:
+            if not name or not value or len(pair) > 201 or "\x00" in pair:
                 raise ValueError("Give options as `Name:value`.")
             pairs.append((name, value))
         return pairs

@@ -116,7 +116,8 @@ class ProductVariant(models.Model):
     sku_key = models.CharField(max_length=64, editable=False)  # `sku` lower-cased
     # {"Size": "M", "Colour": "Red"}; {} for the default variant of a product without options.
     options = models.JSONField(default=dict, blank=True)
-    options_key = models.CharField(max_length=400, editable=False, default="")
+    # Up to MAX_OPTIONS "name=value" pairs (names up to 50, values up to 100 characters).
+    options_key = models.CharField(max_length=500, editable=False, default="")
     price = models.DecimalField(max_digits=12, decimal_places=2)
     stock = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)

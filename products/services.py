@@ -220,6 +220,9 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
             raise Conflict(PRODUCT_NAME_TAKEN)
         product.slug = _product_slug(shop=product.shop, name=fields["name"], exclude_id=product.id)
     with transaction.atomic():
+        if "price" in data:
+            # The variant's row before its product's (the lock order of `products.inventory`).
+            variant_price_set(product=product, price=data["price"])
         for key, value in fields.items():
             setattr(product, key, value)
         try:
@@ -230,8 +233,6 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
             raise Conflict(PRODUCT_NAME_TAKEN) from exc
         if categories is not None:
             product.categories.set(categories)
-        if "price" in data:
-            variant_price_set(product=product, price=data["price"])
         catalogue_changed()
     return product
 

@@ -4,8 +4,8 @@ Only a customer with a `completed` order containing the product may review it, o
 write that changes which ratings count (create, a new rating, hide, show, delete) moves the
 product's and its shop's `rating_count`, `rating_total` and `rating_average` by the difference,
 in the same transaction, with their rows locked: concurrent reviews never lose an update, and
-reading a rating costs nothing. Lock order: the review (when it exists), then its product, then
-the shop.
+reading a rating costs nothing. Lock order: the review (when it exists), then its shop, then
+its product (the order in which a checkout's inserts lock them).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -44,7 +44,10 @@ def rating_average(*, count: int, total: int) -> Decimal | None:
 
 def _summary_move(model: type[Model], pk: Any, *, count: int, total: int) -> None:
     """Add `count` reviews worth `total` stars to the row's summary, under its lock."""
-    locked: Any = model._default_manager.select_for_update().filter(pk=pk)
+    # On PostgreSQL a no-key lock: an order or item being inserted meanwhile (its foreign-key
+    # check takes a key-share lock on the shop or product) neither waits for it nor blocks it.
+    no_key = connection.features.has_select_for_no_key_update
+    locked: Any = model._default_manager.select_for_update(no_key=no_key).filter(pk=pk)
     current_count, current_total = locked.values_list("rating_count", "rating_total").get()
     new_count, new_total = current_count + count, current_total + total
     model._default_manager.filter(pk=pk).update(
@@ -56,8 +59,9 @@ def _summary_move(model: type[Model], pk: Any, *, count: int, total: int) -> Non
 
 def _ratings_move(*, product: Product, count: int, total: int) -> None:
     if count or total:
-        _summary_move(Product, product.id, count=count, total=total)
+        # The shop before the product, as a checkout's inserts lock them (orders, then items).
         _summary_move(Shop, product.shop_id, count=count, total=total)
+        _summary_move(Product, product.id, count=count, total=total)
         catalogue_changed()  # products and shops show their ratings
 
 

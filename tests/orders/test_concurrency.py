@@ -197,6 +197,7 @@ def test_a_product_deleted_while_checkout_waits_for_it_is_reported_not_left_out(
     shop = ShopFactory()
     going, staying = ProductFactory(shop=shop, stock=5), ProductFactory(shop=shop, stock=5)
     fill_cart(buyer, [(going, 1), (staying, 2)])
+    going_variant = going.variants.get().id
     deleted, checkout_waits, answer = threading.Event(), threading.Event(), {}
 
     def delete() -> None:
@@ -231,7 +232,9 @@ def test_a_product_deleted_while_checkout_waits_for_it_is_reported_not_left_out(
     buyer_thread.join(timeout=30)
 
     assert answer["status"] == 409 and answer["body"]["code"] == "product_unavailable", answer
-    assert [item["product_id"] for item in answer["body"]["errors"]["items"]] == [str(going.id)]
+    assert answer["body"]["errors"]["items"] == [
+        {"product_id": str(going.id), "variant_id": str(going_variant)}
+    ]
     assert not Product.objects.filter(id=going.id).exists()
     assert OrderGroup.objects.count() == 0
     assert Product.objects.get(id=staying.id).stock == 5

@@ -229,3 +229,33 @@ def test_export_costs_a_fixed_number_of_queries(world, django_assert_max_num_que
     with django_assert_max_num_queries(5):  # account, shop, products, categories, variants
         response = world.client("owner").get(export_url(world.shop))
     assert len(rows(response.content.decode())) == 20
+
+
+def test_a_row_with_the_longest_options_allowed_is_imported(world):
+    options = [(letter * 50, value * 100) for letter, value in zip("ABC", "xyz", strict=True)]
+    text = csv_text(line("Long options", "LONG-1", "10.00", 1, *options))
+    response = upload(world.client("owner"), world.shop, text)
+    assert response.status_code == 200, response.content
+    assert ProductVariant.objects.get(sku="LONG-1").options == dict(options)
+
+
+@pytest.mark.parametrize("stock", ["²", "١٢", "+1", " 1 2"])
+def test_a_stock_of_other_than_ascii_digits_is_reported(world, stock):
+    text = csv_text(line("Ankara", "A-1", "10.00", stock))
+    body = assert_error(upload(world.client("owner"), world.shop, text), 400, "validation_error")
+    assert {(row["row"], row["field"]) for row in body["errors"]["rows"]} == {(2, "stock")}
+
+
+def test_a_formula_behind_spaces_is_refused_and_exported_escaped(world):
+    text = csv_text(line("Ankara", "A-1", "10.00", 1, description='  =HYPERLINK("x")'))
+    body = assert_error(upload(world.client("owner"), world.shop, text), 400, "validation_error")
+    assert [(row["row"], row["field"]) for row in body["errors"]["rows"]] == [(2, "description")]
+    ProductFactory(shop=world.shop, name="Case", description=" @home")
+    found = rows(world.client("owner").get(export_url(world.shop)).content.decode())
+    assert found[0]["description"] == "' @home"
+
+
+def test_a_file_of_too_many_invalid_rows_is_refused_by_its_length(world):
+    many = csv_text(*(line(f"P{n}", f"S{n}", "0.00", 1) for n in range(10_001)))
+    body = assert_error(upload(world.client("owner"), world.shop, many), 400, "validation_error")
+    assert "10000" in body["errors"]["file"][0]

@@ -443,3 +443,24 @@ def test_a_variant_change_invalidates_the_cached_catalogue(
             format="json",
         )
     assert api_client.get(url).json()["data"]["stock"] == 7
+
+
+def test_the_longest_options_allowed_make_a_variant(world):
+    names = [letter * 50 for letter in "ABC"]
+    values = [letter * 100 for letter in "xyz"]
+    body = {
+        "name": "Long options",
+        "options": [{"name": n, "values": [v]} for n, v in zip(names, values, strict=True)],
+        "variants": [{"options": dict(zip(names, values, strict=True)), "price": "10.00"}],
+    }
+    response = world.client("owner").post(shop_products(world.shop), body, format="json")
+    assert response.status_code == 201, response.content
+    variant = ProductVariant.objects.get(product_id=response.json()["data"]["id"])
+    assert variant.options == dict(zip(names, values, strict=True))
+
+
+def test_an_option_filter_with_a_nul_is_a_400_whichever_its_place(db, api_client):
+    for query in ("option=Si%00ze:M&option=Colour:Red", "option=Size:M&option=Colour:R%00ed"):
+        assert_error(api_client.get(f"{PRODUCTS}?{query}"), 400, "validation_error")
+    for query in ("sku=A%00B", "search=a%00b", "category=a%00b"):
+        assert_error(api_client.get(f"{PRODUCTS}?{query}"), 400, "validation_error")
