@@ -18,9 +18,12 @@ from reviews.services import rating_average
 from shops.models import Shop
 from tests import threads
 from tests.factories import ProductFactory, ShopFactory, UserFactory
+from tests.orders.helpers import fill_cart
 from tests.reviews.helpers import bought, review_url, reviews_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+PICKUP_CASH = {"fulfillment_method": "pickup", "payment_method": "cash"}
 
 
 def run_together(calls: list[Callable[[], tuple[int, dict | None]]]) -> list[tuple[int, dict]]:
@@ -102,3 +105,20 @@ def test_the_same_customer_reviewing_twice_at_once_gets_one_review(client_for):
     review = Review.objects.get()
     assert (product.rating_count, product.rating_total) == (1, review.rating)
     assert product.rating_average == Decimal(review.rating)
+
+
+def test_reviews_and_checkouts_of_the_same_product_at_once_never_deadlock(client_for):
+    """A review locks the shop, then the product; a checkout's order and items lock them in
+    that order too (their foreign keys), so neither side fails."""
+    shop = ShopFactory()
+    product = ProductFactory(shop=shop, stock=50)
+    calls = [call(client_for(bought(product)), "post", reviews_url(product), {"rating": 4})]
+    for _ in range(5):
+        calls.append(call(client_for(bought(product)), "post", reviews_url(product), {"rating": 4}))
+        buyer = UserFactory()
+        fill_cart(buyer, [(product, 1)])
+        calls.append(call(client_for(buyer), "post", "/api/v1/checkout/", PICKUP_CASH))
+    results = run_together(calls)
+    assert Counter(status for status, _ in results) == {201: 11}
+    assert_summaries_exact([product], shop)
+    assert Product.objects.get(pk=product.pk).rating_count == 6
