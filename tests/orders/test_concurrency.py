@@ -46,6 +46,14 @@ def post(client, url: str, body: dict, **headers) -> Callable[[], tuple[int, dic
     return call
 
 
+def patch(client, url: str, body: dict) -> Callable[[], tuple[int, dict]]:
+    def call() -> tuple[int, dict]:
+        response = client.patch(url, body, format="json")
+        return response.status_code, response.json()
+
+    return call
+
+
 def codes(results) -> Counter:
     return Counter((status, body.get("code")) for status, body in results)
 
@@ -91,6 +99,25 @@ def test_carts_holding_products_in_opposite_orders_never_deadlock(client_for):
     assert Product.objects.get(id=first.id).stock == 80
     assert Product.objects.get(id=second.id).stock == 60
     assert Order.objects.count() == 40
+    assert ledger_drift() == []
+
+
+def test_price_changes_and_checkouts_of_the_same_product_at_once_never_deadlock(client_for):
+    """A price change locks the product's variant before the product, as a checkout does."""
+    product = ProductFactory(stock=100)
+    owner = client_for(product.shop.owner)
+    calls = []
+    for n in range(8):
+        buyer = UserFactory()
+        fill_cart(buyer, [(product, 1)])
+        calls.append(post(client_for(buyer), "/api/v1/checkout/", PICKUP_CASH))
+        price = {"price": f"{100 + n}.00", "description": f"Edition {n}"}
+        calls.append(patch(owner, f"/api/v1/products/{product.id}/", price))
+
+    results = run_together(calls)
+
+    assert Counter(status for status, _ in results) == {201: 8, 200: 8}
+    assert Product.objects.get(id=product.id).stock == 92
     assert ledger_drift() == []
 
 
