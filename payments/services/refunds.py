@@ -279,6 +279,19 @@ def refund_apply_event(
 def _unmatched_record(
     *, event: str, data: dict[str, Any], read: decisions.RefundEvent, payment: Payment | None
 ) -> None:
+    refund_reference = str(data.get("refund_reference") or "")[:100]
+    if (
+        not refund_reference
+        and UnmatchedRefund.objects.filter(
+            payment=payment,
+            transaction_reference=read.reference[:100],
+            event=event[:64],
+            status=read.status[:32],
+            amount=read.amount,
+            refund_reference="",
+        ).exists()
+    ):
+        return  # a redelivery of an event with nothing of its own: recorded already
     logger.warning(
         "Refund event %s of %s on %s matches none of our refunds: recorded for a person",
         event,
@@ -292,7 +305,7 @@ def _unmatched_record(
         status=read.status[:32],
         amount=read.amount,
         currency=str(data.get("currency") or "")[:3],
-        refund_reference=str(data.get("refund_reference") or "")[:100],
+        refund_reference=refund_reference,
         payload=data,
     )
 
@@ -394,13 +407,15 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
     transaction (``GET /refund?transaction=``) are searched for one of the same amount not yet
     matched to another of ours, a processed one first.
 
-    Only a `processed` verdict is applied, and to that refund only, if nothing else touched it
+    A `processed` verdict is applied, to that refund only, if nothing else touched it
     meanwhile: it proves the money went back, and settling it can never make us send money.
-    A `failed` verdict is not applied from here (the failure Paystack reports may be that of an
-    earlier attempt while a later one went through: marking it failed would send it again); it
-    is noted on the refund and logged for a person, and the `refund.failed` webhook still
-    applies as usual. A refund Paystack does not know (yet) stays `processing`; nothing here
-    ever sends a refund. Each refund asked about waits its turn again.
+    So is a `needs-attention` verdict: a `processing` refund moves to `needs_attention` and
+    the admins are told once (that never sends money either). A `failed` verdict is not
+    applied from here (the failure Paystack reports may be that of an earlier attempt while a
+    later one went through: marking it failed would send it again); it is noted on the refund
+    and logged for a person, and the `refund.failed` webhook still applies as usual. A refund
+    Paystack does not know (yet) stays `processing`; nothing here ever sends a refund. Each
+    refund asked about waits its turn again.
     """
     now = now or timezone.now()
     stale = list(
@@ -424,6 +439,10 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
         provider_id = str(found.get("id") or "") if found is not None else ""
         if action == decisions.ReconcileAction.SETTLE:
             settled += _refund_settle_processed(refund, provider_id=provider_id)
+            continue
+        if action == decisions.ReconcileAction.NEEDS_ATTENTION and _refund_needs_attention(
+            refund, provider_id=provider_id
+        ):
             continue
         note = {}
         if action == decisions.ReconcileAction.NOTE_AMBIGUOUS:
@@ -450,6 +469,27 @@ def _provider_refund(client: PaystackClient, refund: Refund) -> Mapping[str, Any
         amount=refund.amount,
         matched_ids=matched,
     )
+
+
+def _refund_needs_attention(refund: Refund, *, provider_id: str) -> bool:
+    """Mark a `processing` refund `needs_attention` (Paystack says so) and tell the admins,
+    unless it changed since it was read. True when it was moved here."""
+    if refund.status != Refund.Status.PROCESSING:
+        return False
+    with transaction.atomic():
+        group = order_group_lock(group_id=paystack_payment(refund).group_id)
+        current = Refund.objects.select_for_update().filter(pk=refund.pk).first()
+        if current is None or not (
+            current.status == refund.status and current.attempts == refund.attempts
+        ):
+            return False
+        current.status = Refund.Status.NEEDS_ATTENTION
+        current.last_error = NEEDS_ATTENTION_MESSAGE
+        if provider_id and not current.provider_refund_id:
+            current.provider_refund_id = provider_id[:64]
+        current.save(update_fields=["status", "last_error", "provider_refund_id", "updated_at"])
+        _needs_attention_notice(refund=current, group=group)
+    return True
 
 
 def _refund_settle_processed(refund: Refund, *, provider_id: str) -> bool:
