@@ -379,11 +379,13 @@ def _group_refunds_changed(group: OrderGroup) -> None:
 
 
 def refunds_retry_due(*, now: datetime | None = None, limit: int = 100) -> list[uuid.UUID]:
-    """Refunds to submit again: failed ones whose backoff has passed (bounded attempts), and
-    pending ones whose task never ran. Returns their ids (the caller enqueues them)."""
+    """Paystack refunds to submit again: failed ones whose backoff has passed (bounded
+    attempts), and pending ones whose task never ran. Returns their ids (the caller enqueues
+    them). Cash refunds are never taken up, whatever their status."""
     now = now or timezone.now()
     due: list[uuid.UUID] = []
-    failed = Refund.objects.filter(
+    paystack = Refund.objects.filter(method=Refund.Method.PAYSTACK)
+    failed = paystack.filter(
         status=Refund.Status.FAILED, attempts__lt=decisions.REFUND_MAX_ATTEMPTS
     ).order_by("updated_at")[:limit]
     for refund in failed:
@@ -391,7 +393,7 @@ def refunds_retry_due(*, now: datetime | None = None, limit: int = 100) -> list[
             attempts=refund.attempts, failed_at=refund.updated_at, now=now
         ):
             due.append(refund.pk)
-    stale_pending = Refund.objects.filter(
+    stale_pending = paystack.filter(
         status=Refund.Status.PENDING, created_at__lte=now - timedelta(minutes=5)
     ).values_list("pk", flat=True)[:limit]
     due.extend(stale_pending)
@@ -399,7 +401,7 @@ def refunds_retry_due(*, now: datetime | None = None, limit: int = 100) -> list[
 
 
 def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> int:
-    """Ask Paystack about refunds still `processing` `RECONCILE_REFUNDS_AFTER` after they were
+    """Ask Paystack about its refunds still `processing` `RECONCILE_REFUNDS_AFTER` after they were
     sent: the webhook that settles them may be lost. Returns how many were settled.
 
     A refund with Paystack's id (from the answer to its latest attempt) is fetched
@@ -420,7 +422,9 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
     now = now or timezone.now()
     stale = list(
         Refund.objects.filter(
-            status__in=decisions.SENT_STATUSES, updated_at__lte=now - RECONCILE_REFUNDS_AFTER
+            method=Refund.Method.PAYSTACK,
+            status__in=decisions.SENT_STATUSES,
+            updated_at__lte=now - RECONCILE_REFUNDS_AFTER,
         )
         .select_related("payment")
         .order_by("updated_at")[:limit]
