@@ -261,7 +261,7 @@ class PayoutAccountSerializer(serializers.ModelSerializer):
 
 class PayoutSerializer(serializers.ModelSerializer):
     shop_id = serializers.UUIDField(read_only=True)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    amount = _money()
 
     class Meta:
         model = Payout
