@@ -164,6 +164,13 @@ class RefundAdmin(admin.ModelAdmin):
     ]
     fields = ["status", *readonly_fields]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A cash refund was handed over in person: no sweep or webhook ever moves it, and a
+        # status set here would only stall Paystack's sweeps.
+        if obj is not None and obj.method == Refund.Method.CASH:
+            return ["status", *self.readonly_fields]
+        return list(self.readonly_fields)
+
     def has_add_permission(self, request) -> bool:
         return False
 

@@ -412,7 +412,9 @@ def refund_lookup_pick(
     list of the transaction's refunds (``GET /refund?transaction=<id>``) shows it to be.
 
     An item of the event's amount and status whose id is one we were given when we sent a
-    refund is that refund (one not settled yet first). One of ours sent without an id (its call
+    refund is that refund: one not settled yet whose stored status is not yet the event's
+    first (of two same-amount refunds Paystack reports alike, the one the event can still
+    move), then one not settled yet. One of ours sent without an id (its call
     timed out) is the item only when it is the one such refund of that amount and the one
     unclaimed item. An event about one of ours already settled (a late redelivery) is that one,
     unless another refund we did not send could be what it is about. Anything else is a refund
@@ -428,9 +430,12 @@ def refund_lookup_pick(
     ]
     known = {r.provider_refund_id: r for r in refunds if r.provider_refund_id}
     listed_ours = [known[i] for i in (str(item.get("id") or "") for item in items) if i in known]
-    for ours in listed_ours:
-        if ours.status != RefundStatus.PROCESSED:
+    unsettled = [ours for ours in listed_ours if ours.status != RefundStatus.PROCESSED]
+    for ours in unsettled:
+        if ours.status != event.status:
             return ours
+    if unsettled:
+        return unsettled[0]
     unclaimed = [item for item in items if str(item.get("id") or "") not in known]
     without_id = [
         r
@@ -473,21 +478,25 @@ def refund_event_decide(
 class ReconcileAction(StrEnum):
     SETTLE = "settle"  # Paystack says processed: the money went back
     NOTE_AMBIGUOUS = "note_ambiguous"  # Paystack says failed, maybe an earlier attempt's
+    NEEDS_ATTENTION = "needs_attention"  # Paystack needs the customer's details: admins told
     WAIT = "wait"  # unknown to Paystack (yet), or still on its way: ask again later
 
 
 def reconcile_decide(*, provider_status: str | None) -> ReconcileAction:
     """What Paystack's record of a refund stuck in `processing` (None: it has none) calls for.
 
-    Only `processed` is applied: it proves the money went back and settling it never sends
+    `processed` is applied: it proves the money went back and settling it never sends
     money. A `failed` may be that of an earlier attempt while a later one went through, so it
-    is noted for a person (the `refund.failed` webhook still applies as usual).
+    is noted for a person (the `refund.failed` webhook still applies as usual). A
+    `needs-attention` is applied too (admins are told once): it never sends money.
     """
-    status = (provider_status or "").lower()
+    status = refund_status_read(provider_status)
     if status == "processed":
         return ReconcileAction.SETTLE
     if status == "failed":
         return ReconcileAction.NOTE_AMBIGUOUS
+    if status == RefundStatus.NEEDS_ATTENTION:
+        return ReconcileAction.NEEDS_ATTENTION
     return ReconcileAction.WAIT
 
 

@@ -304,7 +304,8 @@ class Payout(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="payouts")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    # As wide as the ledger it pays out of.
+    amount = models.DecimalField(**LEDGER_MONEY)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     reference = models.CharField(max_length=100, unique=True)
@@ -316,6 +317,8 @@ class Payout(models.Model):
     open_for_shop = models.CharField(max_length=36, null=True, blank=True, unique=True)
     attempts = models.PositiveIntegerField(default=0)
     checked_at = models.DateTimeField(null=True, blank=True)
+    # When it was last claimed and sent to Paystack (NULL for one sent before this was kept).
+    sent_at = models.DateTimeField(null=True, blank=True)
     provider_response = models.JSONField(default=dict, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -212,6 +212,12 @@ class StatementQuerySerializer(serializers.Serializer):
         error_messages={"invalid": "Use the form YYYY-MM."},
     )
 
+    def validate_month(self, value: str) -> str:
+        # The statement reads the month and the one after it as datetimes.
+        if not 1970 <= int(value[:4]) <= 9998:
+            raise serializers.ValidationError("The year must be between 1970 and 9998.")
+        return value
+
 
 class BankSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
@@ -255,7 +261,7 @@ class PayoutAccountSerializer(serializers.ModelSerializer):
 
 class PayoutSerializer(serializers.ModelSerializer):
     shop_id = serializers.UUIDField(read_only=True)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    amount = _money()
 
     class Meta:
         model = Payout

@@ -62,11 +62,22 @@ def event_key(payload: dict[str, Any], body: bytes) -> str:
     """What makes an event unique: its name, the object's id or reference, and its status.
 
     Refund events carry no id of their own in Paystack's payloads: the transaction reference,
-    the refund reference and the amount stand in. An event with nothing to identify it is
-    keyed by the hash of its body (an identical redelivery is still a no-op).
+    the refund reference and the amount stand in. A refund event still on its way (pending,
+    processing, needs-attention) has no refund reference either, so two refunds of the same
+    amount on one transaction send identical events: each delivery of such an event is kept
+    (processing it again changes nothing, see `services.refund_apply_event`). Any other event
+    with nothing to identify it is keyed by the hash of its body (an identical redelivery is
+    still a no-op).
     """
     event = str(payload.get("event") or "")
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    if (
+        event in REFUND_EVENTS
+        and event not in ("refund.processed", "refund.failed")
+        and not data.get("id")
+        and not data.get("refund_reference")
+    ):
+        return f"{event}:delivery:{uuid.uuid4().hex}"
     parts = [
         str(data.get(name))
         for name in ("id", "reference", "transaction_reference", "refund_reference", "amount")

@@ -25,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from core.errors import InvalidInput, PaymentProviderError, PaymentProviderTimeout, raises
@@ -148,7 +148,8 @@ def payouts_run(
     """Create a payout for every eligible shop (or only `shop_id`): a verified payout account,
     payouts not paused, the shop not suspended, no open payout, and an available balance of at
     least `PAYOUT_MINIMUM`. Returns the new payouts' ids; the caller sends them
-    (`payout_send`)."""
+    (`payout_send`). A database error on one shop is logged with the shop's id and the run goes
+    on with the others (that shop is tried again by the next run)."""
     shops = Shop.objects.filter(payout_account__isnull=False, payouts_paused=False).exclude(
         status=ShopStatus.SUSPENDED
     )
@@ -156,7 +157,11 @@ def payouts_run(
         shops = shops.filter(id=shop_id)
     created = []
     for candidate in shops.order_by("id").values_list("id", flat=True):
-        payout = payout_create(shop_id=candidate, now=now)
+        try:
+            payout = payout_create(shop_id=candidate, now=now)
+        except DatabaseError:
+            logger.exception("Payout run: no payout for shop %s", candidate)
+            continue
         if payout is not None:
             created.append(payout.id)
     return created
@@ -228,8 +233,8 @@ def payout_send(*, payout_id: uuid.UUID) -> Payout:
             return payout
         payout.status = Status.PROCESSING
         payout.attempts += 1
-        payout.checked_at = timezone.now()
-        payout.save(update_fields=["status", "attempts", "checked_at", "updated_at"])
+        payout.checked_at = payout.sent_at = timezone.now()
+        payout.save(update_fields=["status", "attempts", "checked_at", "sent_at", "updated_at"])
     try:
         data = get_client().transfer(
             amount=to_kobo(payout.amount),
@@ -420,7 +425,8 @@ def payouts_verify_open(*, now: datetime | None = None, limit: int = 50) -> int:
         try:
             data = client.verify_transfer(payout.reference)
         except ProviderRejected as exc:
-            if exc.http_status in (400, 404) and payout.created_at <= now - GIVE_UP_AFTER:
+            sent_at = payout.sent_at or payout.created_at
+            if exc.http_status in (400, 404) and sent_at <= now - GIVE_UP_AFTER:
                 applied = payout_apply(
                     payout_id=payout.id, provider_status="failed", reason=NOT_AT_PAYSTACK
                 )

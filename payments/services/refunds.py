@@ -279,6 +279,19 @@ def refund_apply_event(
 def _unmatched_record(
     *, event: str, data: dict[str, Any], read: decisions.RefundEvent, payment: Payment | None
 ) -> None:
+    refund_reference = str(data.get("refund_reference") or "")[:100]
+    if (
+        not refund_reference
+        and UnmatchedRefund.objects.filter(
+            payment=payment,
+            transaction_reference=read.reference[:100],
+            event=event[:64],
+            status=read.status[:32],
+            amount=read.amount,
+            refund_reference="",
+        ).exists()
+    ):
+        return  # a redelivery of an event with nothing of its own: recorded already
     logger.warning(
         "Refund event %s of %s on %s matches none of our refunds: recorded for a person",
         event,
@@ -292,7 +305,7 @@ def _unmatched_record(
         status=read.status[:32],
         amount=read.amount,
         currency=str(data.get("currency") or "")[:3],
-        refund_reference=str(data.get("refund_reference") or "")[:100],
+        refund_reference=refund_reference,
         payload=data,
     )
 
@@ -366,11 +379,13 @@ def _group_refunds_changed(group: OrderGroup) -> None:
 
 
 def refunds_retry_due(*, now: datetime | None = None, limit: int = 100) -> list[uuid.UUID]:
-    """Refunds to submit again: failed ones whose backoff has passed (bounded attempts), and
-    pending ones whose task never ran. Returns their ids (the caller enqueues them)."""
+    """Paystack refunds to submit again: failed ones whose backoff has passed (bounded
+    attempts), and pending ones whose task never ran. Returns their ids (the caller enqueues
+    them). Cash refunds are never taken up, whatever their status."""
     now = now or timezone.now()
     due: list[uuid.UUID] = []
-    failed = Refund.objects.filter(
+    paystack = Refund.objects.filter(method=Refund.Method.PAYSTACK)
+    failed = paystack.filter(
         status=Refund.Status.FAILED, attempts__lt=decisions.REFUND_MAX_ATTEMPTS
     ).order_by("updated_at")[:limit]
     for refund in failed:
@@ -378,7 +393,7 @@ def refunds_retry_due(*, now: datetime | None = None, limit: int = 100) -> list[
             attempts=refund.attempts, failed_at=refund.updated_at, now=now
         ):
             due.append(refund.pk)
-    stale_pending = Refund.objects.filter(
+    stale_pending = paystack.filter(
         status=Refund.Status.PENDING, created_at__lte=now - timedelta(minutes=5)
     ).values_list("pk", flat=True)[:limit]
     due.extend(stale_pending)
@@ -386,7 +401,7 @@ def refunds_retry_due(*, now: datetime | None = None, limit: int = 100) -> list[
 
 
 def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> int:
-    """Ask Paystack about refunds still `processing` `RECONCILE_REFUNDS_AFTER` after they were
+    """Ask Paystack about its refunds still `processing` `RECONCILE_REFUNDS_AFTER` after they were
     sent: the webhook that settles them may be lost. Returns how many were settled.
 
     A refund with Paystack's id (from the answer to its latest attempt) is fetched
@@ -394,18 +409,22 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
     transaction (``GET /refund?transaction=``) are searched for one of the same amount not yet
     matched to another of ours, a processed one first.
 
-    Only a `processed` verdict is applied, and to that refund only, if nothing else touched it
+    A `processed` verdict is applied, to that refund only, if nothing else touched it
     meanwhile: it proves the money went back, and settling it can never make us send money.
-    A `failed` verdict is not applied from here (the failure Paystack reports may be that of an
-    earlier attempt while a later one went through: marking it failed would send it again); it
-    is noted on the refund and logged for a person, and the `refund.failed` webhook still
-    applies as usual. A refund Paystack does not know (yet) stays `processing`; nothing here
-    ever sends a refund. Each refund asked about waits its turn again.
+    So is a `needs-attention` verdict: a `processing` refund moves to `needs_attention` and
+    the admins are told once (that never sends money either). A `failed` verdict is not
+    applied from here (the failure Paystack reports may be that of an earlier attempt while a
+    later one went through: marking it failed would send it again); it is noted on the refund
+    and logged for a person, and the `refund.failed` webhook still applies as usual. A refund
+    Paystack does not know (yet) stays `processing`; nothing here ever sends a refund. Each
+    refund asked about waits its turn again.
     """
     now = now or timezone.now()
     stale = list(
         Refund.objects.filter(
-            status__in=decisions.SENT_STATUSES, updated_at__lte=now - RECONCILE_REFUNDS_AFTER
+            method=Refund.Method.PAYSTACK,
+            status__in=decisions.SENT_STATUSES,
+            updated_at__lte=now - RECONCILE_REFUNDS_AFTER,
         )
         .select_related("payment")
         .order_by("updated_at")[:limit]
@@ -424,6 +443,10 @@ def refunds_reconcile_stale(*, now: datetime | None = None, limit: int = 50) -> 
         provider_id = str(found.get("id") or "") if found is not None else ""
         if action == decisions.ReconcileAction.SETTLE:
             settled += _refund_settle_processed(refund, provider_id=provider_id)
+            continue
+        if action == decisions.ReconcileAction.NEEDS_ATTENTION and _refund_needs_attention(
+            refund, provider_id=provider_id
+        ):
             continue
         note = {}
         if action == decisions.ReconcileAction.NOTE_AMBIGUOUS:
@@ -450,6 +473,27 @@ def _provider_refund(client: PaystackClient, refund: Refund) -> Mapping[str, Any
         amount=refund.amount,
         matched_ids=matched,
     )
+
+
+def _refund_needs_attention(refund: Refund, *, provider_id: str) -> bool:
+    """Mark a `processing` refund `needs_attention` (Paystack says so) and tell the admins,
+    unless it changed since it was read. True when it was moved here."""
+    if refund.status != Refund.Status.PROCESSING:
+        return False
+    with transaction.atomic():
+        group = order_group_lock(group_id=paystack_payment(refund).group_id)
+        current = Refund.objects.select_for_update().filter(pk=refund.pk).first()
+        if current is None or not (
+            current.status == refund.status and current.attempts == refund.attempts
+        ):
+            return False
+        current.status = Refund.Status.NEEDS_ATTENTION
+        current.last_error = NEEDS_ATTENTION_MESSAGE
+        if provider_id and not current.provider_refund_id:
+            current.provider_refund_id = provider_id[:64]
+        current.save(update_fields=["status", "last_error", "provider_refund_id", "updated_at"])
+        _needs_attention_notice(refund=current, group=group)
+    return True
 
 
 def _refund_settle_processed(refund: Refund, *, provider_id: str) -> bool:

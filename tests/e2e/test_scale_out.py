@@ -32,7 +32,7 @@ from devtools.fake_paystack import FakePaystack
 from orders.models import Order, OrderGroup, OrderItem
 from payments.models import Payment, Refund, WebhookEvent
 from products.inventory import ledger_drift
-from products.models import Product
+from products.models import ProductVariant
 from tests import factories
 from tests.e2e.conftest import StackProcess, wait_for_idle_broker, wait_until
 from users.models import User
@@ -230,7 +230,7 @@ def test_one_idempotency_key_on_both_servers_makes_one_order_group(cluster: Clus
 
     assert [str(pk) for pk in OrderGroup.objects.values_list("id", flat=True)] == [group_id]
     assert Order.objects.count() == 2
-    assert list(Product.objects.order_by("stock").values_list("stock", flat=True)) == [3, 3]
+    assert list(ProductVariant.objects.order_by("stock").values_list("stock", flat=True)) == [3, 3]
     assert ledger_drift() == []
 
     # Later retries on either server replay it; another body with the key is refused.

@@ -1,6 +1,6 @@
 import pytest
 
-from orders.models import OrderGroup
+from orders.models import Order, OrderGroup
 from products.models import Product
 from tests.factories import ProductFactory, ShopFactory, UserFactory
 from tests.orders.helpers import place_order
@@ -76,3 +76,37 @@ def test_admin_cancel_action_goes_through_the_service(admin_client, group):
     )
     assert "can be cancelled" in response.content.decode()
     assert OrderGroup.objects.get(id=group.id).status == "cancelled"
+
+
+def test_admin_change_forms_edit_no_frozen_field(admin_client, group):
+    order = group.orders.first()
+    # Every field of an order (money, snapshots, refunds) is read-only: no form field at all.
+    response = admin_client.get(f"/admin/orders/order/{order.id}/change/")
+    assert response.context["adminform"].form.fields == {}
+    readonly = set(response.context["adminform"].readonly_fields)
+    assert {f.name for f in Order._meta.concrete_fields} <= readonly
+    before = Order.objects.filter(id=order.id).values().get()
+    response = admin_client.post(
+        f"/admin/orders/order/{order.id}/change/",
+        {
+            "commission_total": "0.00",
+            "completed_at_0": "2020-01-01",
+            "completed_at_1": "00:00:00",
+            "delivery_zone": "Moon",
+            "delivery_days_min": "99",
+            "refunded_amount": "1.00",
+            "items-TOTAL_FORMS": "0",
+            "items-INITIAL_FORMS": "0",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+        },
+    )
+    after = Order.objects.filter(id=order.id).values().get()
+    assert {k: v for k, v in after.items() if k != "updated_at"} == {
+        k: v for k, v in before.items() if k != "updated_at"
+    }
+    # The lines' inline shows the frozen commission and quantities, read-only.
+    page = admin_client.get(f"/admin/orders/order/{order.id}/change/")
+    items = page.context["inline_admin_formsets"][0]
+    frozen = {"commission_rate", "commission_amount", "returned_quantity", "refunded_quantity"}
+    assert frozen <= set(items.readonly_fields)

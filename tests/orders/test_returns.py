@@ -11,10 +11,12 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from orders.models import Order, OrderEvent, OrderGroup, OrderItem, Return
 from orders.services import order_status_change
 from payments.models import Refund
+from payments.services import refunds_reconcile_stale, refunds_retry_due
 from products.inventory import ledger_drift
 from products.models import InventoryMovement, Product
 from tests.factories import ProductFactory, ShopFactory, StaffFactory, UserFactory
@@ -512,3 +514,30 @@ def test_a_retried_refund_with_its_idempotency_key_refunds_once(customer, produc
         == 201
     )
     assert Refund.objects.count() == 2
+
+
+def test_a_cash_refund_is_never_swept_and_its_status_is_read_only(
+    admin_client, client, order, products
+):
+    big, _small = lines(order)
+    ret_id = ask(client, order, [(big, 1)]).json()["data"]["id"]
+    for action in ("approve_returns", "receive_returns", "refund_returns"):
+        admin_client.post("/admin/orders/return/", {"action": action, "_selected_action": [ret_id]})
+    refund = Refund.objects.get()
+    assert (refund.method, refund.status) == ("cash", "processed")
+    url = f"/admin/payments/refund/{refund.id}/change/"
+    page = admin_client.get(url)
+    assert "status" in page.context["adminform"].readonly_fields
+    admin_client.post(
+        url, {"status": "failed", "items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0"}
+    )
+    assert Refund.objects.get(id=refund.id).status == "processed"
+    # Whatever status a cash refund was given (before it was read-only), no sweep takes it up.
+    later = timezone.now() + timedelta(days=2)
+    for status in ("pending", "failed"):
+        Refund.objects.filter(id=refund.id).update(status=status)
+        assert refund.id not in refunds_retry_due(now=later)
+    Refund.objects.filter(id=refund.id).update(status="processing")
+    before = Refund.objects.get(id=refund.id).updated_at
+    assert refunds_reconcile_stale(now=later) == 0
+    assert Refund.objects.get(id=refund.id).updated_at == before  # never asked about

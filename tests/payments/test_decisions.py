@@ -530,6 +530,32 @@ def test_refund_event_match(event, refunds, expected):
             [provider_refund(1, 7000, "needs-attention"), provider_refund(2, 7000, "pending")],
             R1,
         ),
+        # Two of ours of that amount Paystack reports alike: the one the event can still move.
+        (
+            RefundEvent(REF, "needs_attention", 7000, ""),
+            [
+                refund(R1, amount=7000, provider_id="1", status="needs_attention"),
+                refund(R2, amount=7000, provider_id="2"),
+            ],
+            [
+                provider_refund(1, 7000, "needs-attention"),
+                provider_refund(2, 7000, "needs-attention"),
+            ],
+            R2,
+        ),
+        # ...and once both were moved (a redelivery), the first (nothing changes).
+        (
+            RefundEvent(REF, "needs_attention", 7000, ""),
+            [
+                refund(R1, amount=7000, provider_id="1", status="needs_attention"),
+                refund(R2, amount=7000, provider_id="2", status="needs_attention"),
+            ],
+            [
+                provider_refund(1, 7000, "needs-attention"),
+                provider_refund(2, 7000, "needs-attention"),
+            ],
+            R1,
+        ),
         # The listed refund of that amount is not one we were given: a dashboard refund.
         (
             RefundEvent(REF, "processed", 5000, ""),
@@ -610,7 +636,10 @@ def test_refund_event_decide(status, ours, by_id, action):
         ("processed", ReconcileAction.SETTLE),
         ("PROCESSED", ReconcileAction.SETTLE),
         ("failed", ReconcileAction.NOTE_AMBIGUOUS),
+        # Paystack needs the customer's details: applied (admins told), never sends money.
+        ("needs-attention", ReconcileAction.NEEDS_ATTENTION),
         ("pending", ReconcileAction.WAIT),
+        ("processing", ReconcileAction.WAIT),
         ("", ReconcileAction.WAIT),
         (None, ReconcileAction.WAIT),
     ],

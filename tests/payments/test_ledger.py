@@ -233,6 +233,8 @@ def test_monthly_statement(client_for, settings, admin_user):
     assert rows[-1][1:4] == ["closing_balance", "", "1360.00"]
     note = next(row[8] for row in rows if row[1] == "adjustment")
     assert note == "'=HYPERLINK(1)"
-    bad = client_for(shop.owner).get(f"/api/v1/shops/{shop.id}/statement/", {"month": "2026-13"})
-    assert bad.status_code == 400
-    assert bad.json()["code"] == "validation_error"
+    for month in ("2026-13", "0000-01", "9999-12", "1969-12"):
+        bad = client_for(shop.owner).get(f"/api/v1/shops/{shop.id}/statement/", {"month": month})
+        assert bad.status_code == 400, month
+        assert bad.json()["code"] == "validation_error"
+        assert "month" in bad.json()["errors"]

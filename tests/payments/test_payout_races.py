@@ -3,16 +3,18 @@ together by a barrier. Celery is eager: a thread also runs the tasks it queues."
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from core.models import SentEmail
 from payments.models import LedgerEntry, Payout, ShopBalance
-from payments.services import payouts
+from payments.services import payouts, settlement
 from tests.payments.helpers import post_event
 from tests.payments.settlement import payable_shop
 from tests.threads import run_together
@@ -20,6 +22,15 @@ from tests.threads import run_together
 pytestmark = pytest.mark.django_db(transaction=True)
 
 D = Decimal
+
+# A short wait for a row lock, and back to the default, per engine.
+LOCK_TIMEOUT = {
+    "postgresql": ("SET lock_timeout = '200ms'", "RESET lock_timeout"),
+    "mysql": (
+        "SET SESSION innodb_lock_wait_timeout = 1",
+        "SET SESSION innodb_lock_wait_timeout = DEFAULT",
+    ),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -127,3 +138,42 @@ def test_a_timed_out_transfer_raced_by_runs_and_verification_is_sent_once(fake_p
     assert Payout.objects.get().status == "paid"
     assert len(transfers(fake_paystack)) == 1
     assert ShopBalance.objects.get(shop=shop).total == 0
+
+
+def test_a_shop_whose_payout_fails_in_the_database_does_not_stop_the_others(
+    fake_paystack, admin_user, client_for, caplog
+):
+    """One shop's balance is held by a long transaction elsewhere: its payout fails on a lock
+    timeout (a real database error), is logged with the shop's id, and the other shops are
+    still paid; the API answers as usual."""
+    locked, free = (payable_shop(fake=fake_paystack) for _ in range(2))
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_balance() -> None:
+        with transaction.atomic():
+            settlement.shop_balance_lock(shop_id=locked.id)
+            held.set()
+            release.wait(timeout=30)
+
+    thread = threading.Thread(target=lambda: (hold_the_balance(), connection.close()))
+    thread.start()
+    try:
+        assert held.wait(timeout=10)
+        with connection.cursor() as cursor:
+            cursor.execute(LOCK_TIMEOUT[connection.vendor][0])
+        try:
+            response = client_for(admin_user).post("/api/v1/payouts/run/", {}, format="json")
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(LOCK_TIMEOUT[connection.vendor][1])
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert response.status_code == 202, response.content
+    assert [p["shop_id"] for p in response.json()["data"]["payouts"]] == [str(free.id)]
+    assert Payout.objects.get(shop=free).status == "processing"  # sent
+    assert not Payout.objects.filter(shop=locked).exists()
+    assert ShopBalance.objects.get(shop=locked).total == D("5000.00")
+    assert str(locked.id) in caplog.text
+    # The next run pays it.
+    assert len(payouts.payouts_run()) == 1

@@ -329,7 +329,7 @@ def test_a_transfer_paystack_never_got_fails_after_a_while(
     assert payouts.payouts_verify_open(now=soon) == 0  # not known yet: asked again later
     assert Payout.objects.get().status == "processing"
     Payout.objects.filter(pk=payout.pk).update(
-        created_at=timezone.now() - GIVE_UP_AFTER, checked_at=timezone.now() - VERIFY_AFTER
+        sent_at=timezone.now() - GIVE_UP_AFTER, checked_at=timezone.now() - VERIFY_AFTER
     )
     assert payouts.payouts_verify_open() == 1
     payout.refresh_from_db()
@@ -380,3 +380,38 @@ def test_payout_list_costs_fixed_queries(client_for, count, django_assert_max_nu
     with django_assert_max_num_queries(6):
         response = owner.get(f"/api/v1/shops/{shop.id}/payouts/")
     assert response.json()["data"]["count"] == count
+
+
+def test_a_balance_as_wide_as_the_ledger_is_paid_out(admin_user, client_for, fake_paystack, run):
+    shop = payable_shop(fake=fake_paystack)
+    admin = client_for(admin_user)
+    for _ in range(3):
+        response = admin.post(
+            f"/api/v1/shops/{shop.id}/ledger/adjustments/",
+            {"amount": "9999999999.99", "note": "Settlement of a large account"},
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+    assert len(run(admin)) == 1
+    payout = Payout.objects.get(shop=shop)
+    assert payout.amount == D("29999999999.97") + D("5000.00")
+    assert ShopBalance.objects.get(shop=shop).total == 0
+
+
+def test_a_payout_is_given_up_on_by_when_it_was_sent_not_created(fake_paystack):
+    shop = payable_shop(amount=D("2000.00"), fake=fake_paystack)
+    payout = payouts.payout_create(shop_id=shop.id)
+    # Its task was lost: the sweep sends it long after it was created.
+    Payout.objects.filter(pk=payout.pk).update(created_at=timezone.now() - 2 * GIVE_UP_AFTER)
+    fake_paystack.timeout_next(1, seconds=1.0)  # and Paystack has not got it (yet)
+    payouts.payout_send(payout_id=payout.id)
+    payout.refresh_from_db()
+    assert payout.status == "processing" and payout.sent_at is not None
+    soon = payout.sent_at + VERIFY_AFTER + timedelta(seconds=1)
+    assert payouts.payouts_verify_open(now=soon) == 0
+    assert Payout.objects.get().status == "processing"  # sent moments ago: not given up on
+    later = payout.sent_at + GIVE_UP_AFTER + VERIFY_AFTER
+    assert payouts.payouts_verify_open(now=later) == 1
+    assert Payout.objects.get().status == "failed"
+    assert ShopBalance.objects.get(shop=shop).total == D("2000.00")
+    assert len(transfers(fake_paystack)) == 1

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 from celery.exceptions import Retry
+from django.core import mail
 from django.utils import timezone
 
 from orders.models import OrderGroup
 from payments import tasks
-from payments.models import Payment, Refund
+from payments.models import Payment, Refund, UnmatchedRefund, WebhookEvent
 from payments.services import (
     REFUND_MAX_ATTEMPTS,
     payment_initialize,
@@ -518,3 +519,92 @@ def test_a_late_failure_of_an_earlier_attempt_does_not_fail_the_attempt_in_fligh
         assert post_event(api_client, fake_paystack, "refund.processed", data).status_code == 200
     refund.refresh_from_db()
     assert refund.status == Refund.Status.PROCESSED
+
+
+def _two_refunds_of_one_amount(customer, fake_paystack, api_client, capture):
+    group, orders, _products = make_group(
+        customer=customer, prices=[Decimal("500.00"), Decimal("500.00")], quantity=1
+    )
+    payment = payment_initialize(group=group, email=customer.email)
+    pay(fake_paystack, api_client, capture, payment)
+    first = refund_request(group=group, orders=orders[:1], reason="first")
+    second = refund_request(group=group, orders=orders[1:], reason="second")
+    for refund in (first, second):
+        refund_submit(refund_id=refund.pk)
+        refund.refresh_from_db()
+        assert refund.status == Refund.Status.PROCESSING and refund.provider_refund_id
+    assert first.amount == second.amount
+    return first, second
+
+
+def test_two_same_amount_refunds_both_needing_attention_are_both_moved_and_reported(
+    customer, admin_user, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    first, second = _two_refunds_of_one_amount(customer, fake_paystack, api_client, capture)
+    mail.outbox.clear()
+    # Paystack moves both, then sends two identical events (no refund id nor reference).
+    events = []
+    for refund in (first, second):
+        fake_id = int(refund.provider_refund_id)
+        fake_paystack.settle_refund(fake_id, "needs-attention")
+        events.append(
+            fake_paystack.refund_event_data(
+                next(r for r in fake_paystack.refunds if r["id"] == fake_id)
+            )
+        )
+    assert events[0] == events[1]
+    for data in (*events, events[0]):  # and a redelivery
+        with capture(execute=True):
+            assert (
+                post_event(api_client, fake_paystack, "refund.needs-attention", data).status_code
+                == 200
+            )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == second.status == Refund.Status.NEEDS_ATTENTION
+    notices = [
+        m for m in mail.outbox if admin_user.email in m.to and "needs attention" in m.subject
+    ]
+    assert len(notices) == 2  # one for each refund, none for the redelivery
+    assert (
+        WebhookEvent.objects.filter(
+            event="refund.needs-attention", processed_at__isnull=False
+        ).count()
+        == 3
+    )
+    assert not UnmatchedRefund.objects.exists()
+    # Paystack then settles both: each processed event (with its reference) settles one.
+    for refund in (first, second):
+        assert (
+            refund_event(
+                api_client, fake_paystack, capture, int(refund.provider_refund_id), "processed"
+            ).status_code
+            == 200
+        )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == second.status == Refund.Status.PROCESSED
+
+
+def test_reconciliation_applies_a_needs_attention_verdict_once(
+    customer, admin_user, fake_paystack, api_client, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    first, second = _two_refunds_of_one_amount(customer, fake_paystack, api_client, capture)
+    mail.outbox.clear()
+    for refund in (first, second):
+        fake_paystack.settle_refund(int(refund.provider_refund_id), "needs-attention")  # lost
+    with capture(execute=True):
+        assert refunds_reconcile_stale(now=timezone.now() + timedelta(minutes=31)) == 0
+    with capture(execute=True):
+        refunds_reconcile_stale(now=timezone.now() + timedelta(days=1))
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == second.status == Refund.Status.NEEDS_ATTENTION
+    notices = [
+        m for m in mail.outbox if admin_user.email in m.to and "needs attention" in m.subject
+    ]
+    assert len(notices) == 2
+    assert len(fake_paystack.refunds) == 2  # nothing sent again
+    assert not refunds_retry_due(now=timezone.now() + timedelta(days=1))
