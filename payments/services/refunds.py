@@ -57,16 +57,23 @@ def refund_create(
 
     `commission_reversed` is the commission (kobo) of the refunded items. A refund of a
     completed order's goods debits its shop's ledger in the same transaction
-    (`settlement.record_refund_entries`)."""
-    refund = Refund.objects.create(
-        payment=payment,
-        order=order,
-        amount=amount,
-        reason=reason[:255],
-        commission_reversed=commission_reversed,
-    )
-    record_refund_entries(refund)
-    refund_submit_on_commit(refund)
+    (`settlement.record_refund_entries`).
+
+    The order's row is locked before the refund is inserted: the insert's foreign-key check
+    takes a shared lock on it (MariaDB), which a completion waiting for the row would turn
+    into a deadlock when the ledger then asks for the row itself."""
+    with transaction.atomic():
+        if order is not None:
+            Order.objects.select_for_update().only("pk").get(pk=order.pk)
+        refund = Refund.objects.create(
+            payment=payment,
+            order=order,
+            amount=amount,
+            reason=reason[:255],
+            commission_reversed=commission_reversed,
+        )
+        record_refund_entries(refund)
+        refund_submit_on_commit(refund)
     return refund
 
 
