@@ -391,6 +391,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 CORS_ALLOWED_ORIGINS = config("CORS_ALLOWED_ORIGINS", default="", cast=Csv())
+# Headers a browser client on another origin may read: whether a list's count is exact, and how
+# long to wait after a 429 or 503.
+CORS_EXPOSE_HEADERS = ["X-Count-Exact", "Retry-After"]
 
 # --- Celery ---------------------------------------------------------------------------------
 # The broker, and whether tasks run in-process instead, are set per environment.
