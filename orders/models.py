@@ -66,7 +66,12 @@ class OrderGroup(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["customer", "-created_at"], name="group_customer_created"),
+            # A customer's groups, newest first (`orders.selectors.groups_for_customer`), and
+            # the same filtered by status.
+            models.Index(fields=["customer", "-created_at", "-id"], name="group_customer_recent"),
+            models.Index(
+                fields=["customer", "status", "-created_at", "-id"], name="group_customer_status"
+            ),
             models.Index(fields=["payment_status", "expires_at"], name="group_unpaid_expiry"),
         ]
 
@@ -119,7 +124,12 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["shop", "-created_at"], name="order_shop_created")]
+        indexes = [
+            # A shop's orders, newest first, and the same filtered by status
+            # (`orders.selectors.orders_for_shop`, `orders.filters.ShopOrderFilter`).
+            models.Index(fields=["shop", "-created_at", "-id"], name="order_shop_recent"),
+            models.Index(fields=["shop", "status", "-created_at", "-id"], name="order_shop_status"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(refunded_amount__lte=models.F("total")),
@@ -236,8 +246,15 @@ class Return(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["shop", "-created_at"], name="return_shop_created"),
-            models.Index(fields=["customer", "-created_at"], name="return_customer_created"),
+            # Each side's list, newest first, and the same filtered by status.
+            models.Index(fields=["shop", "-created_at", "-id"], name="return_shop_recent"),
+            models.Index(
+                fields=["shop", "status", "-created_at", "-id"], name="return_shop_status"
+            ),
+            models.Index(fields=["customer", "-created_at", "-id"], name="return_customer_recent"),
+            models.Index(
+                fields=["customer", "status", "-created_at", "-id"], name="return_customer_status"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -102,6 +102,7 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["shop"]
     search_fields = ["email", "first_name", "last_name", "handle"]
     ordering = ["-date_joined"]
+    show_full_result_count = False
     readonly_fields = ["token_version", "last_login", "date_joined"]
     raw_id_fields = ["shop"]
     inlines = [AddressInline]
