@@ -56,8 +56,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["-date_joined"]
-        # The admins' user list (`users.selectors.users_list`) and changelist, newest first.
-        indexes = [models.Index(fields=["-date_joined", "id"], name="user_joined")]
         constraints = [
             models.UniqueConstraint(fields=["shop", "handle"], name="user_shop_handle_unique"),
             models.CheckConstraint(
