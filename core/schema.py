@@ -40,6 +40,7 @@ from drf_spectacular.plumbing import get_doc
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from core.errors import ApiError, ErrorCode
+from core.pagination import COUNT_EXACT_HEADER, exact_count_limit
 
 ERROR_COMPONENT = "ErrorEnvelope"
 _ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
@@ -56,6 +57,13 @@ _STATUS_TITLES = {
     502: "The payment provider failed",
     503: "A service is unavailable; see `Retry-After`",
     504: "The payment provider did not answer in time",
+}
+_COUNT_EXACT_HEADER_SCHEMA = {
+    "description": (
+        f"`true` when `count` is exact; `false` when the list holds more than "
+        f"{exact_count_limit():,} results and `count` is an estimate."
+    ),
+    "schema": {"type": "string", "enum": ["true", "false"]},
 }
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _ARTICLES = {"a", "an", "the"}
@@ -124,9 +132,15 @@ class EnvelopeAutoSchema(AutoSchema):
                     "required": True,
                 }
         responses = operation["responses"]
+        paginated = any(
+            parameter["in"] == "query" and parameter["name"] == "page"
+            for parameter in operation.get("parameters", [])
+        )
         for status_code, response in responses.items():
             if status_code.startswith("2"):
                 self._envelope(status_code, response)
+                if paginated:
+                    response["headers"] = {COUNT_EXACT_HEADER: _COUNT_EXACT_HEADER_SCHEMA}
         for status_code, codes in sorted(self._error_answers(operation).items()):
             listed = ", ".join(f"`{code}`" for code in codes)
             # A description given in `extend_schema(responses=...)` is kept; the body is always

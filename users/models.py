@@ -56,6 +56,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["-date_joined"]
+        indexes = [
+            # The admins' list of accounts, newest first (`users_list`).
+            models.Index(fields=["-date_joined", "id"], name="user_newest"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["shop", "handle"], name="user_shop_handle_unique"),
             models.CheckConstraint(

@@ -218,6 +218,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 # --- Django REST framework ------------------------------------------------------------------
+# A list's `count` is exact up to this many results, an estimate beyond (core/pagination.py).
+PAGINATION_EXACT_COUNT_LIMIT = config("PAGINATION_EXACT_COUNT_LIMIT", default=10_000, cast=int)
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["core.renderers.EnvelopeRenderer"],
     # JSON only; an upload view sets `parser_classes = [MultiPartParser]` (or both).
@@ -388,6 +391,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 CORS_ALLOWED_ORIGINS = config("CORS_ALLOWED_ORIGINS", default="", cast=Csv())
+# Headers a browser client on another origin may read: whether a list's count is exact, and how
+# long to wait after a 429 or 503.
+CORS_EXPOSE_HEADERS = ["X-Count-Exact", "Retry-After"]
 
 # --- Celery ---------------------------------------------------------------------------------
 # The broker, and whether tasks run in-process instead, are set per environment.

@@ -48,9 +48,17 @@ class EmailListView(ListAPIView):
         return self.get_paginated_response([{"email": u.email} for u in page])
 
 
+class NewestUsersView(EmailListView):
+    """Page numbers, or keyset pages with `?cursor=` (newest first)."""
+
+    queryset = User.objects.order_by("-date_joined", "-id")
+    cursor_ordering = ("-date_joined", "-id")
+
+
 urlpatterns = [
     path("test/boom/", BoomView.as_view()),
     path("test/users/", EmailListView.as_view()),
+    path("test/newest-users/", NewestUsersView.as_view()),
     path("test/suspicious/", SuspiciousView.as_view()),
     path("test/needs-redis/", NeedsRedisView.as_view()),
     *project_urlpatterns,
