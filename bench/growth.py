@@ -575,6 +575,13 @@ def seed(size: Size, password: str) -> dict[str, int]:
             "growth_order WHERE j = 0",
         )
 
+    # The rank `?ordering=status` sorts on, as `Order.save` writes it.
+    order_rank = (
+        "(CASE status "
+        + " ".join(f"WHEN '{status}' THEN {n}" for n, status in enumerate(Order.Status.values))
+        + " END)"
+    )
+
     def orders() -> None:
         s.insert(
             Order,
@@ -584,6 +591,7 @@ def seed(size: Size, password: str) -> dict[str, int]:
                 "number": "'MKT-G' || lpad(g::text, 8, '0') || '-' || (j + 1)",
                 "shop": idsql("shop", "shop"),
                 "status": "status",
+                "status_rank": order_rank,
                 "subtotal": "m * u",
                 "delivery_fee": "0",
                 "total": "m * u",

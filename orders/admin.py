@@ -15,14 +15,16 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from core.admin import ExistsListFilter
 from core.errors import ApiError
+from core.pagination import CountLimitedPaginator
 from orders.models import Order, OrderEvent, OrderGroup, OrderItem, Return, ReturnEvent, ReturnItem
 from orders.returns import return_status_change
 from orders.services import order_group_cancel
 from shops.models import Shop
 
-# The changelists of the tables that grow with every checkout: no count of the whole table
-# beside the filtered one, no `date_hierarchy` (its MIN/MAX and year/month drill-down scan the
-# table; the `created_at` list filter remains), filters whose choices come from small tables.
+# The changelists of the tables that grow with every checkout: a count exact up to 10,000 rows
+# (`CountLimitedPaginator`) and no second count of the whole table, no `date_hierarchy` (its
+# MIN/MAX and year/month drill-down scan the table; the `created_at` list filter remains), filters
+# whose choices come from small tables.
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -137,6 +139,7 @@ class OrderGroupAdmin(admin.ModelAdmin):
     search_fields = ["number", "customer_email", "customer__email"]
     ordering = ["-created_at"]
     show_full_result_count = False
+    paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
         "number",
@@ -215,6 +218,7 @@ class OrderAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     list_select_related = ["shop", "group"]
     show_full_result_count = False
+    paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
         "group",
@@ -278,6 +282,7 @@ class ReturnAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     list_select_related = ["order", "shop"]
     show_full_result_count = False
+    paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
         "order",

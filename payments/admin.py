@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from core.admin import fixed_choices_filter
+from core.pagination import CountLimitedPaginator
 from payments.models import (
     Dispute,
     LedgerEntry,
@@ -28,10 +29,10 @@ from payments.payout_decisions import TRANSFER_EVENTS
 from payments.services.settlement import adjustment_create
 from payments.webhooks import CHARGE_SUCCESS, DISPUTE_EVENTS, REFUND_EVENTS
 
-# The changelists of the tables that grow with every payment: no count of the whole table beside
-# the filtered one, no `date_hierarchy` (its MIN/MAX and drill-down scan the table; a
-# `created_at` list filter instead), filters whose choices are known rather than read with a
-# `SELECT DISTINCT` over the table.
+# The changelists of the tables that grow with every payment: a count exact up to 10,000 rows
+# (`CountLimitedPaginator`) and no second count of the whole table, no `date_hierarchy` (its
+# MIN/MAX and drill-down scan the table; a `created_at` list filter instead), filters whose
+# choices are known rather than read with a `SELECT DISTINCT` over the table.
 
 
 def _known(*values: str) -> list[tuple[str, str]]:
@@ -117,6 +118,7 @@ class PaymentAdmin(admin.ModelAdmin):
     search_fields = ["reference", "group__number", "group__customer_email"]
     list_select_related = ["group"]
     show_full_result_count = False
+    paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
         "reference",
@@ -170,6 +172,7 @@ class RefundAdmin(admin.ModelAdmin):
     list_select_related = ["payment", "order"]
     ordering = ["-created_at"]
     show_full_result_count = False
+    paginator = CountLimitedPaginator
     inlines = [RefundItemInline]
     readonly_fields = [
         "id",
@@ -211,6 +214,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     search_fields = ["event_key", "payment__reference"]
     list_select_related = ["payment"]
     show_full_result_count = False
+    paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
         "event_key",
@@ -337,6 +341,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     search_fields = ["shop__name", "shop__code", "order__number", "payout__reference", "key"]
     list_select_related = ["shop", "order", "payout"]
     show_full_result_count = False
+    paginator = CountLimitedPaginator
     raw_id_fields = ["shop"]
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
@@ -402,3 +407,4 @@ class PayoutAdmin(_ReadOnlyAdmin):
     search_fields = ["reference", "transfer_code", "shop__name", "shop__code"]
     list_select_related = ["shop"]
     show_full_result_count = False
+    paginator = CountLimitedPaginator

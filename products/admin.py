@@ -16,6 +16,7 @@ from django.utils.html import format_html
 
 from core.admin import CatalogueChangeAdminMixin, ExistsListFilter, titled
 from core.catalogue_cache import catalogue_changed
+from core.pagination import CountLimitedPaginator
 from products.models import (
     Category,
     InventoryMovement,
@@ -87,6 +88,7 @@ class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "slug", "shop__name", "shop__code"]
     list_select_related = ["shop"]
     show_full_result_count = False
+    paginator = CountLimitedPaginator
     raw_id_fields = ["shop"]
     filter_horizontal = ["categories"]
     readonly_fields = ["id", "created_at", "updated_at"]
@@ -145,6 +147,7 @@ class InventoryMovementAdmin(admin.ModelAdmin):
     # No `date_hierarchy`: its MIN/MAX and drill-down scan the table (the `created_at` filter
     # remains).
     show_full_result_count = False
+    paginator = CountLimitedPaginator
 
     def get_readonly_fields(self, request: HttpRequest, obj: InventoryMovement | None = None):
         return [field.name for field in self.model._meta.fields]

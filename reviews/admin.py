@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from core.admin import fixed_choices_filter
+from core.pagination import CountLimitedPaginator
 from reviews.models import Review
 from reviews.services import review_update
 
@@ -24,6 +25,7 @@ class ReviewAdmin(admin.ModelAdmin):
     search_fields = ["title", "body", "product__name", "author__email"]
     list_select_related = ["product", "author"]
     show_full_result_count = False
+    paginator = CountLimitedPaginator
     fields = [
         "id",
         "product",

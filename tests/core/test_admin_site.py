@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.pagination import CountLimitedPaginator
 from tests.factories import ProductFactory, ShopFactory, UserFactory
 from tests.orders.helpers import place_order
 
@@ -115,6 +116,7 @@ def test_changelists_of_growing_tables_never_scan_them_whole(admin_client, label
     model = apps.get_model(label)
     model_admin = admin.site._registry[model]
     assert model_admin.show_full_result_count is False
+    assert model_admin.paginator is CountLimitedPaginator
     assert not model_admin.date_hierarchy
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     with CaptureQueriesContext(connection) as ctx:
