@@ -225,6 +225,7 @@ class OrderAdmin(admin.ModelAdmin):
         "number",
         "shop",
         "status",
+        "status_rank",
         "subtotal",
         "delivery_fee",
         "total",
