@@ -41,6 +41,7 @@ from products.models import (
     ProductVariant,
     options_key,
 )
+from products.variants import product_prices_refresh
 from shops.models import Shop
 from users.models import User
 
@@ -570,6 +571,9 @@ def _apply(
     ProductVariant.objects.bulk_update(
         changed_variants, ["sku", "price", "is_active", "updated_at"], batch_size=_UPDATE_BATCH
     )
+    priced = sorted({variant.product_id for variant in [*new_variants, *changed_variants]})
+    for start in range(0, len(priced), _UPDATE_BATCH):
+        product_prices_refresh(priced[start : start + _UPDATE_BATCH])
     changes = [StockChange(variant_id, delta) for variant_id, delta in stock.items()]
     for start in range(0, len(changes), _UPDATE_BATCH):
         batch = changes[start : start + _UPDATE_BATCH]

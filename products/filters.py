@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
+from django.conf import settings
 from django.db.models import F, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.request import Request
@@ -14,7 +15,6 @@ from rest_framework.request import Request
 from products.models import MAX_OPTIONS, Category, Product
 from products.selectors import (
     category_subtree_ids,
-    lowest_price,
     product_search,
     variants_matching,
 )
@@ -47,9 +47,14 @@ def _price_filter(lookup: str, help_text: str) -> django_filters.NumberFilter:
 
 class ProductFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
-        method="filter_search",
+        method="filter_noop",  # after the other filters, in `filter_queryset`
         max_length=200,
-        help_text="Words in the name or description (full-text search on PostgreSQL).",
+        help_text=(
+            "Words in the name or description, or a variant's whole SKU. On PostgreSQL a "
+            "full-text search, ranked, that answers at most the newest "
+            f"{settings.SEARCH_CANDIDATES:,} matching products (plus the products of that "
+            "SKU): `count` is then exact and at most that."
+        ),
     )
     shop = django_filters.UUIDFilter(field_name="shop_id", help_text="A shop id.")
     category = django_filters.CharFilter(
@@ -84,9 +89,6 @@ class ProductFilter(django_filters.FilterSet):
     class Meta:
         model = Product
         fields: list[str] = []
-
-    def filter_search(self, queryset: QuerySet[Product], name: str, value: str):
-        return product_search(queryset, text=value)
 
     def filter_category(self, queryset: QuerySet[Product], name: str, value: str):
         ids = category_subtree_ids(ref=value.strip())
@@ -146,6 +148,8 @@ class ProductFilter(django_filters.FilterSet):
             queryset = queryset.filter(variants_matching(options=options, **variant))
         if data.get("in_stock") == "false":
             queryset = queryset.exclude(variants_matching(is_active=True, stock__gt=0))
+        if data.get("search"):
+            queryset = product_search(queryset, text=data["search"])
         ordering = data.get("ordering")
         if ordering in ("rating", "-rating"):
             # By the stored average; products without a review come last either way.
@@ -154,8 +158,8 @@ class ProductFilter(django_filters.FilterSet):
                 return queryset.order_by(average.asc(nulls_last=True), "-rating_count", "id")
             return queryset.order_by(average.desc(nulls_last=True), "-rating_count", "-id")
         if ordering in ("price", "-price"):
-            queryset = queryset.alias(lowest_price=lowest_price())
-            ordering = ordering.replace("price", "lowest_price")
+            # The lowest price of the active variants, stored on the product.
+            ordering = ordering.replace("price", "price_min")
         if ordering:
             tiebreak = "-id" if ordering.startswith("-") else "id"
             return queryset.order_by(ordering, tiebreak)

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
 
 from shops.models import RatingFields
 
@@ -38,6 +39,7 @@ class Category(models.Model):
 
 
 MAX_OPTIONS = 3
+ACTIVE = models.Q(is_active=True)
 
 
 class Product(RatingFields):
@@ -58,6 +60,15 @@ class Product(RatingFields):
     categories = models.ManyToManyField(Category, blank=True, related_name="products")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The lowest and highest price of the active variants (null when none is active), stored for
+    # ordering the catalogue by price; kept by `products.variants.product_prices_refresh`,
+    # which every write of a variant's price or active flag calls.
+    price_min = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, editable=False
+    )
+    price_max = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, editable=False
+    )
 
     # The highest commission rate among the product's categories, as checkout reads it (set by
     # `products.inventory.lock_variants` and `orders.checkout`).
@@ -77,9 +88,31 @@ class Product(RatingFields):
         constraints = [
             models.UniqueConstraint(fields=["shop", "name"], name="product_name_per_shop_unique"),
         ]
+        # Each catalogue list's filter and order (`products.filters`): the public list reads
+        # active products only (partial indexes), a shop's catalogue starts from its shop.
         indexes = [
-            models.Index(fields=["is_active", "-created_at"], name="product_active_created"),
-            models.Index(fields=["rating_average"], name="product_rating"),
+            models.Index(
+                fields=["-created_at", "-id"], name="product_active_created_id", condition=ACTIVE
+            ),
+            models.Index(fields=["shop", "-created_at", "-id"], name="product_shop_created"),
+            models.Index(fields=["name", "id"], name="product_active_name", condition=ACTIVE),
+            models.Index(fields=["price_min", "id"], name="product_active_price", condition=ACTIVE),
+            # `?ordering=rating` (average ascending, nulls last) and `-rating` (descending,
+            # nulls last, read backwards): PostgreSQL only, MariaDB has no such indexes.
+            models.Index(
+                F("rating_average").asc(nulls_last=True),
+                F("rating_count").desc(),
+                F("id").asc(),
+                name="product_active_rating",
+                condition=ACTIVE,
+            ),
+            models.Index(
+                F("rating_average").asc(nulls_first=True),
+                F("rating_count").asc(),
+                F("id").asc(),
+                name="product_active_rating_desc",
+                condition=ACTIVE,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -137,7 +170,14 @@ class ProductVariant(models.Model):
             models.CheckConstraint(condition=models.Q(stock__gte=0), name="variant_stock_gte_0"),
             models.CheckConstraint(condition=models.Q(price__gt=0), name="variant_price_gt_0"),
         ]
-        indexes = [models.Index(fields=["product", "is_active"], name="variant_product_active")]
+        # The catalogue's variant conditions (`products.selectors.variants_matching`). No index
+        # holds `stock` or `updated_at`, which every checkout writes: its updates stay HOT
+        # (PostgreSQL, with the table's fillfactor of 80).
+        indexes = [
+            models.Index(fields=["product", "is_active", "price"], name="variant_product_price"),
+            # A search by SKU in every shop (the unique constraint starts with the shop).
+            models.Index(fields=["sku_key"], name="variant_sku_key"),
+        ]
 
     def __str__(self) -> str:
         return self.sku

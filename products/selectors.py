@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, Lookup, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from core.errors import NotFound
@@ -224,35 +225,51 @@ def variants_matching(*, options: Sequence[tuple[str, str]] = (), **conditions: 
     return Exists(variants)
 
 
-def lowest_price() -> Subquery:
-    """The lowest price of the outer product's active variants (for ordering by price)."""
-    return Subquery(
-        ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
-        .values("product")
-        .annotate(low=Min("price"))
-        .values("low")
-    )
+class _AnyOf(Lookup):
+    """`lhs = ANY(rhs)`: the left side is one of the array on the right (PostgreSQL)."""
+
+    lookup_name = "any_of"
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
 def product_search(products: QuerySet[Product], *, text: str) -> QuerySet[Product]:
     """Name and description search: PostgreSQL full text (GIN-indexed, ranked) or, elsewhere,
-    every word somewhere in the name or description; and a variant's SKU, whole (any case)."""
+    every word somewhere in the name or description; and a variant's SKU, whole (any case).
+
+    On PostgreSQL the matches are bounded: the newest `settings.SEARCH_CANDIDATES` products of
+    `products` matching the text (read newest first through the GIN index or the `created_at`
+    index, whichever the planner finds cheaper), and the products whose SKU is the text. Only
+    those are ranked (`search_rank`), so a word found in half the catalogue costs a few
+    thousand rows, not half the catalogue. Apply it after the other filters, so that the bound
+    counts only products that pass them."""
     text = text.strip()
     if not text:
         return products
     sku = text.lower()[:64]
     if connection.vendor == "postgresql":
+        from django.contrib.postgres.expressions import ArraySubquery
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
         from products.search import SEARCH_CONFIG, product_search_vector
 
         query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
         vector = product_search_vector()
-        # A union rather than `OR`: each side keeps its index (the GIN index of the text, the
-        # SKU's unique index).
-        by_text = Product.objects.alias(search_document=vector).filter(search_document=query)
-        by_sku = ProductVariant.objects.filter(sku_key=sku).values("product_id")
-        return products.filter(id__in=by_text.values("id").union(by_sku)).annotate(
+        newest = (
+            products.alias(search_document=vector)
+            .filter(search_document=query)
+            .order_by("-created_at", "-id")
+            .values("id")[: settings.SEARCH_CANDIDATES]
+        )
+        # A union rather than `OR`: each side keeps its index (the GIN index of the text or the
+        # `created_at` one, the SKU's). The few ids found are then read by primary key
+        # (`id = ANY(ARRAY(...))`), never by a scan of the table, however small it is.
+        by_sku = ProductVariant.objects.filter(sku_key=sku).order_by().values("product_id")
+        found = ArraySubquery(newest.union(by_sku))
+        return products.filter(_AnyOf(F("id"), found)).annotate(
             search_rank=SearchRank(vector, query)
         )
     condition = Q()

@@ -20,6 +20,7 @@ from products.selectors import category_ancestor_ids
 from products.variants import (
     VariantSpec,
     options_check,
+    specs_price_range,
     variant_price_set,
     variants_build,
     variants_insert,
@@ -197,6 +198,7 @@ def product_create(
             options=cleaned_options,
             is_active=is_active,
         )
+        product.price_min, product.price_max = specs_price_range(variants)
         built = variants_build(product=product, specs=variants)
         try:
             with transaction.atomic():

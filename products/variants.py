@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import Max, Min, OuterRef, ProtectedError, QuerySet, Subquery
 from django.utils import timezone
 
 from core.catalogue_cache import catalogue_changed
@@ -45,6 +45,47 @@ ONLY_VARIANT = (
     "A product without options has exactly one variant: change or deactivate the product instead."
 )
 VARIANT_UPDATABLE_FIELDS = ("sku", "price", "is_active")
+
+
+def _active_price(aggregate: type[Min] | type[Max]) -> Subquery:
+    """The lowest (`Min`) or highest (`Max`) price of the outer product's active variants."""
+    return Subquery(
+        ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("product")
+        .annotate(value=aggregate("price"))
+        .values("value")
+    )
+
+
+def product_prices_write(products: QuerySet[Product], **fields: Any) -> None:
+    """Store on `products` the lowest and highest price of their active variants (`price_min`,
+    `price_max`), with `fields` in the same UPDATE. The caller holds the products' row locks,
+    taken after any variant's (so that no other write of their variants commits unseen)."""
+    products.update(price_min=_active_price(Min), price_max=_active_price(Max), **fields)
+
+
+def product_prices_refresh(product_ids: Iterable[uuid.UUID]) -> None:
+    """Lock the products (in primary-key order, after the caller's variant locks) and store
+    their variants' price range (`product_prices_write`): two queries. Every write of a
+    variant's price or active flag calls it (or `product_prices_write` under the lock)."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return
+    with transaction.atomic(savepoint=False):
+        list(
+            Product.objects.filter(id__in=ids)
+            .order_by("id")
+            .select_for_update()
+            .values_list("id", flat=True)
+        )
+        product_prices_write(Product.objects.filter(id__in=ids))
+
+
+def specs_price_range(specs: Iterable[VariantSpec]) -> tuple[Decimal | None, Decimal | None]:
+    """The lowest and highest price of the active variants of `specs` (None: none active)."""
+    prices = [spec.price for spec in specs if spec.is_active]
+    return (min(prices), max(prices)) if prices else (None, None)
 
 
 @dataclass
@@ -210,8 +251,9 @@ def variant_create(
         [variant] = variants_build(product=locked, specs=[spec], field_name="options")
         if ProductVariant.objects.filter(product=locked, options_key=variant.options_key).exists():
             raise Conflict(COMBINATION_TAKEN)
-        Product.objects.filter(id=locked.id).update(options=locked.options)
         variants_insert(variants=[variant], stock=[stock], actor=actor)
+        # The product's row is locked above: its options and price range in one UPDATE.
+        product_prices_write(Product.objects.filter(id=locked.id), options=locked.options)
         catalogue_changed()
     return variant
 
@@ -237,6 +279,8 @@ def variant_update(*, variant: ProductVariant, data: Mapping[str, Any]) -> Produ
                 locked.save(update_fields=[*fields, "sku_key", "updated_at"])
         except IntegrityError as exc:
             raise Conflict(SKU_TAKEN) from exc
+        if "price" in fields or "is_active" in fields:
+            product_prices_refresh([locked.product_id])
         catalogue_changed()
     return locked
 
@@ -260,9 +304,11 @@ def variant_delete(*, variant: ProductVariant) -> bool:
             except (ProtectedError, IntegrityError):
                 pass  # referenced after all (an order item): deactivate it below instead
             else:
+                product_prices_refresh([locked.product_id])
                 return True
         ProductVariant.objects.filter(id=locked.id).update(is_active=False)
         locked.is_active = False
+        product_prices_refresh([locked.product_id])
         return False
 
 
@@ -272,4 +318,6 @@ def variant_price_set(*, product: Product, price: Decimal) -> None:
     ids = list(ProductVariant.objects.filter(product=product).values_list("id", flat=True)[:2])
     if len(ids) != 1:
         raise Conflict("This product has several variants: change the price of each variant.")
-    ProductVariant.objects.filter(id=ids[0]).update(price=price, updated_at=timezone.now())
+    with transaction.atomic(savepoint=False):
+        ProductVariant.objects.filter(id=ids[0]).update(price=price, updated_at=timezone.now())
+        product_prices_refresh([product.id])

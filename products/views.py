@@ -194,6 +194,8 @@ class IncludeInactiveSerializer(serializers.Serializer):
 
 
 class ShopProductListCreateView(PublicCatalogueCacheMixin, GenericAPIView):
+    # Keyset pages (`?cursor=`) follow the list's default order (`ProductFilter.default_order`).
+    cursor_ordering = ("-created_at", "-id")
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
     filterset_class = ProductFilter

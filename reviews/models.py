@@ -43,8 +43,14 @@ class Review(models.Model):
                 condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
             ),
         ]
+        # A product's reviews, newest first (`reviews.selectors.reviews_for_product`), and the
+        # same with `?rating=` or ordered by rating.
         indexes = [
-            models.Index(fields=["product", "is_visible", "-created_at"], name="review_product")
+            models.Index(fields=["product", "is_visible", "-created_at"], name="review_product"),
+            models.Index(
+                fields=["product", "is_visible", "rating", "-created_at", "-id"],
+                name="review_product_rating",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from factory.django import DjangoModelFactory
 from carts.models import Cart, CartItem
 from orders.models import Order, OrderGroup, OrderItem
 from products.models import Category, InventoryMovement, Product, ProductVariant, options_key
+from products.variants import product_prices_refresh
 from shops.models import DeliveryZone, Shop
 from users.models import Address, User
 
@@ -124,6 +125,11 @@ class VariantFactory(DjangoModelFactory):
     options_key = factory.LazyAttribute(lambda o: options_key(o.options))
     price = Decimal("1500.00")
     stock = 10
+
+    @factory.post_generation
+    def _price_range(obj, create, extracted, **kwargs):
+        if create:  # the product's stored price range, as the services keep it
+            product_prices_refresh([obj.product_id])
 
     @factory.post_generation
     def _initial_movement(obj, create, extracted, **kwargs):

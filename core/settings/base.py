@@ -153,8 +153,9 @@ elif DB_ENGINE == "mysql":
         }
     }
     # MariaDB has no expression indexes: case-insensitive uniqueness comes from the column's
-    # `_ci` collation there, so the skipped Lower() constraints are expected.
-    SILENCED_SYSTEM_CHECKS = ["models.W044"]
+    # `_ci` collation there, so the skipped Lower() constraints are expected, and so are the
+    # skipped rating-order indexes of products (PostgreSQL's).
+    SILENCED_SYSTEM_CHECKS = ["models.W043", "models.W044"]
 else:
     raise ImproperlyConfigured("DB_ENGINE must be one of: sqlite, postgresql, mysql.")
 
@@ -485,6 +486,9 @@ FRONTEND_URL = config("FRONTEND_URL", default="http://localhost:3000").rstrip("/
 CURRENCY = config("CURRENCY", default="NGN")
 # Uploaded images whose header announces more pixels are refused before decoding.
 IMAGE_MAX_PIXELS = config("IMAGE_MAX_PIXELS", default=40_000_000, cast=int)
+# A product search (PostgreSQL) ranks and answers at most the newest this many matches (and the
+# products of the SKU searched for): a word found in half the catalogue stays cheap.
+SEARCH_CANDIDATES = config("SEARCH_CANDIDATES", default=1000, cast=int)
 PAYMENT_TIMEOUT_MINUTES = config("PAYMENT_TIMEOUT_MINUTES", default=30, cast=int)
 # New shops wait for an admin's approval before they are listed and can sell (off: approved at
 # once, as in v1).
