@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -66,12 +68,50 @@ class OrderGroup(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["customer", "-created_at"], name="group_customer_created"),
+            # A customer's groups, newest first (`orders.selectors.groups_for_customer`), and
+            # the same filtered by status.
+            models.Index(fields=["customer", "-created_at", "-id"], name="group_customer_recent"),
+            models.Index(
+                fields=["customer", "status", "-created_at", "-id"], name="group_customer_status"
+            ),
             models.Index(fields=["payment_status", "expires_at"], name="group_unpaid_expiry"),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+
+def order_status_rank(status: str) -> int:
+    """A status's place in an order's lifecycle (pending 0 … cancelled 4): what
+    `?ordering=status` of a shop's orders sorts on, stored as `Order.status_rank`."""
+    return Order.Status.values.index(status)
+
+
+class OrderQuerySet(models.QuerySet["Order"]):
+    """Every write of an order's `status` writes its `status_rank` with it (with `Order.save`):
+    updates, bulk updates and bulk inserts."""
+
+    def update(self, **kwargs: Any) -> int:
+        if "status" in kwargs and "status_rank" not in kwargs:
+            status = kwargs["status"]
+            if not isinstance(status, str):
+                raise TypeError("Set an order's status to a value, or its status_rank with it.")
+            kwargs["status_rank"] = order_status_rank(status)
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs: Iterable[Order], fields: Sequence[str], **kwargs: Any) -> int:
+        objs = list(objs)
+        if "status" in fields and "status_rank" not in fields:
+            for order in objs:
+                order.status_rank = order_status_rank(order.status)
+            fields = [*fields, "status_rank"]
+        return super().bulk_update(objs, fields, **kwargs)
+
+    def bulk_create(self, objs: Iterable[Order], *args: Any, **kwargs: Any) -> list[Order]:
+        objs = list(objs)
+        for order in objs:
+            order.status_rank = order_status_rank(order.status)
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class Order(models.Model):
@@ -89,6 +129,10 @@ class Order(models.Model):
     number = models.CharField(max_length=24, unique=True)
     shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="orders")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # `order_status_rank(status)`, kept in step by `save` and `OrderQuerySet`, so that an index
+    # serves the lifecycle order. Its default (in Python and in the database) is pending's rank:
+    # an order inserted as checkout inserts it (pending, without `save`) is right too.
+    status_rank = models.SmallIntegerField(default=0, db_default=0, editable=False)
     subtotal = models.DecimalField(**MONEY)
     delivery_fee = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
@@ -113,13 +157,28 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = OrderQuerySet.as_manager()
+
     # Items and events as the representation reads them (set by orders.selectors).
     item_list: list[OrderItem]
     event_list: list[OrderEvent]
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["shop", "-created_at"], name="order_shop_created")]
+        indexes = [
+            # A shop's orders, newest first, and the same filtered by status
+            # (`orders.selectors.orders_for_shop`, `orders.filters.ShopOrderFilter`).
+            models.Index(fields=["shop", "-created_at", "-id"], name="order_shop_recent"),
+            models.Index(fields=["shop", "status", "-created_at", "-id"], name="order_shop_status"),
+            # `?ordering=status` and `-status` (the lifecycle, then newest first).
+            models.Index(
+                fields=["shop", "status_rank", "-created_at", "-id"], name="order_shop_lifecycle"
+            ),
+            models.Index(
+                fields=["shop", "-status_rank", "-created_at", "-id"],
+                name="order_shop_lifecycle_desc",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(refunded_amount__lte=models.F("total")),
@@ -129,6 +188,14 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if "status" not in self.get_deferred_fields():
+            self.status_rank = order_status_rank(self.status)
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "status" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "status_rank"}
+        super().save(*args, **kwargs)
 
     @property
     def shop_earnings(self) -> Decimal:
@@ -236,8 +303,15 @@ class Return(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["shop", "-created_at"], name="return_shop_created"),
-            models.Index(fields=["customer", "-created_at"], name="return_customer_created"),
+            # Each side's list, newest first, and the same filtered by status.
+            models.Index(fields=["shop", "-created_at", "-id"], name="return_shop_recent"),
+            models.Index(
+                fields=["shop", "status", "-created_at", "-id"], name="return_shop_status"
+            ),
+            models.Index(fields=["customer", "-created_at", "-id"], name="return_customer_recent"),
+            models.Index(
+                fields=["customer", "status", "-created_at", "-id"], name="return_customer_status"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -70,6 +70,8 @@ class CheckoutView(APIView):
 class OrderGroupListView(ListAPIView):
     """The caller's order groups, newest first (platform admins: everyone's)."""
 
+    # Keyset pages (`?cursor=`) follow the default order, newest first.
+    cursor_ordering = ("-created_at", "-id")
     permission_classes = [IsAccountWithEmail]
     serializer_class = OrderGroupSerializer
     filter_backends = [DjangoFilterBackend]
@@ -127,6 +129,8 @@ class OrderGroupCancelView(APIView):
 class ShopOrderListView(ListAPIView):
     """A shop's orders, for its members."""
 
+    # Keyset pages (`?cursor=`) follow the default order, newest first.
+    cursor_ordering = ("-created_at", "-id")
     serializer_class = ShopOrderSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ShopOrderFilter
@@ -223,6 +227,8 @@ class ReturnCreateView(APIView):
 class ReturnListView(ListAPIView):
     """The caller's returns, newest first (platform admins: everyone's)."""
 
+    # Keyset pages (`?cursor=`) follow the default order, newest first.
+    cursor_ordering = ("-created_at", "-id")
     permission_classes = [IsAccountWithEmail]
     serializer_class = ReturnSerializer
     filter_backends = [DjangoFilterBackend]
@@ -255,6 +261,8 @@ class ReturnDetailView(APIView):
 class ShopReturnListView(ListAPIView):
     """A shop's returns, for its members."""
 
+    # Keyset pages (`?cursor=`) follow the default order, newest first.
+    cursor_ordering = ("-created_at", "-id")
     serializer_class = ReturnSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ReturnFilter

@@ -46,7 +46,11 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"], name="payment_status_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="payment_status_created"),
+            # The admin's changelist, newest first.
+            models.Index(fields=["-created_at", "-id"], name="payment_recent"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -100,6 +104,8 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        # The admin's changelist, newest first.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="refund_recent")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(method="cash", payment__isnull=True)
@@ -146,6 +152,8 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The admin's changelist, newest first.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="webhook_event_recent")]
 
     def __str__(self) -> str:
         return self.event_key
@@ -263,8 +271,13 @@ class LedgerEntry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "ledger entries"
         indexes = [
-            models.Index(fields=["shop", "-created_at"], name="ledger_shop_created"),
+            # A shop's ledger, newest first, and the same filtered by kind
+            # (`payments.selectors.ledger_for_shop`, `payments.filters.LedgerFilter`).
+            models.Index(fields=["shop", "-created_at", "-id"], name="ledger_shop_recent"),
+            models.Index(fields=["shop", "kind", "-created_at", "-id"], name="ledger_shop_kind"),
             models.Index(fields=["shop", "available_on"], name="ledger_shop_available"),
+            # The admin's changelist, newest first.
+            models.Index(fields=["-created_at", "-id"], name="ledger_recent"),
         ]
 
     def __str__(self) -> str:

@@ -67,6 +67,8 @@ class ShopBalanceView(APIView):
 class ShopLedgerView(ListAPIView):
     """A shop's ledger entries, newest first (owner, admins)."""
 
+    # Keyset pages (`?cursor=`) follow the default order, newest first.
+    cursor_ordering = ("-created_at", "-id")
     serializer_class = LedgerEntrySerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = LedgerFilter

@@ -10,12 +10,13 @@ catalogue's cache (`core.catalogue_cache`).
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from core.admin import CatalogueChangeAdminMixin, titled
+from core.admin import CatalogueChangeAdminMixin, ExistsListFilter, titled
 from core.catalogue_cache import catalogue_changed
+from core.pagination import CountLimitedPaginator
 from products.models import (
     Category,
     InventoryMovement,
@@ -58,18 +59,36 @@ class ProductVariantInline(admin.TabularInline):
     readonly_fields = ["stock", "created_at"]
 
 
+class ProductCategoryFilter(ExistsListFilter):
+    """Products in the chosen category (same query string as Django's filter on `categories`),
+    by `EXISTS`: no join of the product table with its category links, so no `DISTINCT`."""
+
+    title = "categories"
+    parameter_name = "categories__id__exact"
+
+    def choice_list(self) -> QuerySet:
+        return Category.objects.order_by("name", "id").values_list("id", "name")
+
+    def related(self, value: str) -> QuerySet:
+        links = Product.categories.through.objects
+        return links.filter(product_id=OuterRef("pk"), category_id=value)
+
+
 @admin.register(Product)
 class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "shop", "is_active", "created_at"]
     list_filter = [
         "is_active",
-        ("shop", admin.RelatedOnlyFieldListFilter),
+        # Choices from the shops, not from a scan of the products.
+        "shop",
         ("shop__is_active", titled(admin.BooleanFieldListFilter, "shop active")),
-        "categories",
+        ProductCategoryFilter,
         "created_at",
     ]
     search_fields = ["name", "slug", "shop__name", "shop__code"]
     list_select_related = ["shop"]
+    show_full_result_count = False
+    paginator = CountLimitedPaginator
     raw_id_fields = ["shop"]
     filter_horizontal = ["categories"]
     readonly_fields = ["id", "created_at", "updated_at"]
@@ -125,7 +144,10 @@ class InventoryMovementAdmin(admin.ModelAdmin):
     list_filter = ["reason", "created_at"]
     search_fields = ["product__name", "variant__sku", "note"]
     list_select_related = ["product", "variant", "actor", "order"]
-    date_hierarchy = "created_at"
+    # No `date_hierarchy`: its MIN/MAX and drill-down scan the table (the `created_at` filter
+    # remains).
+    show_full_result_count = False
+    paginator = CountLimitedPaginator
 
     def get_readonly_fields(self, request: HttpRequest, obj: InventoryMovement | None = None):
         return [field.name for field in self.model._meta.fields]

@@ -9,6 +9,7 @@ from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from core.pagination import CountLimitedPaginator
 from users.countries import has_states, state_code
 from users.models import Address, User
 from users.selectors import Role, users_with_role
@@ -102,6 +103,8 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["shop"]
     search_fields = ["email", "first_name", "last_name", "handle"]
     ordering = ["-date_joined"]
+    show_full_result_count = False
+    paginator = CountLimitedPaginator
     readonly_fields = ["token_version", "last_login", "date_joined"]
     raw_id_fields = ["shop"]
     inlines = [AddressInline]
