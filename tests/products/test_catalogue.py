@@ -225,6 +225,37 @@ def test_keyset_pages_follow_the_newest_first_order_with_filters(catalogue, api_
         assert found == expected and len(found) > 4
 
 
+def test_a_deep_page_of_a_shop_read_by_ids_has_the_rows_of_the_plain_page(
+    catalogue, api_client, monkeypatch, django_assert_max_num_queries
+):
+    import products.views
+
+    shop = catalogue["shop"]
+    for n in range(7):
+        ProductFactory(shop=shop, name=f"Extra {n}")
+    Product.objects.filter(shop=shop, name__in=["Extra 2", "Extra 3"]).update(
+        created_at=timezone.now()  # ties on created_at: the id decides
+    )
+    url = f"/api/v1/shops/{shop.id}/products/"
+    for ordering in ({}, {"ordering": "price"}, {"ordering": "name"}):
+        expected = ids(api_client.get(url, {**ordering, "page_size": 100}))
+        monkeypatch.setattr(products.views, "DEEP_PAGE_OFFSET", 2)
+        found = []
+        for page in range(1, 6):
+            # shop, count, page, images, categories, variants
+            with django_assert_max_num_queries(6) as captured:
+                found += ids(api_client.get(url, {**ordering, "page": page, "page_size": 2}))
+            by_ids = any(
+                '"id" IN (SELECT' in query["sql"] and "OFFSET" in query["sql"]
+                for query in captured.captured_queries
+            )
+            assert by_ids == (page > 1 and connection.vendor == "postgresql")
+        monkeypatch.setattr(products.views, "DEEP_PAGE_OFFSET", 1000)
+        assert found == expected and len(found) == 9
+    queryset = Product.objects.order_by("-created_at", "-id")
+    assert list(queryset.rows_by_id_from(2)[2:6]) == list(queryset[2:6])
+
+
 def _populate(count: int) -> list:
     shops = ShopFactory.create_batch(3)
     categories = CategoryFactory.create_batch(4)
