@@ -1170,6 +1170,7 @@ def run_size(args: argparse.Namespace) -> int:
     server = common.start_server(workers=args.workers, env=env, port=port, log=log)
     try:
         results = measure(args, f"http://127.0.0.1:{port}", actors)
+        memory = workers_memory(server.pid)
     finally:
         common.stop_server(server)
     count_statements(actors, results)
@@ -1182,6 +1183,7 @@ def run_size(args: argparse.Namespace) -> int:
             "customers": size.customers,
         },
         "seed_seconds": seed_seconds,
+        "worker_mb": memory,
         "rows": rows,
         "results": results,
     }
@@ -1193,6 +1195,14 @@ def run_size(args: argparse.Namespace) -> int:
         common.recreate_database(args.engine, args.db_name, drop_only=True)
     print(f"  [{size.name}] done in {time.monotonic() - started:.0f} s; server log: {log}")
     return 0
+
+
+def workers_memory(master: int) -> float:
+    """The largest resident memory (MB) of gunicorn's workers, the children of `master`."""
+    output = subprocess.run(
+        ["ps", "-o", "rss=", "--ppid", str(master)], capture_output=True, text=True
+    ).stdout
+    return max((int(kb) / 1024 for kb in output.split()), default=0.0)
 
 
 def database_exists(name: str) -> bool:
@@ -1265,7 +1275,8 @@ def print_report(reports: list[dict[str, Any]], args: argparse.Namespace) -> Non
             print("  ".join("-" * w for w in widths))
     sizes = "; ".join(
         f"{r['size']}: {r['figures']['shops']} shops, {r['figures']['products']:,} products, "
-        f"{r['figures']['groups']:,} order groups (ready in {r['seed_seconds']:.0f} s)"
+        f"{r['figures']['groups']:,} order groups (ready in {r['seed_seconds']:.0f} s, "
+        f"gunicorn workers {r['worker_mb']:.0f} MB at most)"
         for r in reports
     )
     notes = []  # the deep pages and cursor steps taken at each size
