@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('orders', '0010_order_status_rank'),
-        ('products', '0013_product_categories_category_index'),
+        ('products', '0014_product_active_id_shop'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
