@@ -95,6 +95,10 @@ class Product(RatingFields):
                 fields=["-created_at", "-id"], name="product_active_created_id", condition=ACTIVE
             ),
             models.Index(fields=["shop", "-created_at", "-id"], name="product_shop_created"),
+            # An active product's shop from the index alone: the public list's check of each
+            # product a category link or a variant condition leads to (`?category=`,
+            # `?min_price=`, ...), which its count repeats for up to 10,000 products.
+            models.Index(fields=["id", "shop"], name="product_active_id_shop", condition=ACTIVE),
             models.Index(fields=["name", "id"], name="product_active_name", condition=ACTIVE),
             models.Index(fields=["price_min", "id"], name="product_active_price", condition=ACTIVE),
             # `?ordering=rating` (average ascending, nulls last) and `-rating` (descending,
@@ -238,6 +242,9 @@ class InventoryMovement(models.Model):
         indexes = [
             models.Index(fields=["product", "-created_at"], name="movement_product_created"),
             models.Index(fields=["variant", "-created_at"], name="movement_variant_created"),
+            # The admin's changelist, newest first (the table only grows: rows are never
+            # updated).
+            models.Index(fields=["-created_at", "-id"], name="movement_recent"),
         ]
 
     def __str__(self) -> str:

@@ -82,6 +82,21 @@ def product_prices_refresh(product_ids: Iterable[uuid.UUID]) -> None:
         product_prices_write(Product.objects.filter(id__in=ids))
 
 
+def product_prices_drift(product_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    """Those of the products whose stored price range differs from their active variants' (one
+    query): written by a path that does not keep it (a variant edited in the admin, or by code
+    older than the columns)."""
+    rows = (
+        Product.objects.filter(id__in=list(product_ids))
+        .annotate(low=_active_price(Min), high=_active_price(Max))
+        .order_by("id")
+        .values_list("id", "price_min", "price_max", "low", "high")
+    )
+    return [
+        pid for pid, low, high, real_low, real_high in rows if (low, high) != (real_low, real_high)
+    ]
+
+
 def specs_price_range(specs: Iterable[VariantSpec]) -> tuple[Decimal | None, Decimal | None]:
     """The lowest and highest price of the active variants of `specs` (None: none active)."""
     prices = [spec.price for spec in specs if spec.is_active]

@@ -167,6 +167,9 @@ class CategoryDetailView(GenericAPIView):
 
 class ProductListView(PublicCatalogueCacheMixin, GenericAPIView):
     signed_in_reads_cache = signed_in_fills_cache = True  # the same list for everyone
+    # Keyset pages (`?cursor=`) follow the list's default order (`ProductFilter.default_order`):
+    # scrolling a category deep costs what its first page does.
+    cursor_ordering = ("-created_at", "-id")
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
     filterset_class = ProductFilter

@@ -270,3 +270,29 @@ def test_docs_pages_link_nothing_outside(client):
         assert links, url
         assert [link for link in links if re.match(r"(https?:)?//", link)] == [], url
         assert "fonts.googleapis" not in page
+
+
+KEYSET_LISTS = {
+    "/api/v1/products/",
+    "/api/v1/order-groups/",
+    "/api/v1/returns/",
+    "/api/v1/shops/{shop_id}/orders/",
+    "/api/v1/shops/{shop_id}/returns/",
+    "/api/v1/shops/{shop_id}/products/",
+    "/api/v1/shops/{shop_id}/ledger/",
+}
+
+
+def test_every_paginated_list_documents_its_count_header_and_keyset_lists_their_cursor(schema):
+    paginated = 0
+    for _method, url, operation in operations(schema):
+        names = {parameter["name"] for parameter in operation.get("parameters", [])}
+        if "page" not in names:
+            continue
+        paginated += 1
+        assert "X-Count-Exact" in operation["responses"]["200"]["headers"], url
+        assert ("cursor" in names) == (url in KEYSET_LISTS), url
+        envelope = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        page = component(schema, envelope["properties"]["data"]["$ref"])
+        assert "estimate" in page["properties"]["count"]["description"], url
+    assert paginated > 15

@@ -204,6 +204,27 @@ def test_pagination(db, api_client):
     assert_error(api_client.get(PRODUCTS, {"page": 9}), 404, "not_found")
 
 
+def test_keyset_pages_follow_the_newest_first_order_with_filters(catalogue, api_client):
+    """`?cursor=` pages of the public list (and of a category) give the rows of the page
+    numbers, in the same order, each page found from the last one."""
+    for n in range(5):
+        ProductFactory(shop=catalogue["shop"], name=f"Extra {n}").categories.add(
+            catalogue["fashion"]
+        )
+    for params in ({}, {"category": "fashion"}):
+        expected = ids(api_client.get(PRODUCTS, {**params, "page_size": 100}))
+        response = api_client.get(PRODUCTS, {**params, "cursor": "", "page_size": 2})
+        found = []
+        while True:
+            data = response.json()["data"]
+            found += [row["id"] for row in data["results"]]
+            if not data["next"]:
+                break
+            assert "cursor=" in data["next"]
+            response = api_client.get(data["next"][data["next"].index(PRODUCTS) :])
+        assert found == expected and len(found) > 4
+
+
 def _populate(count: int) -> list:
     shops = ShopFactory.create_batch(3)
     categories = CategoryFactory.create_batch(4)

@@ -124,6 +124,27 @@ def test_ordering_by_price_reads_the_lowest_active_price(db, api_client):
     assert order("-price") == expected[::-1]
 
 
+def test_the_command_finds_and_fixes_a_range_left_behind(db):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    kept = ProductFactory(price=D("10.00"))
+    behind = ProductFactory(price=D("20.00"))
+    # A write that does not keep the range (as the admin's variant rows do).
+    ProductVariant.objects.filter(product=behind).update(price=D("25.00"))
+    out = StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("refresh_product_prices", "--check", stdout=out)
+    assert error.value.returncode == 1 and out.getvalue().split() == [str(behind.id)]
+    assert stored(behind) == (D("20.00"), D("20.00"))
+
+    call_command("refresh_product_prices", stdout=StringIO())
+    assert_range(behind, (D("25.00"), D("25.00")))
+    assert_range(kept, (D("10.00"), D("10.00")))
+    call_command("refresh_product_prices", "--check", stdout=StringIO())  # no drift: no error
+
+
 # --- The migration ---------------------------------------------------------------------------
 
 BEFORE = [("products", "0010_catalogue_list_indexes")]
