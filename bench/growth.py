@@ -1,8 +1,8 @@
 """How every list, search and checkout grows with the data: the same requests on a small and a
 large database, p50/p95 at each size and the growth factor.
 
-    .venv/bin/python bench/growth.py                  # small and large (about 20-25 minutes)
-    .venv/bin/python bench/growth.py --sizes small    # small only (1-2 minutes)
+    .venv/bin/python bench/growth.py                  # small and large (6 to 10 minutes)
+    .venv/bin/python bench/growth.py --sizes small    # small only (under a minute)
     .venv/bin/python bench/growth.py --large-products 200000 --large-groups 200000
     .venv/bin/python bench/growth.py --help
 
@@ -314,8 +314,6 @@ class Phases:
 
 def seed(size: Size, password: str) -> dict[str, int]:
     """Everything but the checkout buyers, in SQL; returns the rows written by model."""
-    from django.contrib.auth.models import AbstractBaseUser  # noqa: F401  (app registry ready)
-
     from orders.models import (
         Order,
         OrderEvent,
@@ -1159,6 +1157,8 @@ def run_size(args: argparse.Namespace) -> int:
         print(f"  [{size.name}] reusing the seeded database", flush=True)
     else:
         rows = seed(size, password)
+        written = ", ".join(f"{label} {count:,}" for label, count in rows.items())
+        print(f"  [{size.name}] rows: {written}", flush=True)
     actors = seed_actors(size, args.warmup + args.repeat + 2, password)
     seed_seconds = time.monotonic() - started
     print(f"  [{size.name}] ready in {seed_seconds:.0f} s", flush=True)
