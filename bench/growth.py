@@ -1,8 +1,8 @@
 """How every list, search and checkout grows with the data: the same requests on a small and a
 large database, p50/p95 at each size and the growth factor.
 
-    .venv/bin/python bench/growth.py                  # small and large (about 20-25 minutes)
-    .venv/bin/python bench/growth.py --sizes small    # small only (1-2 minutes)
+    .venv/bin/python bench/growth.py                  # small and large (6 to 10 minutes)
+    .venv/bin/python bench/growth.py --sizes small    # small only (under a minute)
     .venv/bin/python bench/growth.py --large-products 200000 --large-groups 200000
     .venv/bin/python bench/growth.py --help
 
@@ -314,8 +314,6 @@ class Phases:
 
 def seed(size: Size, password: str) -> dict[str, int]:
     """Everything but the checkout buyers, in SQL; returns the rows written by model."""
-    from django.contrib.auth.models import AbstractBaseUser  # noqa: F401  (app registry ready)
-
     from orders.models import (
         Order,
         OrderEvent,
@@ -1159,6 +1157,8 @@ def run_size(args: argparse.Namespace) -> int:
         print(f"  [{size.name}] reusing the seeded database", flush=True)
     else:
         rows = seed(size, password)
+        written = ", ".join(f"{label} {count:,}" for label, count in rows.items())
+        print(f"  [{size.name}] rows: {written}", flush=True)
     actors = seed_actors(size, args.warmup + args.repeat + 2, password)
     seed_seconds = time.monotonic() - started
     print(f"  [{size.name}] ready in {seed_seconds:.0f} s", flush=True)
@@ -1170,6 +1170,7 @@ def run_size(args: argparse.Namespace) -> int:
     server = common.start_server(workers=args.workers, env=env, port=port, log=log)
     try:
         results = measure(args, f"http://127.0.0.1:{port}", actors)
+        memory = workers_memory(server.pid)
     finally:
         common.stop_server(server)
     count_statements(actors, results)
@@ -1182,6 +1183,7 @@ def run_size(args: argparse.Namespace) -> int:
             "customers": size.customers,
         },
         "seed_seconds": seed_seconds,
+        "worker_mb": memory,
         "rows": rows,
         "results": results,
     }
@@ -1193,6 +1195,14 @@ def run_size(args: argparse.Namespace) -> int:
         common.recreate_database(args.engine, args.db_name, drop_only=True)
     print(f"  [{size.name}] done in {time.monotonic() - started:.0f} s; server log: {log}")
     return 0
+
+
+def workers_memory(master: int) -> float:
+    """The largest resident memory (MB) of gunicorn's workers, the children of `master`."""
+    output = subprocess.run(
+        ["ps", "-o", "rss=", "--ppid", str(master)], capture_output=True, text=True
+    ).stdout
+    return max((int(kb) / 1024 for kb in output.split()), default=0.0)
 
 
 def database_exists(name: str) -> bool:
@@ -1265,7 +1275,8 @@ def print_report(reports: list[dict[str, Any]], args: argparse.Namespace) -> Non
             print("  ".join("-" * w for w in widths))
     sizes = "; ".join(
         f"{r['size']}: {r['figures']['shops']} shops, {r['figures']['products']:,} products, "
-        f"{r['figures']['groups']:,} order groups (ready in {r['seed_seconds']:.0f} s)"
+        f"{r['figures']['groups']:,} order groups (ready in {r['seed_seconds']:.0f} s, "
+        f"gunicorn workers {r['worker_mb']:.0f} MB at most)"
         for r in reports
     )
     notes = []  # the deep pages and cursor steps taken at each size

@@ -282,6 +282,9 @@ class InventoryMovement(models.Model):
         indexes = [
             models.Index(fields=["product", "-created_at"], name="movement_product_created"),
             models.Index(fields=["variant", "-created_at"], name="movement_variant_created"),
+            # The admin's changelist, newest first (the table only grows: rows are never
+            # updated).
+            models.Index(fields=["-created_at", "-id"], name="movement_recent"),
         ]
 
     def __str__(self) -> str:

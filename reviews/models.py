@@ -51,6 +51,8 @@ class Review(models.Model):
                 fields=["product", "is_visible", "rating", "-created_at", "-id"],
                 name="review_product_rating",
             ),
+            # The admin's changelist, newest first.
+            models.Index(fields=["-created_at", "-id"], name="review_recent"),
         ]
 
     def __str__(self) -> str:

@@ -285,14 +285,14 @@ KEYSET_LISTS = {
 
 def test_every_paginated_list_documents_its_count_header_and_keyset_lists_their_cursor(schema):
     paginated = 0
-    for _method, path, operation in operations(schema):
+    for _method, url, operation in operations(schema):
         names = {parameter["name"] for parameter in operation.get("parameters", [])}
         if "page" not in names:
             continue
         paginated += 1
-        assert "X-Count-Exact" in operation["responses"]["200"]["headers"], path
-        assert ("cursor" in names) == (path in KEYSET_LISTS), path
+        assert "X-Count-Exact" in operation["responses"]["200"]["headers"], url
+        assert ("cursor" in names) == (url in KEYSET_LISTS), url
         envelope = operation["responses"]["200"]["content"]["application/json"]["schema"]
         page = component(schema, envelope["properties"]["data"]["$ref"])
-        assert "estimate" in page["properties"]["count"]["description"], path
+        assert "estimate" in page["properties"]["count"]["description"], url
     assert paginated > 15

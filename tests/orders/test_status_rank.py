@@ -3,7 +3,10 @@ status through every kind of write, and the lifecycle order is the one it always
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 
 from orders.models import Order, order_status_rank
 from orders.services import order_group_cancel, order_status_change
@@ -87,3 +90,15 @@ def test_the_lifecycle_order_of_a_shops_orders(client_for):
     pending = [str(o.id) for o in newest_first if o.status == "pending"]
     assert ids("?status=pending&ordering=-status") == pending
     assert ids("?status=pending&ordering=status") == pending
+
+
+def test_the_migration_fills_the_rank_of_existing_orders_in_batches(monkeypatch):
+    """The data migration, on orders written before the column existed (every rank 0)."""
+    migration = importlib.import_module("orders.migrations.0010_order_status_rank")
+    monkeypatch.setattr(migration, "BATCH", 2)
+    orders = [OrderFactory(status=status) for status in Order.Status.values * 2]
+    Order.objects.update(status_rank=0)
+    migration.status_rank_backfill(django_apps, None)
+    for order in orders:
+        assert stored(order) == (order.status, order_status_rank(order.status))
+    assert migration.LIFECYCLE == Order.Status.values
