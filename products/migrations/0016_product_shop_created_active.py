@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("products", "0014_product_active_id_shop"),
+        ("products", "0015_admin_recent_index"),
     ]
 
     operations = [
