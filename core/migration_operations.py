@@ -6,6 +6,10 @@ which on a table of millions of rows is minutes of failed checkouts. `AddIndexOn
 MariaDB's InnoDB already builds a secondary index online (reads and writes go on meanwhile), and
 has no `CONCURRENTLY`, so there the operation is a plain `AddIndex`. `RemoveIndexOnline` is the
 same for dropping one.
+
+An index on expressions (e.g. `OrderBy(..., nulls_last=True)`) is built where the database can
+hold it: PostgreSQL. Django already skips it on MariaDB (no expression indexes); these operations
+skip it on SQLite too, whose `CREATE INDEX` has no `NULLS LAST` (`make run`'s database is small).
 """
 
 from __future__ import annotations
@@ -20,16 +24,24 @@ def _on_postgresql(schema_editor: Any) -> bool:
     return schema_editor.connection.vendor == "postgresql"
 
 
+def _skipped(schema_editor: Any, index: Any) -> bool:
+    return schema_editor.connection.vendor == "sqlite" and index.contains_expressions
+
+
 class AddIndexOnline(AddIndexConcurrently):
     """`CREATE INDEX CONCURRENTLY` on PostgreSQL, a plain (online) `AddIndex` elsewhere."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if _skipped(schema_editor, self.index):
+            return
         if _on_postgresql(schema_editor):
             super().database_forwards(app_label, schema_editor, from_state, to_state)
         else:
             AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if _skipped(schema_editor, self.index):
+            return
         if _on_postgresql(schema_editor):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
         else:
@@ -39,13 +51,20 @@ class AddIndexOnline(AddIndexConcurrently):
 class RemoveIndexOnline(RemoveIndexConcurrently):
     """`DROP INDEX CONCURRENTLY` on PostgreSQL, a plain `RemoveIndex` elsewhere."""
 
+    def _index(self, app_label: str, state: Any) -> Any:
+        return state.models[app_label, self.model_name_lower].get_index_by_name(self.name)
+
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if _skipped(schema_editor, self._index(app_label, from_state)):
+            return
         if _on_postgresql(schema_editor):
             super().database_forwards(app_label, schema_editor, from_state, to_state)
         else:
             RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if _skipped(schema_editor, self._index(app_label, to_state)):
+            return
         if _on_postgresql(schema_editor):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
         else:
