@@ -25,6 +25,7 @@ from products.models import (
     ProductVariant,
     options_key,
 )
+from products.variants import product_prices_refresh
 
 
 @admin.register(Category)
@@ -108,8 +109,9 @@ class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     actions = ["deactivate"]
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
-        """A variant's derived columns (its shop, its SKU's and options' keys) follow what was
-        edited; its stock never comes from here (new variants start at 0)."""
+        """A variant's derived columns (its shop, its SKU's and options' keys) and its product's
+        stored price range follow what was edited; its stock never comes from here (new variants
+        start at 0)."""
         if formset.model is not ProductVariant:
             super().save_formset(request, form, formset, change)
             return
@@ -122,6 +124,7 @@ class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
         for variant in formset.deleted_objects:
             variant.delete()
         formset.save_m2m()
+        product_prices_refresh([form.instance.id])
 
     @admin.action(description="Deactivate the selected products")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
