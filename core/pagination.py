@@ -4,7 +4,7 @@ Page numbers (`?page=N&page_size=M`: 20 by default, at most 100; an out-of-range
 answer `{count, next, previous, results}`. Two things keep a list flat as its table grows:
 
 - **The count is exact only while small.** Counting a filtered list of a million rows reads a
-  million rows. The rows are counted up to `PAGINATION_EXACT_COUNT_LIMIT` (10,000; one query
+  million rows. The rows are counted up to `PAGINATION_EXACT_COUNT_LIMIT` (1,000; one query
   that stops there); beyond that `count` is the database planner's estimate on PostgreSQL (never
   below the limit + 1) and the limit + 1 elsewhere. The header `X-Count-Exact` says which
   (`true`/`false`). Page numbers reach as far as the count does.
@@ -15,8 +15,13 @@ answer `{count, next, previous, results}`. Two things keep a list flat as its ta
   `OFFSET`, so page 10,000 costs what page 1 does. Keyset pages follow the list's default order:
   `ordering` (other than that default) and `search` cannot be combined with `cursor`.
 
-`CountLimitedPaginator` is the Django paginator with the same count, also used by the admin's
-changelists (`ModelAdmin.paginator`).
+- **Deep page numbers skip ids, not rows** (PostgreSQL): from row `DEEP_PAGE_OFFSET` on, a page
+  is read as `id IN (the page's ids, found with OFFSET)`: the skipped rows are passed over in the
+  list's index alone, and only the page's own rows are read. (MariaDB refuses a `LIMIT` inside
+  `IN`; it reads the page with a plain `OFFSET`.)
+
+`CountLimitedPaginator` is the Django paginator with the same count and deep pages, also used by
+the admin's changelists (`ModelAdmin.paginator`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -35,7 +40,8 @@ from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-DEFAULT_EXACT_COUNT_LIMIT = 10_000
+DEFAULT_EXACT_COUNT_LIMIT = 1_000
+DEEP_PAGE_OFFSET = 1_000
 COUNT_EXACT_HEADER = "X-Count-Exact"
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -57,15 +63,17 @@ def planner_estimate(queryset: QuerySet) -> int | None:
 def limited_count(queryset: QuerySet) -> tuple[int, bool]:
     """(count, exact): the exact number of rows up to the limit, else an estimate above it."""
     limit = exact_count_limit()
-    counted = queryset.order_by()[: limit + 1].count()
+    # The ids alone: the rows' annotations (e.g. a search's rank) need not be computed to count.
+    counted = queryset.order_by().values("pk")[: limit + 1].count()
     if counted <= limit:
         return counted, True
     return max(limit + 1, planner_estimate(queryset.order_by()) or 0), False
 
 
 class CountLimitedPaginator(Paginator):
-    """Django's paginator with the count of `limited_count` (exact up to the limit); `count_exact`
-    tells whether it is. A list (not a queryset) is counted exactly."""
+    """Django's paginator with the count of `limited_count` (exact up to the limit; `count_exact`
+    tells whether it is) and deep pages read by id. A list (not a queryset) is counted
+    exactly."""
 
     count_exact = True
 
@@ -75,6 +83,22 @@ class CountLimitedPaginator(Paginator):
             return len(self.object_list)
         value, self.count_exact = limited_count(self.object_list)
         return value
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list
+        if (
+            bottom >= DEEP_PAGE_OFFSET
+            and isinstance(rows, QuerySet)
+            and connections[rows.db].vendor == "postgresql"
+        ):
+            # The same rows in the same order as the slice, which would read every row it skips.
+            return Page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
+        return Page(rows[bottom:top], number, self)
 
 
 class KeysetPagination(CursorPagination):

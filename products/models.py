@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import models
 from django.db.models import F
 
 from shops.models import RatingFields
@@ -42,40 +42,6 @@ MAX_OPTIONS = 3
 ACTIVE = models.Q(is_active=True)
 
 
-class ProductQuerySet(models.QuerySet["Product"]):
-    """Products; `rows_by_id_from(offset)` makes a deep page (a slice starting at `offset` or
-    further) read its ids first and then only those rows (PostgreSQL)."""
-
-    _rows_by_id_from: int | None = None
-
-    def rows_by_id_from(self, offset: int) -> ProductQuerySet:
-        """A page starting at `offset` or deeper is found as ids alone (from an index, without
-        reading the rows it skips), its rows then read by primary key, in the same order: the
-        same rows as the plain slice, which reads every row it skips (`OFFSET`)."""
-        clone = self._chain()
-        clone._rows_by_id_from = offset
-        return clone
-
-    def _clone(self) -> ProductQuerySet:
-        clone = super()._clone()
-        clone._rows_by_id_from = self._rows_by_id_from
-        return clone
-
-    def __getitem__(self, k: Any) -> Any:
-        deep = (
-            isinstance(k, slice)
-            and self._rows_by_id_from is not None
-            and (k.start or 0) >= self._rows_by_id_from
-            and k.stop is not None
-            and connection.vendor == "postgresql"  # MariaDB: no LIMIT in an IN subquery
-        )
-        if not deep:
-            return super().__getitem__(k)
-        plain = self._chain()
-        plain._rows_by_id_from = None
-        return list(plain.filter(pk__in=plain.values("pk")[k]))
-
-
 class Product(RatingFields):
     """A shop's product: what is sold is one of its variants (`ProductVariant`), one per
     combination of its options' values; a product without options has one default variant.
@@ -94,7 +60,6 @@ class Product(RatingFields):
     categories = models.ManyToManyField(Category, blank=True, related_name="products")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    objects = ProductQuerySet.as_manager()
     # The lowest and highest price of the active variants (null when none is active), stored for
     # ordering the catalogue by price; kept by `products.variants.product_prices_refresh`,
     # which every write of a variant's price or active flag calls.
@@ -130,7 +95,7 @@ class Product(RatingFields):
                 fields=["-created_at", "-id"], name="product_active_created_id", condition=ACTIVE
             ),
             # With `is_active` last, a deep page of the catalogue finds its ids from the index
-            # alone (`ProductQuerySet.rows_by_id_from`).
+            # alone (`core.pagination.CountLimitedPaginator.page`).
             models.Index(
                 fields=["shop", "-created_at", "-id", "is_active"],
                 name="product_shop_created_active",

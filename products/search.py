@@ -1,18 +1,20 @@
-"""PostgreSQL full-text search of products: one expression, shared by queries and the GIN index.
+"""PostgreSQL full-text search of products.
 
-The index (created by migration 0003 on PostgreSQL only) is on exactly the expression that
-`product_search_vector()` compiles to, so the planner uses it for `@@` filters.
+Each product's search document (name, weight A; description, weight B) is stored in the column
+`search_document`, which migration 0017 adds on PostgreSQL only (the model does not declare it:
+other databases search with LIKE), keeps in step with a trigger on every insert and on every
+change of the name or description, and indexes with GIN. Matching (`@@`) and ranking then read
+the stored document instead of parsing each candidate's text again.
 """
 
 from __future__ import annotations
 
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVectorField
+from django.db.models.expressions import RawSQL
 
 SEARCH_CONFIG = "english"
 
 
-def product_search_vector() -> SearchVector:
-    """Name (weight A) and description (weight B)."""
-    return SearchVector("name", weight="A", config=SEARCH_CONFIG) + SearchVector(
-        "description", weight="B", config=SEARCH_CONFIG
-    )
+def product_search_document() -> RawSQL:
+    """The stored search document of the product being queried (PostgreSQL)."""
+    return RawSQL("search_document", [], output_field=SearchVectorField())

@@ -254,10 +254,10 @@ def product_search(products: QuerySet[Product], *, text: str) -> QuerySet[Produc
         from django.contrib.postgres.expressions import ArraySubquery
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
-        from products.search import SEARCH_CONFIG, product_search_vector
+        from products.search import SEARCH_CONFIG, product_search_document
 
         query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
-        vector = product_search_vector()
+        vector = product_search_document()
         newest = (
             products.alias(search_document=vector)
             .filter(search_document=query)

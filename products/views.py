@@ -74,9 +74,6 @@ from products.services import (
 from products.variants import variant_create, variant_delete, variant_update
 from shops.selectors import shop_membership
 
-# From this many rows on, a page of a shop's catalogue reads its ids first (from its index).
-DEEP_PAGE_OFFSET = 1000
-
 INCLUDE_INACTIVE_PARAM = OpenApiParameter(
     "include_inactive",
     OpenApiTypes.STR,
@@ -225,7 +222,7 @@ class ShopProductListCreateView(PublicCatalogueCacheMixin, GenericAPIView):
         _, products = products_of_shop(
             user=request.user, shop_id=shop_id, include_inactive=include_inactive
         )
-        products = products.select_related("shop").rows_by_id_from(DEEP_PAGE_OFFSET)
+        products = products.select_related("shop")
         page = self.paginate_queryset(self.filter_queryset(products))
         attach_catalogue_relations(page)
         response = self.get_paginated_response(

@@ -220,7 +220,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 # --- Django REST framework ------------------------------------------------------------------
 # A list's `count` is exact up to this many results, an estimate beyond (core/pagination.py).
-PAGINATION_EXACT_COUNT_LIMIT = config("PAGINATION_EXACT_COUNT_LIMIT", default=10_000, cast=int)
+PAGINATION_EXACT_COUNT_LIMIT = config("PAGINATION_EXACT_COUNT_LIMIT", default=1_000, cast=int)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["core.renderers.EnvelopeRenderer"],

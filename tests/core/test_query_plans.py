@@ -42,7 +42,8 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans"),
 ]
 
-ROWS = 20_000  # products, order groups (one order of one line each), customers
+ROWS = 20_000  # order groups (one order of one line each), customers
+PRODUCTS = 60_000  # enough that a full-text match of a rare word is cheaper by its index
 SHOPS = 40
 CATEGORIES = 20
 LEDGER_ROWS = 8_000
@@ -105,7 +106,7 @@ def grown(settings):
     clone(
         Product,
         product,
-        f"generate_series(1, {ROWS}) AS g",
+        f"generate_series(1, {PRODUCTS}) AS g",
         id="gen_random_uuid()",
         slug="'p-' || g",
         name="CASE WHEN g % 2 = 0 THEN 'Desk lamp ' || g ELSE 'Teapot ' || g END",
@@ -287,7 +288,7 @@ def test_every_list_reads_a_bounded_part_of_its_tables(grown, client_for, admin_
         "products by price": (public, "/api/v1/products/?ordering=price"),
         "products by name": (public, "/api/v1/products/?ordering=name"),
         "products searched": (public, "/api/v1/products/?search=lamp"),
-        "products searched, rare": (public, "/api/v1/products/?search=teapot%2012345"),
+        "products searched, rare": (public, "/api/v1/products/?search=12345"),
         "a shop's catalogue": (owner, f"/api/v1/shops/{busiest.id}/products/"),
         "a shop's catalogue, keyset": (owner, f"/api/v1/shops/{busiest.id}/products/?cursor="),
         "order groups": (client_for(customer), "/api/v1/order-groups/"),
