@@ -233,6 +233,9 @@ def seed_products(
             stock=hot_stock if hot_one else PLENTY,
         )
     ProductVariant.objects.bulk_create([p.variant for p in every], batch_size=1000)
+    for product in every:  # the stored price range of a product with one variant
+        product.price_min = product.price_max = product.variant.price
+    Product.objects.bulk_update(every, ["price_min", "price_max"], batch_size=1000)
     InventoryMovement.objects.bulk_create(
         (
             InventoryMovement(

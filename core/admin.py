@@ -65,7 +65,12 @@ class FixedChoicesFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()
-        return queryset.filter(**{self.field_name: value}) if value else queryset
+        if not value:
+            return queryset
+        try:
+            return queryset.filter(**{self.field_name: value})
+        except (ValidationError, ValueError) as error:
+            raise IncorrectLookupParameters(error) from error
 
 
 def fixed_choices_filter(

@@ -1,20 +1,21 @@
 """Pagination whose cost does not grow with the table.
 
 Page numbers (`?page=N&page_size=M`: 20 by default, at most 100; an out-of-range page is 404)
-answer `{count, next, previous, results}`. Two things keep a list flat as its table grows:
+answer `{count, next, previous, results}`. Three things keep a list flat as its table grows:
 
 - **The count is exact only while small.** Counting a filtered list of a million rows reads a
   million rows. The rows are counted up to `PAGINATION_EXACT_COUNT_LIMIT` (1,000; one query
   that stops there); beyond that `count` is the database planner's estimate on PostgreSQL (never
   below the limit + 1) and the limit + 1 elsewhere. The header `X-Count-Exact` says which
-  (`true`/`false`). Page numbers reach as far as the count does.
+  (`true`/`false`). An estimate only describes the list: every row stays reachable by page
+  number, `next` is there while rows follow (the page reads one row more to know), and a page
+  is out of range (404) when it is empty.
 - **Keyset pages for the lists people scroll deep.** A list view that sets
   `cursor_ordering = ("-created_at", "-id")` also answers `?cursor=` (empty for the first page):
   its `next` and `previous` links then carry `cursor=<token>`, and each page is found from the
   position of the previous one (`created_at < ...` on an index) instead of skipping rows with
   `OFFSET`, so page 10,000 costs what page 1 does. Keyset pages follow the list's default order:
   `ordering` (other than that default) and `search` cannot be combined with `cursor`.
-
 - **Deep page numbers skip ids, not rows** (PostgreSQL): from row `DEEP_PAGE_OFFSET` on, a page
   is read as `id IN (the page's ids, found with OFFSET)`: the skipped rows are passed over in the
   list's index alone, and only the page's own rows are read. (MariaDB refuses a `LIMIT` inside
@@ -26,14 +27,16 @@ the admin's changelists (`ModelAdmin.paginator`).
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, Paginator
 from django.db import connections
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.functional import cached_property
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -70,10 +73,25 @@ def limited_count(queryset: QuerySet) -> tuple[int, bool]:
     return max(limit + 1, planner_estimate(queryset.order_by()) or 0), False
 
 
+class CountLimitedPage(Page):
+    """A page of a list whose count is an estimate: whether another page follows is known from
+    the rows themselves (one more than the page was read), not from the count."""
+
+    def __init__(self, object_list: Any, number: int, paginator: Paginator, *, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+
 class CountLimitedPaginator(Paginator):
     """Django's paginator with the count of `limited_count` (exact up to the limit; `count_exact`
-    tells whether it is) and deep pages read by id. A list (not a queryset) is counted
-    exactly."""
+    tells whether it is) and deep pages read by id. A list (not a queryset) is counted exactly.
+
+    Beyond the limit the count only describes the list: every row stays reachable by page
+    number (a page is out of range when it is empty, not when the estimate says so), and `next`
+    is there while rows follow."""
 
     count_exact = True
 
@@ -84,12 +102,29 @@ class CountLimitedPaginator(Paginator):
         value, self.count_exact = limited_count(self.object_list)
         return value
 
+    def validate_number(self, number: Any) -> int:
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            if self.count_exact or int(number) < 1:
+                raise
+            return int(number)  # past the estimate: the rows decide (`page`)
+
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
+        if self.count_exact:
+            top = bottom + self.per_page
+            if top + self.orphans >= self.count:
+                top = self.count
+            return Page(self.rows(bottom, top), number, self)
+        rows = list(self.rows(bottom, bottom + self.per_page + 1))
+        if not rows and number > 1:
+            raise EmptyPage("That page contains no results")
+        return CountLimitedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+
+    def rows(self, bottom: int, top: int) -> Any:
+        """The rows `bottom:top` of the list; deep in a queryset on PostgreSQL, found by id."""
         rows = self.object_list
         if (
             bottom >= DEEP_PAGE_OFFSET
@@ -97,8 +132,8 @@ class CountLimitedPaginator(Paginator):
             and connections[rows.db].vendor == "postgresql"
         ):
             # The same rows in the same order as the slice, which would read every row it skips.
-            return Page(rows.filter(pk__in=rows.values("pk")[bottom:top]), number, self)
-        return Page(rows[bottom:top], number, self)
+            return rows.filter(pk__in=rows.values("pk")[bottom:top])
+        return rows[bottom:top]
 
 
 class KeysetPagination(CursorPagination):
@@ -116,10 +151,13 @@ class KeysetPagination(CursorPagination):
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
         ordering = self.get_ordering(request, queryset, view)
         self.position_field = queryset.model._meta.get_field(ordering[0].lstrip("-"))
+        given = {
+            name: request.query_params.get(name, "").strip() for name in ("ordering", "search")
+        }
         conflicting = [
             name
-            for name in ("ordering", "search")
-            if request.query_params.get(name, "").strip() not in ("", ordering[0])
+            for name, value in given.items()
+            if value and (name, value) != ("ordering", ordering[0])
         ]
         if conflicting:
             raise ValidationError(
@@ -141,8 +179,12 @@ class KeysetPagination(CursorPagination):
         try:
             cursor = super().decode_cursor(request)
             if cursor is not None and cursor.position is not None:
-                self.position_field.to_python(cursor.position)
-        except (NotFound, DjangoValidationError) as error:
+                position = self.position_field.to_python(cursor.position)
+                if isinstance(position, datetime.datetime):
+                    if timezone.is_naive(position):
+                        raise ValueError("a position without its time zone")
+                    position.astimezone(datetime.UTC)  # OverflowError at the calendar's ends
+        except (NotFound, DjangoValidationError, ValueError, OverflowError) as error:
             message = "Invalid cursor: follow a `next` or `previous` link."
             raise ValidationError({"cursor": [message]}) from error
         return cursor

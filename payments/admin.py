@@ -29,7 +29,7 @@ from payments.payout_decisions import TRANSFER_EVENTS
 from payments.services.settlement import adjustment_create
 from payments.webhooks import CHARGE_SUCCESS, DISPUTE_EVENTS, REFUND_EVENTS
 
-# The changelists of the tables that grow with every payment: a count exact up to 10,000 rows
+# The changelists of the tables that grow with every payment: a count exact up to 1,000 rows
 # (`CountLimitedPaginator`) and no second count of the whole table, no `date_hierarchy` (its
 # MIN/MAX and drill-down scan the table; a `created_at` list filter instead), filters whose
 # choices are known rather than read with a `SELECT DISTINCT` over the table.
@@ -118,6 +118,7 @@ class PaymentAdmin(admin.ModelAdmin):
     search_fields = ["reference", "group__number", "group__customer_email"]
     list_select_related = ["group"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
     paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
@@ -172,6 +173,7 @@ class RefundAdmin(admin.ModelAdmin):
     list_select_related = ["payment", "order"]
     ordering = ["-created_at"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
     paginator = CountLimitedPaginator
     inlines = [RefundItemInline]
     readonly_fields = [
@@ -214,6 +216,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     search_fields = ["event_key", "payment__reference"]
     list_select_related = ["payment"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
     paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
@@ -341,6 +344,7 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     search_fields = ["shop__name", "shop__code", "order__number", "payout__reference", "key"]
     list_select_related = ["shop", "order", "payout"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
     paginator = CountLimitedPaginator
     raw_id_fields = ["shop"]
 
@@ -407,4 +411,5 @@ class PayoutAdmin(_ReadOnlyAdmin):
     search_fields = ["reference", "transfer_code", "shop__name", "shop__code"]
     list_select_related = ["shop"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
     paginator = CountLimitedPaginator

@@ -89,6 +89,7 @@ class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "slug", "shop__name", "shop__code"]
     list_select_related = ["shop"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
     paginator = CountLimitedPaginator
     raw_id_fields = ["shop"]
     filter_horizontal = ["categories"]
@@ -150,6 +151,7 @@ class InventoryMovementAdmin(admin.ModelAdmin):
     # No `date_hierarchy`: its MIN/MAX and drill-down scan the table (the `created_at` filter
     # remains).
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
     paginator = CountLimitedPaginator
 
     def get_readonly_fields(self, request: HttpRequest, obj: InventoryMovement | None = None):

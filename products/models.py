@@ -7,7 +7,6 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F
 
 from shops.models import RatingFields
 
@@ -106,22 +105,9 @@ class Product(RatingFields):
             models.Index(fields=["id", "shop"], name="product_active_id_shop", condition=ACTIVE),
             models.Index(fields=["name", "id"], name="product_active_name", condition=ACTIVE),
             models.Index(fields=["price_min", "id"], name="product_active_price", condition=ACTIVE),
-            # `?ordering=rating` (average ascending, nulls last) and `-rating` (descending,
-            # nulls last, read backwards): PostgreSQL only, MariaDB has no such indexes.
-            models.Index(
-                F("rating_average").asc(nulls_last=True),
-                F("rating_count").desc(),
-                F("id").asc(),
-                name="product_active_rating",
-                condition=ACTIVE,
-            ),
-            models.Index(
-                F("rating_average").asc(nulls_first=True),
-                F("rating_count").asc(),
-                F("id").asc(),
-                name="product_active_rating_desc",
-                condition=ACTIVE,
-            ),
+            # `?ordering=rating` and `-rating` are served on PostgreSQL by two indexes with
+            # NULLS LAST/FIRST (migration 0010 builds them there; 0019 keeps them out of the
+            # models' state, so that SQLite, which cannot hold them, never rebuilds them).
         ]
 
     def __str__(self) -> str:

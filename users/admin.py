@@ -104,6 +104,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "first_name", "last_name", "handle"]
     ordering = ["-date_joined"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
     paginator = CountLimitedPaginator
     readonly_fields = ["token_version", "last_login", "date_joined"]
     raw_id_fields = ["shop"]

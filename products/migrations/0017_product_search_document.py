@@ -8,6 +8,8 @@ transaction), and its GIN index is built `CONCURRENTLY` before the expression in
 replaces is dropped. Other databases search with LIKE: nothing happens there.
 """
 
+import uuid
+
 from django.db import migrations
 
 BATCH = 5_000
@@ -32,11 +34,10 @@ FORWARDS = [
     FOR EACH ROW EXECUTE FUNCTION products_product_search_document()
     """,
 ]
+NEXT_IDS = "SELECT id FROM products_product WHERE id > %s ORDER BY id LIMIT %s"
 FILL = f"""
     UPDATE products_product SET search_document = {DOCUMENT.format(row="")}
-    WHERE id IN (
-        SELECT id FROM products_product WHERE search_document IS NULL LIMIT %s
-    )
+    WHERE id = ANY(%s) AND search_document IS NULL
 """
 INDEX = [
     "CREATE INDEX CONCURRENTLY IF NOT EXISTS product_search_document "
@@ -61,10 +62,14 @@ def store_documents(apps, schema_editor):
     for statement in FORWARDS:
         schema_editor.execute(statement)
     with schema_editor.connection.cursor() as cursor:
-        while True:
-            cursor.execute(FILL, [BATCH])
-            if cursor.rowcount == 0:
+        last = uuid.UUID(int=0)
+        while True:  # along the primary key: each batch starts where the last one ended
+            cursor.execute(NEXT_IDS, [last, BATCH])
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
                 break
+            cursor.execute(FILL, [ids])
+            last = ids[-1]
     for statement in INDEX:
         schema_editor.execute(statement)
 
