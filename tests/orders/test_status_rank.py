@@ -102,3 +102,20 @@ def test_the_migration_fills_the_rank_of_existing_orders_in_batches(monkeypatch)
     for order in orders:
         assert stored(order) == (order.status, order_status_rank(order.status))
     assert migration.LIFECYCLE == Order.Status.values
+
+
+@pytest.mark.django_db
+def test_the_command_finds_and_fixes_ranks_written_by_older_code():
+    from django.core.management import CommandError, call_command
+
+    shop = ShopFactory()
+    orders = [OrderFactory(shop=shop, status=status) for status in Order.Status.values]
+    call_command("refresh_status_ranks", "--check")  # all in step
+    # An older release writes the status alone (as a raw UPDATE would).
+    Order.objects.filter(id__in=[orders[2].id, orders[4].id]).update(status_rank=0)
+    with pytest.raises(CommandError, match="2 orders"):
+        call_command("refresh_status_ranks", "--check")
+    call_command("refresh_status_ranks")
+    for order in Order.objects.all():
+        assert order.status_rank == order_status_rank(order.status)
+    call_command("refresh_status_ranks", "--check")
