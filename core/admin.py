@@ -14,6 +14,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 
 from core.catalogue_cache import catalogue_changed
+from core.pagination import CountLimitedPaginator
 
 admin.site.site_header = "Marketplace administration"
 admin.site.site_title = "Marketplace admin"
@@ -113,3 +114,13 @@ class ExistsListFilter(admin.SimpleListFilter):
             return queryset.filter(Exists(self.related(value)))
         except (ValidationError, ValueError) as error:
             raise IncorrectLookupParameters(error) from error
+
+
+class GrowingTableAdmin(admin.ModelAdmin):
+    """The changelist of a table that grows with every order: a count exact only up to
+    `PAGINATION_EXACT_COUNT_LIMIT` (`CountLimitedPaginator`), no second count of the whole table
+    and no facet counts (each would scan the table, once per filter choice)."""
+
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = CountLimitedPaginator

@@ -15,9 +15,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import smart_split, unescape_string_literal
 
-from core.admin import ExistsListFilter
+from core.admin import ExistsListFilter, GrowingTableAdmin
 from core.errors import ApiError
-from core.pagination import CountLimitedPaginator
 from orders.models import Order, OrderEvent, OrderGroup, OrderItem, Return, ReturnEvent, ReturnItem
 from orders.returns import return_status_change
 from orders.services import order_group_cancel
@@ -118,7 +117,7 @@ class GroupShopFilter(ExistsListFilter):
 
 
 @admin.register(OrderGroup)
-class OrderGroupAdmin(admin.ModelAdmin):
+class OrderGroupAdmin(GrowingTableAdmin):
     list_display = [
         "number",
         "customer_email",
@@ -140,9 +139,6 @@ class OrderGroupAdmin(admin.ModelAdmin):
     # And the number of one of its orders (`get_search_results`).
     search_fields = ["number", "customer_email", "customer__email"]
     ordering = ["-created_at"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
         "number",
@@ -214,15 +210,12 @@ class OrderGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(GrowingTableAdmin):
     list_display = ["number", "shop", "status", "total", "is_paid", "group_link", "created_at"]
     list_filter = ["status", "is_paid", "shop", "created_at"]
     search_fields = ["number", "group__number", "group__customer_email"]
     ordering = ["-created_at"]
     list_select_related = ["shop", "group"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
         "group",
@@ -277,7 +270,7 @@ class ReturnEventInline(ReadOnlyInline):
 
 
 @admin.register(Return)
-class ReturnAdmin(admin.ModelAdmin):
+class ReturnAdmin(GrowingTableAdmin):
     """Returns with their state; moved only through the lifecycle's service (actions below),
     so stock, refunds and e-mails follow as they do through the API."""
 
@@ -286,9 +279,6 @@ class ReturnAdmin(admin.ModelAdmin):
     search_fields = ["id", "order__number", "order__group__number", "customer__email"]
     ordering = ["-created_at"]
     list_select_related = ["order", "shop"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
         "order",

@@ -11,8 +11,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 
-from core.admin import fixed_choices_filter
-from core.pagination import CountLimitedPaginator
+from core.admin import GrowingTableAdmin, fixed_choices_filter
 from payments.models import (
     Dispute,
     LedgerEntry,
@@ -112,14 +111,11 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(GrowingTableAdmin):
     list_display = ["reference", "group", "status", "amount", "currency", "paid_at", "created_at"]
     list_filter = ["status", ProviderFilter, CurrencyFilter, "created_at"]
     search_fields = ["reference", "group__number", "group__customer_email"]
     list_select_related = ["group"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
         "reference",
@@ -157,7 +153,7 @@ class RefundItemInline(admin.TabularInline):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(GrowingTableAdmin):
     list_display = [
         "id",
         "method",
@@ -172,9 +168,6 @@ class RefundAdmin(admin.ModelAdmin):
     search_fields = ["payment__reference", "provider_refund_id", "order__number"]
     list_select_related = ["payment", "order"]
     ordering = ["-created_at"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator
     inlines = [RefundItemInline]
     readonly_fields = [
         "id",
@@ -210,14 +203,11 @@ class RefundAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(GrowingTableAdmin):
     list_display = ["event", "event_key", "payment", "processed_at", "created_at"]
     list_filter = [EventFilter]
     search_fields = ["event_key", "payment__reference"]
     list_select_related = ["payment"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator
     readonly_fields = [
         "id",
         "event_key",
@@ -335,7 +325,7 @@ class AdjustmentForm(forms.ModelForm):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(GrowingTableAdmin):
     """The ledger is append-only: entries are never changed or deleted; "Add" records an
     adjustment."""
 
@@ -343,9 +333,6 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_filter = ["kind", "created_at"]
     search_fields = ["shop__name", "shop__code", "order__number", "payout__reference", "key"]
     list_select_related = ["shop", "order", "payout"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator
     raw_id_fields = ["shop"]
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
@@ -405,11 +392,8 @@ class PayoutAccountAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(_ReadOnlyAdmin):
+class PayoutAdmin(GrowingTableAdmin, _ReadOnlyAdmin):
     list_display = ["reference", "shop", "amount", "currency", "status", "created_at", "paid_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["reference", "transfer_code", "shop__name", "shop__code"]
     list_select_related = ["shop"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator

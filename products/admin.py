@@ -14,9 +14,8 @@ from django.db.models import OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from core.admin import CatalogueChangeAdminMixin, ExistsListFilter, titled
+from core.admin import CatalogueChangeAdminMixin, ExistsListFilter, GrowingTableAdmin, titled
 from core.catalogue_cache import catalogue_changed
-from core.pagination import CountLimitedPaginator
 from products.models import (
     Category,
     InventoryMovement,
@@ -76,7 +75,7 @@ class ProductCategoryFilter(ExistsListFilter):
 
 
 @admin.register(Product)
-class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
+class ProductAdmin(GrowingTableAdmin, CatalogueChangeAdminMixin, admin.ModelAdmin):
     list_display = ["name", "shop", "is_active", "created_at"]
     list_filter = [
         "is_active",
@@ -88,9 +87,6 @@ class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
     ]
     search_fields = ["name", "slug", "shop__name", "shop__code"]
     list_select_related = ["shop"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator
     raw_id_fields = ["shop"]
     filter_horizontal = ["categories"]
     readonly_fields = ["id", "created_at", "updated_at"]
@@ -134,7 +130,7 @@ class ProductAdmin(CatalogueChangeAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(InventoryMovement)
-class InventoryMovementAdmin(admin.ModelAdmin):
+class InventoryMovementAdmin(GrowingTableAdmin):
     list_display = [
         "created_at",
         "product",
@@ -150,9 +146,6 @@ class InventoryMovementAdmin(admin.ModelAdmin):
     list_select_related = ["product", "variant", "actor", "order"]
     # No `date_hierarchy`: its MIN/MAX and drill-down scan the table (the `created_at` filter
     # remains).
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator
 
     def get_readonly_fields(self, request: HttpRequest, obj: InventoryMovement | None = None):
         return [field.name for field in self.model._meta.fields]

@@ -7,14 +7,13 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.admin import fixed_choices_filter
-from core.pagination import CountLimitedPaginator
+from core.admin import GrowingTableAdmin, fixed_choices_filter
 from reviews.models import Review
 from reviews.services import review_update
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(GrowingTableAdmin):
     list_display = ["product", "author", "rating", "title", "is_visible", "created_at"]
     # Ratings are 1 to 5 (a constraint): not read with a `SELECT DISTINCT` over the reviews.
     list_filter = [
@@ -24,9 +23,6 @@ class ReviewAdmin(admin.ModelAdmin):
     ]
     search_fields = ["title", "body", "product__name", "author__email"]
     list_select_related = ["product", "author"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator
     fields = [
         "id",
         "product",

@@ -9,7 +9,7 @@ from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.pagination import CountLimitedPaginator
+from core.admin import GrowingTableAdmin
 from users.countries import has_states, state_code
 from users.models import Address, User
 from users.selectors import Role, users_with_role
@@ -85,7 +85,7 @@ class AddressInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(GrowingTableAdmin, BaseUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     list_display = [
@@ -103,9 +103,6 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["shop"]
     search_fields = ["email", "first_name", "last_name", "handle"]
     ordering = ["-date_joined"]
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER  # facet counts would scan the table per choice
-    paginator = CountLimitedPaginator
     readonly_fields = ["token_version", "last_login", "date_joined"]
     raw_id_fields = ["shop"]
     inlines = [AddressInline]
