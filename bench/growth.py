@@ -758,19 +758,33 @@ def seed(size: Size, password: str) -> dict[str, int]:
             f"GROUP BY product_id) AS r WHERE {product}.id = r.product_id"
         )
 
+    def product_columns() -> set[str]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            columns = connection.introspection.get_table_description(cursor, Product._meta.db_table)
+        return {column.name for column in columns}
+
     def search_documents() -> None:
         # The seed runs without triggers (`replica`); the one that stores each product's search
         # document (products migration 0017) is run for every product here, as an insert would.
-        from django.db import connection
-
-        product = s.table(Product)
-        with connection.cursor() as cursor:
-            columns = connection.introspection.get_table_description(cursor, Product._meta.db_table)
-        if "search_document" not in {column.name for column in columns}:
+        if "search_document" not in product_columns():
             return  # a tree from before the stored documents
         s.execute("SET session_replication_role = origin")
-        s.execute(f"UPDATE {product} SET name = name WHERE search_document IS NULL")
+        s.execute(f"UPDATE {s.table(Product)} SET name = name WHERE search_document IS NULL")
         s.execute("SET session_replication_role = replica")
+
+    def category_ids() -> None:
+        # What the links' trigger (products migration 0020) stores in each product, for all the
+        # links inserted above without it.
+        if "category_ids" not in product_columns():
+            return  # a tree from before the stored category ids
+        product, link = s.table(Product), s.table(links)
+        s.execute(
+            f"UPDATE {product} SET category_ids = l.ids FROM (SELECT product_id, "
+            f"array_agg(category_id) AS ids FROM {link} GROUP BY product_id) AS l "
+            f"WHERE {product}.id = l.product_id"
+        )
 
     def rebuild() -> None:
         for _, definition in indexes:
@@ -792,6 +806,7 @@ def seed(size: Size, password: str) -> dict[str, int]:
     phases.run("ledger of the busiest shop", ledger)
     phases.run("reviews", reviews)
     phases.run("search documents", search_documents)
+    phases.run("category ids", category_ids)
     phases.run(f"indexes ({len(indexes)} rebuilt)", rebuild)
     s.execute("SET session_replication_role = origin")
     s.execute("DROP TABLE growth_product, growth_shop, growth_order")

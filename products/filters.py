@@ -16,6 +16,7 @@ from products.models import MAX_OPTIONS, Category, Product
 from products.selectors import (
     category_subtree_ids,
     product_search,
+    products_in_categories,
     variants_matching,
 )
 
@@ -94,10 +95,7 @@ class ProductFilter(django_filters.FilterSet):
         ids = category_subtree_ids(ref=value.strip())
         if not ids:
             return queryset.none()
-        through = Product.categories.through
-        return queryset.filter(
-            id__in=through.objects.filter(category_id__in=ids).values("product_id")
-        )
+        return products_in_categories(queryset, category_ids=ids)
 
     def filter_noop(self, queryset: QuerySet[Product], name: str, value: str):
         return queryset

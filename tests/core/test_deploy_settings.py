@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 
 _READ_SETTINGS = """
 import json, os, sys
@@ -30,6 +31,7 @@ read = {
     "serve_media": settings.SERVE_MEDIA,
     "bucket": getattr(settings, "AWS_STORAGE_BUCKET_NAME", None),
     "querystring_auth": getattr(settings, "AWS_QUERYSTRING_AUTH", None),
+    "db_options": settings.DATABASES["default"].get("OPTIONS", {}).get("options"),
 }
 if "--storage" in sys.argv:
     from django.core.files.storage import storages
@@ -47,6 +49,7 @@ _OWN = (
     "MEDIA_STORAGE_BACKEND",
     "SERVE_MEDIA",
     "AWS_STORAGE_BUCKET_NAME",
+    "DB_PARALLEL_WORKERS",
 )
 # What production requires, for the tests about something else.
 PRODUCTION = {
@@ -148,3 +151,26 @@ def test_health_checks_answer_plain_http_when_https_is_enforced(client, settings
     # ...while anything else is sent to HTTPS.
     redirect = client.get("/api/v1/ping/")
     assert redirect.status_code == 301 and redirect["Location"].startswith("https://")
+
+
+def test_postgresql_queries_start_no_parallel_workers_unless_asked():
+    def options(**env: str) -> Any:
+        return settings_with(DEBUG="True", DB_ENGINE="postgresql", **env)["db_options"]
+
+    assert options() == "-c max_parallel_workers_per_gather=0"
+    assert options(DB_PARALLEL_WORKERS="2") == "-c max_parallel_workers_per_gather=2"
+    assert options(DB_PARALLEL_WORKERS="") is None  # the server's own setting
+    assert settings_with(DEBUG="True", DB_PARALLEL_WORKERS="2")["db_options"] is None  # SQLite
+    result = run_fresh(
+        ["manage.py", "check"],
+        {"DEBUG": "True", "DB_ENGINE": "postgresql", "DB_PARALLEL_WORKERS": "two"},
+    )
+    assert "DB_PARALLEL_WORKERS must be a whole number or empty." in result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_the_app_connection_runs_without_parallel_workers():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"

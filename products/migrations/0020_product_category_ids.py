@@ -1,0 +1,108 @@
+"""PostgreSQL: each product carries the ids of its categories (`category_ids`, a `uuid[]` column
+the model does not declare), and an index of the active products newest first carries them with
+the shop, so that `?category=` reads its pages, deep ones too, from that index alone instead of
+looking every product up in the category links.
+
+Kept by a trigger on the links: each added link appends its category, each removed one removes
+it. The change is made to the product row as it is when the trigger runs (a waiting update
+applies it to the newest version), so two links added at once to one product both stay.
+
+Safe on a large table in service: the column is added with a constant default (no rewrite), the
+trigger keeps every product from then on, the products that have links are filled in batches
+(each its own transaction, their rows locked before their links are read, so that a link added
+meanwhile is applied after the batch rather than overwritten by it), and the index is built
+`CONCURRENTLY`. Other databases filter on the links themselves: nothing happens there.
+"""
+
+import uuid
+
+from django.db import migrations, transaction
+
+BATCH = 5_000
+FORWARDS = [
+    "ALTER TABLE products_product ADD COLUMN IF NOT EXISTS category_ids uuid[] "
+    "NOT NULL DEFAULT '{}'",
+    """
+    CREATE OR REPLACE FUNCTION products_product_category_ids() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            UPDATE products_product
+            SET category_ids = array_remove(category_ids, OLD.category_id)
+            WHERE id = OLD.product_id;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            UPDATE products_product
+            SET category_ids = array_append(
+                array_remove(category_ids, NEW.category_id), NEW.category_id
+            )
+            WHERE id = NEW.product_id;
+        END IF;
+        RETURN NULL;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    "DROP TRIGGER IF EXISTS products_product_category_ids ON products_product_categories",
+    """
+    CREATE TRIGGER products_product_category_ids
+    AFTER INSERT OR UPDATE OR DELETE ON products_product_categories
+    FOR EACH ROW EXECUTE FUNCTION products_product_category_ids()
+    """,
+]
+NEXT_IDS = (
+    "SELECT DISTINCT product_id FROM products_product_categories WHERE product_id > %s "
+    "ORDER BY product_id LIMIT %s"
+)
+LOCK = "SELECT id FROM products_product WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+FILL = """
+    UPDATE products_product AS product SET category_ids = ARRAY(
+        SELECT link.category_id FROM products_product_categories AS link
+        WHERE link.product_id = product.id
+    )
+    WHERE product.id = ANY(%s)
+"""
+INDEX = (
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS product_active_created_categories "
+    "ON products_product (created_at DESC, id DESC) INCLUDE (shop_id, category_ids) "
+    "WHERE is_active"
+)
+BACKWARDS = [
+    "DROP INDEX CONCURRENTLY IF EXISTS product_active_created_categories",
+    "DROP TRIGGER IF EXISTS products_product_category_ids ON products_product_categories",
+    "DROP FUNCTION IF EXISTS products_product_category_ids()",
+    "ALTER TABLE products_product DROP COLUMN IF EXISTS category_ids",
+]
+
+
+def store_category_ids(apps, schema_editor):
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        return
+    for statement in FORWARDS:
+        schema_editor.execute(statement)
+    with connection.cursor() as cursor:
+        last = uuid.UUID(int=0)
+        while True:  # along the links' product ids: each batch starts where the last one ended
+            cursor.execute(NEXT_IDS, [last, BATCH])
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                break
+            with transaction.atomic(using=connection.alias):
+                cursor.execute(LOCK, [ids])
+                cursor.execute(FILL, [ids])  # a new statement: it sees every committed link
+            last = ids[-1]
+    schema_editor.execute(INDEX)
+
+
+def drop_category_ids(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for statement in BACKWARDS:
+        schema_editor.execute(statement)
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [("products", "0019_rating_indexes_outside_state")]
+
+    operations = [migrations.RunPython(store_category_ids, drop_category_ids, elidable=False)]

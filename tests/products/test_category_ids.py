@@ -1,0 +1,112 @@
+"""Each product's stored category ids (PostgreSQL, products migration 0020): filled for the
+products already there, kept by the links' trigger however the links change, two links added
+at once both kept, and `?category=` read from them, deep pages included."""
+
+import importlib
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from products.models import Category, Product
+from tests.factories import CategoryFactory, ProductFactory
+from tests.threads import run_together
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's stored ids"),
+]
+
+BEFORE = [("products", "0019_rating_indexes_outside_state")]
+MIGRATION = importlib.import_module("products.migrations.0020_product_category_ids")
+PRODUCTS = "/api/v1/products/"
+
+
+def stored() -> dict[str, set[str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, category_ids::text[] FROM products_product")
+        return {name: set(ids) for name, ids in cursor.fetchall()}
+
+
+def linked() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {
+        name: set() for name in Product.objects.values_list("name", flat=True)
+    }
+    for name, category_id in Product.categories.through.objects.values_list(
+        "product__name", "category_id"
+    ):
+        found[name].add(str(category_id))
+    return found
+
+
+def columns() -> set[str]:
+    with connection.cursor() as cursor:
+        table = connection.introspection.get_table_description(cursor, "products_product")
+    return {column.name for column in table}
+
+
+def test_the_products_already_there_are_filled(monkeypatch):
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        categories = [CategoryFactory() for _ in range(3)]
+        for n in range(7):
+            ProductFactory(name=f"Linked {n}").categories.set(categories[: 1 + n % 3])
+        ProductFactory(name="Unlinked")
+        MigrationExecutor(connection).migrate(BEFORE)
+        assert "category_ids" not in columns()
+
+        monkeypatch.setattr(MIGRATION, "BATCH", 3)  # three batches and an empty one
+        MigrationExecutor(connection).migrate(latest)
+        assert stored() == linked()
+        assert stored()["Linked 5"] == {str(c.id) for c in categories}
+        assert stored()["Unlinked"] == set()
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+
+
+def test_the_trigger_follows_every_change_of_the_links():
+    shoes, bags, hats = CategoryFactory(), CategoryFactory(), CategoryFactory()
+    sandal, tote = ProductFactory(name="Sandal"), ProductFactory(name="Tote")
+    sandal.categories.add(shoes, bags)
+    tote.categories.set([bags, hats])
+    assert stored() == linked()
+    sandal.categories.remove(bags)
+    tote.categories.set([shoes])
+    assert stored() == linked() == {"Sandal": {str(shoes.id)}, "Tote": {str(shoes.id)}}
+    Product.categories.through.objects.filter(product=tote).update(category=hats)
+    assert stored()["Tote"] == {str(hats.id)}
+    sandal.categories.clear()
+    Category.objects.filter(pk=hats.pk).delete()  # its links go with it
+    assert stored() == linked() == {"Sandal": set(), "Tote": set()}
+
+
+def test_two_links_added_at_once_to_one_product_are_both_kept():
+    product = ProductFactory(name="Lamp")
+    categories = [CategoryFactory() for _ in range(6)]
+    results = run_together(*(lambda c=c: product.categories.add(c) for c in categories))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert stored() == linked() == {"Lamp": {str(c.id) for c in categories}}
+
+
+def test_a_category_page_deep_or_not_lists_the_linked_products(api_client, monkeypatch):
+    monkeypatch.setattr("core.pagination.DEEP_PAGE_OFFSET", 4)  # deeper pages read ids first
+    root = CategoryFactory(slug="home")
+    leaf = CategoryFactory(slug="lamps", parent=root)
+    other = CategoryFactory(slug="garden")
+    for n in range(9):
+        ProductFactory(name=f"Home {n}").categories.add(leaf if n % 2 else root)
+    for n in range(3):
+        ProductFactory(name=f"Garden {n}").categories.add(other)
+    ProductFactory(name="Hidden", is_active=False).categories.add(leaf)
+
+    whole = api_client.get(PRODUCTS, {"category": "home", "page_size": 50}).json()["data"]
+    assert sorted(row["name"] for row in whole["results"]) == [f"Home {n}" for n in range(9)]
+    pages = [
+        api_client.get(PRODUCTS, {"category": "home", "page_size": 2, "page": page})
+        for page in range(1, 6)
+    ]
+    assert all(page.status_code == 200 for page in pages)
+    paged = [row["name"] for page in pages for row in page.json()["data"]["results"]]
+    assert paged == [row["name"] for row in whole["results"]]
+    leaf_only = api_client.get(PRODUCTS, {"category": "lamps"}).json()["data"]["results"]
+    assert sorted(row["name"] for row in leaf_only) == [f"Home {n}" for n in (1, 3, 5, 7)]
