@@ -165,3 +165,17 @@ def test_a_crafted_filter_value_is_never_a_server_error(admin_client, url):
     assert response.status_code in (200, 302), response.status_code
     if response.status_code == 302:
         assert "e=1" in response["Location"]
+
+
+def test_a_changelist_says_when_its_count_is_an_estimate(admin_client, settings):
+    for _ in range(3):
+        ProductFactory()
+    url = reverse("admin:products_product_changelist")
+    exact = admin_client.get(url).content.decode()
+    assert "3 products" in exact and "about" not in exact
+    settings.PAGINATION_EXACT_COUNT_LIMIT = 2
+    response = admin_client.get(url)
+    estimated = response.content.decode()
+    count = response.context["cl"].result_count
+    assert count >= 3 and f"about {count}</span> products" in estimated
+    assert len(response.context["cl"].result_list) == 3  # every row is still listed
