@@ -108,6 +108,27 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DB_ENGINE = config("DB_ENGINE", default="sqlite")
 CONN_MAX_AGE = config("CONN_MAX_AGE", default=60, cast=int)
+
+
+def parallel_workers(value: str) -> int | None:
+    """PostgreSQL: the parallel workers one query may start, set on each new connection
+    (`core.apps.limit_parallel_workers`). The app's queries read a page through an index; a
+    parallel plan (chosen for a count or a filter that walks thousands of index entries) costs
+    more in starting its workers than it saves, and takes CPUs from the other requests. Empty
+    (`None`): the server's own `max_parallel_workers_per_gather`."""
+    if not value.strip():
+        return None
+    message = "DB_PARALLEL_WORKERS must be a whole number from 0 to 1024, or empty."
+    try:
+        workers = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(message) from None
+    if not 0 <= workers <= 1024:
+        raise ImproperlyConfigured(message)
+    return workers
+
+
+DB_PARALLEL_WORKERS = parallel_workers(config("DB_PARALLEL_WORKERS", default="0"))
 if DB_ENGINE == "sqlite":
     DATABASES = {
         "default": {
@@ -134,19 +155,8 @@ elif DB_ENGINE == "postgresql":
             "PORT": config("DB_PORT", default="5432"),
             "CONN_MAX_AGE": CONN_MAX_AGE,
             "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": {},
         }
     }
-    # The app's queries read a page through an index; a parallel plan (chosen for a count or a
-    # filter that walks thousands of index entries) costs more in starting its workers than it
-    # saves, and takes CPUs from the other requests. Empty: the server's own setting.
-    DB_PARALLEL_WORKERS = config("DB_PARALLEL_WORKERS", default="0").strip()
-    if DB_PARALLEL_WORKERS:
-        if not DB_PARALLEL_WORKERS.isdigit():
-            raise ImproperlyConfigured("DB_PARALLEL_WORKERS must be a whole number or empty.")
-        DATABASES["default"]["OPTIONS"]["options"] = (
-            f"-c max_parallel_workers_per_gather={int(DB_PARALLEL_WORKERS)}"
-        )
 elif DB_ENGINE == "mysql":
     DATABASES = {
         "default": {

@@ -1,16 +1,18 @@
 """PostgreSQL: each product carries the ids of its categories (`category_ids`, a `uuid[]` column
 the model does not declare), and an index of the active products newest first carries them with
-the shop, so that `?category=` reads its pages, deep ones too, from that index alone instead of
-looking every product up in the category links.
+the shop, so that `?category=` reads the pages of a large category, deep ones too, from that
+index alone instead of looking every product up in the category links; a GIN index of the ids
+finds the products of a small one.
 
 Kept by a trigger on the links: each added link appends its category, each removed one removes
 it. The change is made to the product row as it is when the trigger runs (a waiting update
-applies it to the newest version), so two links added at once to one product both stay.
+applies it to the newest version), so two links added at once to one product both stay. Each
+change of a product's links writes its row again: deleting a category rewrites its products.
 
 Safe on a large table in service: the column is added with a constant default (no rewrite), the
 trigger keeps every product from then on, the products that have links are filled in batches
 (each its own transaction, their rows locked before their links are read, so that a link added
-meanwhile is applied after the batch rather than overwritten by it), and the index is built
+meanwhile is applied after the batch rather than overwritten by it), and the indexes are built
 `CONCURRENTLY`. Other databases filter on the links themselves: nothing happens there.
 """
 
@@ -60,12 +62,19 @@ FILL = """
     )
     WHERE product.id = ANY(%s)
 """
-INDEX = (
+INDEXES = [
+    # A large category's pages, newest first: walked in order, the ids read from the index.
     "CREATE INDEX CONCURRENTLY IF NOT EXISTS product_active_created_categories "
     "ON products_product (created_at DESC, id DESC) INCLUDE (shop_id, category_ids) "
-    "WHERE is_active"
-)
+    "WHERE is_active",
+    # A small category's products, found directly (then sorted: they are few).
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS product_active_category_ids "
+    "ON products_product USING gin (category_ids) WHERE is_active",
+    # The planner's statistics of the new column: how many products each category holds.
+    "ANALYZE products_product",
+]
 BACKWARDS = [
+    "DROP INDEX CONCURRENTLY IF EXISTS product_active_category_ids",
     "DROP INDEX CONCURRENTLY IF EXISTS product_active_created_categories",
     "DROP TRIGGER IF EXISTS products_product_category_ids ON products_product_categories",
     "DROP FUNCTION IF EXISTS products_product_category_ids()",
@@ -90,7 +99,8 @@ def store_category_ids(apps, schema_editor):
                 cursor.execute(LOCK, [ids])
                 cursor.execute(FILL, [ids])  # a new statement: it sees every committed link
             last = ids[-1]
-    schema_editor.execute(INDEX)
+    for statement in INDEXES:
+        schema_editor.execute(statement)
 
 
 def drop_category_ids(apps, schema_editor):

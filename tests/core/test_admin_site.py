@@ -177,5 +177,5 @@ def test_a_changelist_says_when_its_count_is_an_estimate(admin_client, settings)
     response = admin_client.get(url)
     estimated = response.content.decode()
     count = response.context["cl"].result_count
-    assert count >= 3 and f"about {count}</span> products" in estimated
+    assert f"about {count}</span> products" in estimated
     assert len(response.context["cl"].result_list) == 3  # every row is still listed

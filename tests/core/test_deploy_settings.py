@@ -31,7 +31,7 @@ read = {
     "serve_media": settings.SERVE_MEDIA,
     "bucket": getattr(settings, "AWS_STORAGE_BUCKET_NAME", None),
     "querystring_auth": getattr(settings, "AWS_QUERYSTRING_AUTH", None),
-    "db_options": settings.DATABASES["default"].get("OPTIONS", {}).get("options"),
+    "parallel_workers": settings.DB_PARALLEL_WORKERS,
 }
 if "--storage" in sys.argv:
     from django.core.files.storage import storages
@@ -154,23 +154,30 @@ def test_health_checks_answer_plain_http_when_https_is_enforced(client, settings
 
 
 def test_postgresql_queries_start_no_parallel_workers_unless_asked():
-    def options(**env: str) -> Any:
-        return settings_with(DEBUG="True", DB_ENGINE="postgresql", **env)["db_options"]
-
-    assert options() == "-c max_parallel_workers_per_gather=0"
-    assert options(DB_PARALLEL_WORKERS="2") == "-c max_parallel_workers_per_gather=2"
-    assert options(DB_PARALLEL_WORKERS="") is None  # the server's own setting
-    assert settings_with(DEBUG="True", DB_PARALLEL_WORKERS="2")["db_options"] is None  # SQLite
-    result = run_fresh(
-        ["manage.py", "check"],
-        {"DEBUG": "True", "DB_ENGINE": "postgresql", "DB_PARALLEL_WORKERS": "two"},
-    )
-    assert "DB_PARALLEL_WORKERS must be a whole number or empty." in result.stderr
+    assert settings_with(DEBUG="True")["parallel_workers"] == 0
+    assert settings_with(DEBUG="True", DB_PARALLEL_WORKERS="2")["parallel_workers"] == 2
+    assert settings_with(DEBUG="True", DB_PARALLEL_WORKERS="")["parallel_workers"] is None
+    for wrong in ("two", "-1", "1025", "²"):
+        result = run_fresh(["manage.py", "check"], {"DEBUG": "True", "DB_PARALLEL_WORKERS": wrong})
+        assert "DB_PARALLEL_WORKERS must be a whole number" in result.stderr, wrong
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
-def test_the_app_connection_runs_without_parallel_workers():
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW max_parallel_workers_per_gather")
-        assert cursor.fetchone()[0] == "0"
+def test_each_new_connection_takes_the_setting(settings):
+    def workers() -> tuple[str, str]:
+        """The value and where it comes from (`session`: a SET of this connection)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setting, source FROM pg_settings WHERE name = %s",
+                ["max_parallel_workers_per_gather"],
+            )
+            return cursor.fetchone()
+
+    assert workers() == ("0", "session")
+    settings.DB_PARALLEL_WORKERS = 3
+    connection.close()
+    assert workers() == ("3", "session")
+    settings.DB_PARALLEL_WORKERS = None  # the server's own
+    connection.close()
+    assert workers()[1] != "session"

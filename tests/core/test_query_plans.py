@@ -282,6 +282,10 @@ def test_every_list_reads_a_bounded_part_of_its_tables(grown, client_for, admin_
             public,
             f"/api/v1/products/?category={grown['categories'][1].slug}",
         ),
+        "products of a category with one product": (
+            public,
+            f"/api/v1/products/?category={grown['categories'][0].slug}",
+        ),
         "products by category, a deep page": (
             public,
             f"/api/v1/products/?category={grown['categories'][1].slug}&page=60",

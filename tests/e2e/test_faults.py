@@ -215,8 +215,9 @@ def start_load(stack: Stack) -> Iterator[Callable[[], Load]]:
         products = [str(factories.ProductFactory(stock=100_000).id) for _ in range(3)]
         buyers = [factories.UserFactory() for _ in range(CLIENTS)]
         User.objects.filter(pk__in=[b.pk for b in buyers]).update(password=stack_password_hash())
-        started.append(Load(stack.api, products, [b.email for b in buyers]).start())
-        return started[-1]
+        load = Load(stack.api, products, [b.email for b in buyers])
+        started.append(load)  # before it starts: a load that never gets going is stopped too
+        return load.start()
 
     yield start
     for load in started:
