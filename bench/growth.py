@@ -70,6 +70,8 @@ COMMON_WORD = "classic"
 RARE_INDEX = 1234  # the rare word of products n = 1234 (mod 7919)
 ROOT_CATEGORIES = 5
 LEAF_CATEGORIES = 35
+SMALL_CATEGORY = ROOT_CATEGORIES + LEAF_CATEGORIES  # a third category of one product in 10,007
+SMALL_CATEGORY_EVERY = 10_007
 
 # Words of the names and descriptions (split on spaces); none is the common word.
 ADJECTIVES = (
@@ -404,6 +406,9 @@ def seed(size: Size, password: str) -> dict[str, int]:
             )
             for n in range(ROOT_CATEGORIES, ROOT_CATEGORIES + LEAF_CATEGORIES)
         )
+        Category.objects.create(
+            id=uid("category", SMALL_CATEGORY), name="Limited edition", slug="limited-edition"
+        )
 
     # Products: n -> its shop, and its rank k in the shop (for order items).
     shop_of = (
@@ -522,6 +527,11 @@ def seed(size: Size, password: str) -> dict[str, int]:
                 "::text)::uuid",
             },
             "growth_product CROSS JOIN (VALUES (0), (1)) AS c (c)",
+        )
+        s.insert(
+            links,
+            {"product": idsql("product", "n"), "category": f"'{uid('category', SMALL_CATEGORY)}'"},
+            f"growth_product WHERE mod(n, {SMALL_CATEGORY_EVERY}) = 0",
         )
 
     # Order groups: g -> its customer, its orders j (one a shop), each with m items of price u.
@@ -907,6 +917,12 @@ def probes(actors: Actors) -> list[Probe]:
     return [
         Probe("list", "product list, page 1", products, "customer"),
         Probe("category", "`?category=` page 1", category, "customer"),
+        Probe(
+            "category-small",
+            "`?category=` a small category (one product in 10,007)",
+            f"{products}?category=limited-edition",
+            "customer",
+        ),
         Probe("category-deep", "`?category=` page 400", category, "customer", "page"),
         Probe(
             "category-cursor",

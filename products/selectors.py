@@ -27,6 +27,9 @@ from shops.selectors import (
 from users.models import User
 
 MOVEMENTS_SHOWN = 50
+# Categories (with their sub-categories) of at most this many product links are filtered by the
+# list of their products' ids (`products_in_categories`).
+SMALL_CATEGORY = 1000
 
 
 # --- Categories ------------------------------------------------------------------------------
@@ -85,15 +88,21 @@ def products_in_categories(
 ) -> QuerySet[Product]:
     """The products linked to any of `category_ids`.
 
-    On PostgreSQL, from each product's stored `category_ids` (migration 0020), which an index
-    of the active products newest first carries: a page, however deep, reads that index alone.
+    A category of at most `SMALL_CATEGORY` products (read from its links, one bounded query)
+    becomes a list of product ids: its products are found by primary key and sorted, whatever
+    the planner guesses of a category too rare for its statistics. A larger one is found, on
+    PostgreSQL, from each product's stored `category_ids` (migration 0020), which an index of
+    the active products newest first carries: a page, however deep, reads that index alone.
     Elsewhere, from the category links."""
+    links = Product.categories.through.objects.filter(category_id__in=category_ids)
+    few = list(links.values_list("product_id", flat=True)[: SMALL_CATEGORY + 1])
+    if len(few) <= SMALL_CATEGORY:
+        return products.filter(id__in=set(few))
     if connection.vendor == "postgresql":
         from django.contrib.postgres.fields import ArrayField
 
         stored = RawSQL("category_ids", [], output_field=ArrayField(UUIDField()))
         return products.alias(category_ids=stored).filter(category_ids__overlap=category_ids)
-    links = Product.categories.through.objects.filter(category_id__in=category_ids)
     return products.filter(id__in=links.values("product_id"))
 
 

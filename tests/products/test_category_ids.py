@@ -1,6 +1,6 @@
 """Each product's stored category ids (PostgreSQL, products migration 0020): filled for the
 products already there, kept by the links' trigger however the links change, two links added
-at once both kept, and `?category=` read from them, deep pages included."""
+at once both kept."""
 
 import importlib
 
@@ -19,7 +19,6 @@ pytestmark = [
 
 BEFORE = [("products", "0019_rating_indexes_outside_state")]
 MIGRATION = importlib.import_module("products.migrations.0020_product_category_ids")
-PRODUCTS = "/api/v1/products/"
 
 
 def stored() -> dict[str, set[str]]:
@@ -86,27 +85,3 @@ def test_two_links_added_at_once_to_one_product_are_both_kept():
     results = run_together(*(lambda c=c: product.categories.add(c) for c in categories))
     assert not [r for r in results if isinstance(r, Exception)], results
     assert stored() == linked() == {"Lamp": {str(c.id) for c in categories}}
-
-
-def test_a_category_page_deep_or_not_lists_the_linked_products(api_client, monkeypatch):
-    monkeypatch.setattr("core.pagination.DEEP_PAGE_OFFSET", 4)  # deeper pages read ids first
-    root = CategoryFactory(slug="home")
-    leaf = CategoryFactory(slug="lamps", parent=root)
-    other = CategoryFactory(slug="garden")
-    for n in range(9):
-        ProductFactory(name=f"Home {n}").categories.add(leaf if n % 2 else root)
-    for n in range(3):
-        ProductFactory(name=f"Garden {n}").categories.add(other)
-    ProductFactory(name="Hidden", is_active=False).categories.add(leaf)
-
-    whole = api_client.get(PRODUCTS, {"category": "home", "page_size": 50}).json()["data"]
-    assert sorted(row["name"] for row in whole["results"]) == [f"Home {n}" for n in range(9)]
-    pages = [
-        api_client.get(PRODUCTS, {"category": "home", "page_size": 2, "page": page})
-        for page in range(1, 6)
-    ]
-    assert all(page.status_code == 200 for page in pages)
-    paged = [row["name"] for page in pages for row in page.json()["data"]["results"]]
-    assert paged == [row["name"] for row in whole["results"]]
-    leaf_only = api_client.get(PRODUCTS, {"category": "lamps"}).json()["data"]["results"]
-    assert sorted(row["name"] for row in leaf_only) == [f"Home {n}" for n in (1, 3, 5, 7)]
