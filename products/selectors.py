@@ -88,8 +88,8 @@ def products_in_categories(
 ) -> QuerySet[Product]:
     """The products linked to any of `category_ids`.
 
-    A category of at most `SMALL_CATEGORY` products (read from its links, one bounded query)
-    becomes a list of product ids: its products are found by primary key and sorted, whatever
+    A category of at most `SMALL_CATEGORY` links (read from them, one bounded query) becomes
+    the list of its product ids: its products are found by primary key and sorted, whatever
     the planner guesses of a category too rare for its statistics. A larger one is found, on
     PostgreSQL, from each product's stored `category_ids` (migration 0020), which an index of
     the active products newest first carries: a page, however deep, reads that index alone.

@@ -3,7 +3,7 @@ the model does not declare), and an index of the active products newest first ca
 the shop, so that `?category=` reads the pages of a large category, deep ones too, from that
 index alone instead of looking every product up in the category links; a GIN index of the ids
 finds the products of a smaller one (and `products.selectors.products_in_categories` lists the
-ids of a category of at most a thousand products itself).
+product ids of a category of at most a thousand links itself).
 
 Kept by a trigger on the links: each added link appends its category, each removed one removes
 it. The change is made to the product row as it is when the trigger runs (a waiting update
@@ -68,7 +68,7 @@ INDEXES = [
     "CREATE INDEX CONCURRENTLY IF NOT EXISTS product_active_created_categories "
     "ON products_product (created_at DESC, id DESC) INCLUDE (shop_id, category_ids) "
     "WHERE is_active",
-    # A small category's products, found directly (then sorted: they are few).
+    # A smaller category's products, found directly (then sorted: they are few).
     "CREATE INDEX CONCURRENTLY IF NOT EXISTS product_active_category_ids "
     "ON products_product USING gin (category_ids) WHERE is_active",
     # The planner's statistics of the new column: how many products each category holds, read
