@@ -70,8 +70,8 @@ COMMON_WORD = "classic"
 RARE_INDEX = 1234  # the rare word of products n = 1234 (mod 7919)
 ROOT_CATEGORIES = 5
 LEAF_CATEGORIES = 35
-SMALL_CATEGORY = ROOT_CATEGORIES + LEAF_CATEGORIES  # a third category of one product in 10,007
-SMALL_CATEGORY_EVERY = 10_007
+LIMITED_EDITION = ROOT_CATEGORIES + LEAF_CATEGORIES  # a third category of one product in 10,007
+LIMITED_EDITION_EVERY = 10_007
 
 # Words of the names and descriptions (split on spaces); none is the common word.
 ADJECTIVES = (
@@ -407,7 +407,7 @@ def seed(size: Size, password: str) -> dict[str, int]:
             for n in range(ROOT_CATEGORIES, ROOT_CATEGORIES + LEAF_CATEGORIES)
         )
         Category.objects.create(
-            id=uid("category", SMALL_CATEGORY), name="Limited edition", slug="limited-edition"
+            id=uid("category", LIMITED_EDITION), name="Limited edition", slug="limited-edition"
         )
 
     # Products: n -> its shop, and its rank k in the shop (for order items).
@@ -530,8 +530,8 @@ def seed(size: Size, password: str) -> dict[str, int]:
         )
         s.insert(
             links,
-            {"product": idsql("product", "n"), "category": f"'{uid('category', SMALL_CATEGORY)}'"},
-            f"growth_product WHERE mod(n, {SMALL_CATEGORY_EVERY}) = 0",
+            {"product": idsql("product", "n"), "category": f"'{uid('category', LIMITED_EDITION)}'"},
+            f"growth_product WHERE mod(n, {LIMITED_EDITION_EVERY}) = 0",
         )
 
     # Order groups: g -> its customer, its orders j (one a shop), each with m items of price u.

@@ -9,6 +9,7 @@ catalogue's cache (`core.catalogue_cache`).
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.db.models import OuterRef, QuerySet
 from django.http import HttpRequest
@@ -17,6 +18,7 @@ from django.utils.html import format_html
 from core.admin import CatalogueChangeAdminMixin, ExistsListFilter, GrowingTableAdmin, titled
 from core.catalogue_cache import catalogue_changed
 from products.models import (
+    MAX_CATEGORIES_PER_PRODUCT,
     Category,
     InventoryMovement,
     Product,
@@ -74,8 +76,25 @@ class ProductCategoryFilter(ExistsListFilter):
         return links.filter(product_id=OuterRef("pk"), category_id=value)
 
 
+class ProductAdminForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["categories"]  # and the others of `ProductAdmin.fields`
+
+    def clean_categories(self) -> QuerySet[Category]:
+        """At most as many categories as the API allows (their ids are stored on the product and
+        indexed on PostgreSQL)."""
+        categories = self.cleaned_data["categories"]
+        if len(categories) > MAX_CATEGORIES_PER_PRODUCT:
+            raise forms.ValidationError(
+                f"A product can be in at most {MAX_CATEGORIES_PER_PRODUCT} categories."
+            )
+        return categories
+
+
 @admin.register(Product)
 class ProductAdmin(GrowingTableAdmin, CatalogueChangeAdminMixin, admin.ModelAdmin):
+    form = ProductAdminForm
     list_display = ["name", "shop", "is_active", "created_at"]
     list_filter = [
         "is_active",

@@ -38,6 +38,7 @@ class Category(models.Model):
 
 
 MAX_OPTIONS = 3
+MAX_CATEGORIES_PER_PRODUCT = 20
 ACTIVE = models.Q(is_active=True)
 
 

@@ -27,8 +27,8 @@ from shops.selectors import (
 from users.models import User
 
 MOVEMENTS_SHOWN = 50
-# Categories (with their sub-categories) of at most this many product links are filtered by the
-# list of their products' ids (`products_in_categories`).
+# PostgreSQL: categories (with their sub-categories) of at most this many product links are
+# filtered by the list of their products' ids (`products_in_categories`).
 SMALL_CATEGORY = 1000
 
 
@@ -88,22 +88,22 @@ def products_in_categories(
 ) -> QuerySet[Product]:
     """The products linked to any of `category_ids`.
 
-    A category of at most `SMALL_CATEGORY` links (read from them, one bounded query) becomes
-    the list of its product ids: its products are found by primary key and sorted, whatever
-    the planner guesses of a category too rare for its statistics. A larger one is found, on
-    PostgreSQL, from each product's stored `category_ids` (migration 0020), which an index of
-    the active products newest first carries: a page, however deep, reads that index alone.
+    On PostgreSQL, from each product's stored `category_ids` (migration 0020), which an index
+    of the active products newest first carries: a page, however deep, reads that index alone.
+    A category of at most `SMALL_CATEGORY` links (read from them first, one bounded query)
+    becomes the list of its product ids instead: its products are found by primary key and
+    sorted, whatever the planner guesses of a category too rare for its statistics.
     Elsewhere, from the category links."""
     links = Product.categories.through.objects.filter(category_id__in=category_ids)
+    if connection.vendor != "postgresql":
+        return products.filter(id__in=links.values("product_id"))
     few = list(links.values_list("product_id", flat=True)[: SMALL_CATEGORY + 1])
     if len(few) <= SMALL_CATEGORY:
         return products.filter(id__in=set(few))
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.fields import ArrayField
+    from django.contrib.postgres.fields import ArrayField
 
-        stored = RawSQL("category_ids", [], output_field=ArrayField(UUIDField()))
-        return products.alias(category_ids=stored).filter(category_ids__overlap=category_ids)
-    return products.filter(id__in=links.values("product_id"))
+    stored = RawSQL("category_ids", [], output_field=ArrayField(UUIDField()))
+    return products.alias(category_ids=stored).filter(category_ids__overlap=category_ids)
 
 
 def category_ancestor_ids(*, category_id: uuid.UUID) -> list[uuid.UUID]:

@@ -9,12 +9,18 @@ from rest_framework import serializers
 
 from core.serializers import PlannedSerializer, absolute_url
 from products.inventory import MAX_STOCK
-from products.models import MAX_OPTIONS, Category, InventoryMovement, Product, ProductImage
+from products.models import (
+    MAX_CATEGORIES_PER_PRODUCT,
+    MAX_OPTIONS,
+    Category,
+    InventoryMovement,
+    Product,
+    ProductImage,
+)
 from products.variants import VariantSpec
 from shops.serializers import ShopRefSerializer
 
 MAX_PRICE = Decimal("9999999999.99")
-MAX_CATEGORIES_PER_PRODUCT = 20
 
 
 def _clean_name(value: str) -> str:

@@ -23,8 +23,13 @@ from django.db import migrations, transaction
 
 BATCH = 5_000
 FORWARDS = [
+    # Adding the column takes the table's lock for a moment; waiting behind a long query for it
+    # would block every query of the products behind the migration: it fails instead (run it
+    # again), after 10 s.
+    "SET lock_timeout = '10s'",
     "ALTER TABLE products_product ADD COLUMN IF NOT EXISTS category_ids uuid[] "
     "NOT NULL DEFAULT '{}'",
+    "RESET lock_timeout",
     """
     CREATE OR REPLACE FUNCTION products_product_category_ids() RETURNS trigger AS $$
     BEGIN

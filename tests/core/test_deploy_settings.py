@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test import override_settings
 
 _READ_SETTINGS = """
 import json, os, sys
@@ -164,7 +165,7 @@ def test_postgresql_queries_start_no_parallel_workers_unless_asked():
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
-def test_each_new_connection_takes_the_setting(settings):
+def test_each_new_connection_takes_the_setting():
     def workers() -> tuple[str, str]:
         """The value and where it comes from (`session`: a SET of this connection)."""
         with connection.cursor() as cursor:
@@ -175,9 +176,13 @@ def test_each_new_connection_takes_the_setting(settings):
             return cursor.fetchone()
 
     assert workers() == ("0", "session")
-    settings.DB_PARALLEL_WORKERS = 3
-    connection.close()
-    assert workers() == ("3", "session")
-    settings.DB_PARALLEL_WORKERS = None  # the server's own
-    connection.close()
-    assert workers()[1] != "session"
+    try:
+        with override_settings(DB_PARALLEL_WORKERS=3):
+            connection.close()
+            assert workers() == ("3", "session")
+        with override_settings(DB_PARALLEL_WORKERS=None):  # the server's own
+            connection.close()
+            assert workers()[1] != "session"
+    finally:
+        connection.close()  # the next connection takes the setting back
+    assert workers() == ("0", "session")

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from products.models import InventoryMovement, Product, ProductImage
+from products.models import MAX_CATEGORIES_PER_PRODUCT, InventoryMovement, Product, ProductImage
 from tests.factories import CategoryFactory, ProductFactory, StaffFactory
 
 
@@ -86,3 +86,19 @@ def test_variants_edited_in_the_admin_move_the_stored_price_range(admin_client_l
     assert response.status_code == 302, response.context["errors"] if response.context else ""
     product = Product.objects.get(id=product.id)
     assert (product.price_min, product.price_max) == (Decimal("900.00"), Decimal("900.00"))
+
+
+def test_the_admin_keeps_a_product_to_the_apis_number_of_categories(admin_client_logged_in):
+    client = admin_client_logged_in
+    product = ProductFactory()
+    categories = [CategoryFactory() for _ in range(MAX_CATEGORIES_PER_PRODUCT + 1)]
+    url = reverse("admin:products_product_change", args=[product.id])
+    data = change_form_data(client.get(url))
+    data["categories"] = [str(category.id) for category in categories]
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "at most 20 categories" in str(response.context["adminform"].form.errors)
+    assert not product.categories.exists()
+    data["categories"] = data["categories"][:MAX_CATEGORIES_PER_PRODUCT]
+    assert client.post(url, data).status_code == 302
+    assert product.categories.count() == MAX_CATEGORIES_PER_PRODUCT

@@ -283,8 +283,8 @@ def test_list_query_count_does_not_grow(
         data = client.get(PRODUCTS, {"page_size": 100}).json()["data"]
     assert data["count"] == count and len(data["results"]) == count
     assert all(row["images"] and row["categories"] for row in data["results"])
-    # With the category filter (two more queries: the tree, and the category's size, read from
-    # its links up to `SMALL_CATEGORY`) and search.
+    # With the category filter (one more query for the tree, and on PostgreSQL one for the
+    # category's size, read from its links up to `SMALL_CATEGORY`) and search.
     with django_assert_max_num_queries(8):
         data = client.get(
             PRODUCTS,

@@ -1,6 +1,7 @@
 """`?category=` lists the products of the category and its sub-categories, active ones only,
-newest first, on every page, deep ones too: for a small category from the list of its products'
-ids, for a larger one from the stored category ids (PostgreSQL) or the category links."""
+newest first, on every page, deep ones too: on PostgreSQL from the list of its products' ids
+for a small category and from the stored category ids for a larger one; elsewhere from the
+category links."""
 
 import pytest
 
