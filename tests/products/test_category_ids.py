@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from products.models import Category, Product
 from tests.factories import CategoryFactory, ProductFactory
+from tests.schema import table_columns
 from tests.threads import run_together
 
 pytestmark = [
@@ -38,12 +39,6 @@ def linked() -> dict[str, set[str]]:
     return found
 
 
-def columns() -> set[str]:
-    with connection.cursor() as cursor:
-        table = connection.introspection.get_table_description(cursor, "products_product")
-    return {column.name for column in table}
-
-
 def test_the_products_already_there_are_filled(monkeypatch):
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
     try:
@@ -52,7 +47,7 @@ def test_the_products_already_there_are_filled(monkeypatch):
             ProductFactory(name=f"Linked {n}").categories.set(categories[: 1 + n % 3])
         ProductFactory(name="Unlinked")
         MigrationExecutor(connection).migrate(BEFORE)
-        assert "category_ids" not in columns()
+        assert "category_ids" not in table_columns("products_product")
 
         monkeypatch.setattr(MIGRATION, "BATCH", 3)  # three batches and an empty one
         MigrationExecutor(connection).migrate(latest)

@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 from products.models import Product
 from products.selectors import product_search
 from tests.factories import ProductFactory
+from tests.schema import table_columns
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -30,12 +31,6 @@ def documents() -> dict[str, str | None]:
         return dict(cursor.fetchall())
 
 
-def columns() -> set[str]:
-    with connection.cursor() as cursor:
-        table = connection.introspection.get_table_description(cursor, "products_product")
-    return {column.name for column in table}
-
-
 def test_the_products_already_there_are_filled_and_new_ones_follow(monkeypatch):
     latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
     try:
@@ -43,7 +38,7 @@ def test_the_products_already_there_are_filled_and_new_ones_follow(monkeypatch):
             ProductFactory(name=f"Leather sandal {n}", description=f"Handmade in Kano, size {n}")
         ProductFactory(name="", description="")
         migrate(BEFORE)
-        assert "search_document" not in columns()
+        assert "search_document" not in table_columns("products_product")
 
         monkeypatch.setattr(MIGRATION, "BATCH", 3)  # three batches and an empty one
         migrate(latest)
